@@ -1,0 +1,1 @@
+# daemon/ files; included from the top Makefile.am.

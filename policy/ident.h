@@ -1,0 +1,68 @@
+/*
+ * ident.h - the gateway side of the node link protocol: challenge-response
+ * identity, sessions, replay windows.  Input is one radio payload; output is
+ * a verified record to pass on, a downlink to send (CHALLENGE or ACCEPT), or
+ * a drop verdict that indexes the drop counters.
+ *
+ * No I/O: the caller logs and counts.  Time is the monotonic clock in ms.
+ */
+#ifndef FB_IDENT_H
+#define FB_IDENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "radio/link.h"
+#include "policy/registry.h"
+
+#define IDENT_CHALLENGE_TTL_MS	30000	/* pending challenge lifetime */
+
+enum ident_verdict {
+	IDENT_OK = 0,
+	IDENT_DROP_MALFORMED = -1,	/* not a link frame, bad sizes */
+	IDENT_DROP_UNKNOWN = -2,	/* unknown device or session id */
+	IDENT_DROP_BAD_TAG = -3,	/* forged: wrong response or MIC */
+	IDENT_DROP_REPLAY = -4,		/* counter not above the last, or a
+					 * response with no challenge pending */
+	IDENT_DROP_STALE = -5,		/* from a superseded session */
+	IDENT_DROP_REVOKED = -6,
+	IDENT_DROP_RATE = -7,		/* over the device's rate limit */
+	IDENT_DROP_DIRECTION = -8,	/* a gateway-to-node frame heard */
+};
+#define IDENT_VERDICT_COUNT	9
+
+enum ident_action {
+	IDENT_NONE = 0,
+	IDENT_RECORD,		/* out->payload is verified telemetry */
+	IDENT_REPLY,		/* send out->reply to the node */
+};
+
+struct ident_out {
+	enum ident_action	 action;
+	const struct device	*dev;
+	uint32_t		 fcnt;
+	uint8_t			 payload[LINK_PAYLOAD_MAX];
+	size_t			 payload_len;
+	uint8_t			 reply[LINK_FRAME_MAX];
+	size_t			 reply_len;
+};
+
+struct ident;
+
+struct ident *ident_new(const struct registry *reg);
+void	ident_free(struct ident *id);	/* wipes session keys */
+/* Swap in a reloaded registry: sessions of devices whose secret did not
+ * change survive, the rest are dropped. */
+void	ident_set_registry(struct ident *id, const struct registry *reg);
+
+/* Returns IDENT_OK or a negative verdict; out->action says what to do. */
+int	ident_input(struct ident *id, const uint8_t *frame, size_t len,
+	    uint64_t now_ms, struct ident_out *out);
+/* Build a COMMAND downlink for a device with a session; returns length
+ * in out->reply or -errno (-ENOTCONN without a session). */
+int	ident_downlink(struct ident *id, uint64_t eui, const uint8_t *body,
+	    size_t len, struct ident_out *out);
+
+const char *ident_strverdict(int verdict);	/* short name, for counters */
+
+#endif

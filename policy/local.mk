@@ -1,0 +1,1 @@
+# policy/ files; included from the top Makefile.am.

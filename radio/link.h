@@ -1,0 +1,117 @@
+/*
+ * link.h - the node link protocol codec (docs/link-protocol.md): the frames
+ * a sensor node and the gateway exchange over the radio, and the
+ * cryptography both sides compute, all from GnuTLS:
+ *
+ *   node -> gw  HELLO      eui, Nn                       (ISO/IEC 9798-4 pass 1)
+ *   gw -> node  CHALLENGE  eui, Ng, Tg = HMAC(K, "G"|Ng|Nn|eui)    (pass 2)
+ *   node -> gw  RESPONSE   eui, Tn = HMAC(K, "N"|Nn|Ng|eui)        (pass 3)
+ *   keys        HKDF-SHA-256(K, salt Nn|Ng) -> sid, up key, down key
+ *   gw -> node  DATA_DOWN  first one is the ACCEPT
+ *   node -> gw  DATA_UP    sid, fcnt, AES-128-CCM(payload), 8-byte tag
+ *
+ * The 256-bit node secret K never appears in a frame.  This file knows the
+ * byte layouts and the constructions; the gateway's state machine is in
+ * policy/ident.c, the node's in tools/fieldbridge-sim.
+ */
+#ifndef FB_LINK_H
+#define FB_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LINK_VERSION		1
+#define LINK_SECRET_LEN		32	/* node secret K */
+#define LINK_NONCE_LEN		16
+#define LINK_PROOF_LEN		16	/* truncated HMAC-SHA-256 */
+#define LINK_SESSION_KEY_LEN	16	/* AES-128 */
+#define LINK_MIC_LEN		8	/* CCM tag */
+#define LINK_DATA_OVERHEAD	16	/* header 1 + sid 4 + fcnt 3 + MIC 8 */
+#define LINK_FRAME_MAX		255
+#define LINK_PAYLOAD_MAX	(LINK_FRAME_MAX - LINK_DATA_OVERHEAD)
+#define LINK_FCNT_MAX		0xffffffu	/* 24-bit counter per session */
+
+enum link_type {
+	LINK_HELLO = 1,
+	LINK_CHALLENGE = 2,
+	LINK_RESPONSE = 3,
+	LINK_DATA_UP = 4,
+	LINK_DATA_DOWN = 5,
+};
+
+enum link_dir {
+	LINK_DIR_UP = 0,
+	LINK_DIR_DOWN = 1,
+};
+
+/* Down-link data messages start with one plaintext kind byte. */
+enum link_down_kind {
+	LINK_DOWN_ACCEPT = 1,	/* session established, body empty */
+	LINK_DOWN_COMMAND = 2,	/* cloud-to-node command */
+};
+
+/* Envelope of a parsed frame; pointers point into the parsed buffer. */
+struct link_msg {
+	uint8_t		 type;		/* enum link_type */
+	uint64_t	 eui;		/* HELLO, CHALLENGE, RESPONSE */
+	const uint8_t	*nonce;		/* HELLO: Nn; CHALLENGE: Ng */
+	const uint8_t	*proof;		/* CHALLENGE: Tg; RESPONSE: Tn */
+	uint32_t	 sid;		/* DATA_* */
+	uint32_t	 fcnt;		/* DATA_* */
+	const uint8_t	*hdr;		/* DATA_*: authenticated header */
+	size_t		 hdr_len;
+	const uint8_t	*ct;		/* DATA_*: ciphertext + MIC */
+	size_t		 ct_len;
+};
+
+struct link_session_keys {
+	uint32_t	sid;
+	uint8_t		up[LINK_SESSION_KEY_LEN];
+	uint8_t		down[LINK_SESSION_KEY_LEN];
+};
+
+/* Verdicts of link_parse (negative, distinct). */
+enum link_verdict {
+	LINK_OK = 0,
+	LINK_ERR_SHORT = -1,
+	LINK_ERR_VERSION = -2,
+	LINK_ERR_TYPE = -3,
+	LINK_ERR_LENGTH = -4,		/* wrong size for its type */
+	LINK_ERR_MIC = -5,		/* link_open: authentication failed */
+};
+
+/* Envelope only: sizes, version, type. No cryptography. */
+int	link_parse(const uint8_t *buf, size_t len, struct link_msg *m);
+
+/* Builders return the frame length, or -ENOBUFS. */
+int	link_build_hello(uint8_t *out, size_t cap, uint64_t eui,
+	    const uint8_t nn[LINK_NONCE_LEN]);
+int	link_build_challenge(uint8_t *out, size_t cap, uint64_t eui,
+	    const uint8_t ng[LINK_NONCE_LEN], const uint8_t tg[LINK_PROOF_LEN]);
+int	link_build_response(uint8_t *out, size_t cap, uint64_t eui,
+	    const uint8_t tn[LINK_PROOF_LEN]);
+
+/* The check function of each pass (HMAC-SHA-256, truncated). 0 or -errno. */
+int	link_gw_proof(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
+	    const uint8_t nn[LINK_NONCE_LEN], const uint8_t ng[LINK_NONCE_LEN],
+	    uint8_t tg[LINK_PROOF_LEN]);
+int	link_node_proof(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
+	    const uint8_t nn[LINK_NONCE_LEN], const uint8_t ng[LINK_NONCE_LEN],
+	    uint8_t tn[LINK_PROOF_LEN]);
+/* HKDF-SHA-256 (RFC 5869) over both nonces. */
+int	link_session_derive(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
+	    const uint8_t nn[LINK_NONCE_LEN], const uint8_t ng[LINK_NONCE_LEN],
+	    struct link_session_keys *out);
+
+/* Build a protected data frame; returns its length or -errno. */
+int	link_seal(const struct link_session_keys *ks, enum link_dir dir,
+	    uint32_t fcnt, const uint8_t *plain, size_t len,
+	    uint8_t *out, size_t cap);
+/* Check and decrypt a parsed DATA_* frame; returns plaintext length,
+ * LINK_ERR_MIC, or -errno.  plain must hold m->ct_len bytes. */
+int	link_open(const struct link_session_keys *ks, enum link_dir dir,
+	    const struct link_msg *m, uint8_t *plain, size_t cap);
+
+const char *link_strerror(int verdict);
+
+#endif

@@ -1,0 +1,1 @@
+# radio/ files; included from the top Makefile.am.

@@ -1,0 +1,49 @@
+/*
+ * port.h - one concentrator: its serial line, its driver, and the
+ * reopen-with-backoff logic for a line that hangs up (a USB adapter pulled
+ * out, a simulator restarted).  A hang-up (POLLHUP/POLLERR, read() == 0,
+ * write() == EIO) closes the fd; the port reopens by its configured path.
+ */
+#ifndef FB_PORT_H
+#define FB_PORT_H
+
+#include <stdint.h>
+
+#include "radio/radio.h"
+
+#define PORT_BACKOFF_MIN_MS	200
+#define PORT_BACKOFF_MAX_MS	10000
+
+struct radio_port;
+
+/* How a port gets its fd: serial_open() by default; the sandbox swaps in
+ * one that asks the privileged parent. Returns fd or -errno. */
+typedef int port_opener_fn(void *arg, const char *path, unsigned int baud);
+
+struct radio_port *radio_port_new(const char *name, const char *path,
+	    unsigned int baud, const struct radio_driver *drv,
+	    radio_event_fn *cb, void *cbarg);
+void	radio_port_free(struct radio_port *p);
+void	radio_port_set_opener(struct radio_port *p, port_opener_fn *fn, void *arg);
+
+/* fd to poll (-1 while closed) and the events wanted. */
+int	radio_port_fd(const struct radio_port *p);
+short	radio_port_events(const struct radio_port *p);
+/* Act on poll results: read, feed the driver, flush, detect hang-up. */
+void	radio_port_handle(struct radio_port *p, short revents, uint64_t now_ms);
+/* Timers: reopen when due, driver tick. Returns ms until next wish (or -1). */
+int	radio_port_tick(struct radio_port *p, uint64_t now_ms);
+int	radio_port_transmit(struct radio_port *p, const struct radio_tx *tx);
+
+const char *radio_port_name(const struct radio_port *p);
+int	radio_port_is_open(const struct radio_port *p);
+
+struct radio_port_stats {
+	uint64_t	bytes_in;
+	uint64_t	rx_packets;
+	uint64_t	reopens;
+	uint64_t	drops[8];	/* indexed by -verdict of the driver codec */
+};
+const struct radio_port_stats *radio_port_stats(const struct radio_port *p);
+
+#endif

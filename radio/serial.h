@@ -1,0 +1,25 @@
+/*
+ * serial.h - opening and configuring a concentrator's serial line.
+ *
+ * One path for a USB adapter and for a pseudo-terminal: open(2) and termios
+ * (raw 8N1 at the configured speed), because libserialport 0.1.1 cannot open
+ * ptys (see LIBRARY-NOTES).  libserialport does what it does well on real
+ * hardware: enumeration and USB identity.
+ */
+#ifndef FB_SERIAL_H
+#define FB_SERIAL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Open and configure; returns a non-blocking, close-on-exec fd or -errno. */
+int	serial_open(const char *path, unsigned int baud);
+/* Configure an already open fd (e.g. one received from a parent). */
+int	serial_configure(int fd, unsigned int baud);
+/* USB identity of the port behind path (symlinks resolved), e.g.
+ * "USB 0403:6015 FTDI FT230X serial DN05ABCD"; -ENODEV if none. */
+int	serial_describe(const char *path, char *buf, size_t len);
+/* Print the serial ports libserialport finds, one per line. */
+int	serial_list(FILE *out);
+
+#endif

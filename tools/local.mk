@@ -1,0 +1,1 @@
+# tools/ files; included from the top Makefile.am.
