@@ -3,7 +3,8 @@
  * target is built by the normal compiler and replays its seed corpus (and
  * any crash files found later) in `make check`, under the sanitizers in CI.
  *
- * Usage: fuzz_X FILE|DIR...   Each file is one input, one call.
+ * Usage: fuzz_X [FILE|DIR...]   Each file is one input, one call.  With no
+ * argument it replays FUZZ_CORPUS, the seed directory it was built with.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -80,6 +81,10 @@ main(int argc, char **argv)
 {
 	int i, count = 0, r = 0;
 
+#ifdef FUZZ_CORPUS
+	if (argc == 1 && run_path(FUZZ_CORPUS, &count) != 0)
+		r = 1;
+#endif
 	for (i = 1; i < argc; i++)
 		if (run_path(argv[i], &count) != 0)
 			r = 1;
