@@ -1,0 +1,1 @@
+# daemon/sandbox.* and privsep: confinement

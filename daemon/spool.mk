@@ -1,0 +1,1 @@
+# daemon/spool.* : the durable on-disk spool
