@@ -1,1 +1,10 @@
 # policy/ files; included from the top Makefile.am.
+# (radio/link.c is listed here because the link codec and the identity
+# state machine are built and tested together.)
+libfb_a_SOURCES += radio/link.c radio/link.h
+
+check_PROGRAMS += tests/test_link
+TESTS += tests/test_link
+tests_test_link_SOURCES = tests/test_link.c
+tests_test_link_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_link_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)

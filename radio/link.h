@@ -3,12 +3,19 @@
  * a sensor node and the gateway exchange over the radio, and the
  * cryptography both sides compute, all from GnuTLS:
  *
- *   node -> gw  HELLO      eui, Nn                       (ISO/IEC 9798-4 pass 1)
- *   gw -> node  CHALLENGE  eui, Ng, Tg = HMAC(K, "G"|Ng|Nn|eui)    (pass 2)
- *   node -> gw  RESPONSE   eui, Tn = HMAC(K, "N"|Nn|Ng|eui)        (pass 3)
- *   keys        HKDF-SHA-256(K, salt Nn|Ng) -> sid, up key, down key
- *   gw -> node  DATA_DOWN  first one is the ACCEPT
+ *   node -> gw  HELLO      eui, Nn                        (ISO/IEC 9798-4 pass 1)
+ *   gw -> node  CHALLENGE  eui, Ng, Tg = HMAC(K, "FBLINK1 Tg"|Ng|Nn|eui) (pass 2)
+ *   node -> gw  RESPONSE   eui, Tn = HMAC(K, "FBLINK1 Tn"|Nn|Ng|eui)    (pass 3)
+ *   keys        HKDF-SHA-256(IKM K, salt Nn|Ng, info "FBLINK1 keys"|eui)
+ *               -> up key, down key
+ *   gw -> node  DATA_DOWN  sid, fcnt 1, sealed [LINK_DOWN_ACCEPT]: the ACCEPT
  *   node -> gw  DATA_UP    sid, fcnt, AES-128-CCM(payload), 8-byte tag
+ *
+ * The session id is not derived: the GATEWAY picks it (random, never 0,
+ * unique among its live and recently superseded sessions) and sends it in
+ * the header of the ACCEPT, which the node can verify under the fresh down
+ * key; the node learns its sid from that ACCEPT.  So link_session_derive
+ * fills the keys and leaves sid 0 for the caller to set.
  *
  * The 256-bit node secret K never appears in a frame.  This file knows the
  * byte layouts and the constructions; the gateway's state machine is in
@@ -30,6 +37,14 @@
 #define LINK_FRAME_MAX		255
 #define LINK_PAYLOAD_MAX	(LINK_FRAME_MAX - LINK_DATA_OVERHEAD)
 #define LINK_FCNT_MAX		0xffffffu	/* 24-bit counter per session */
+#define LINK_HELLO_LEN		(1 + 8 + LINK_NONCE_LEN)
+#define LINK_CHALLENGE_LEN	(1 + 8 + LINK_NONCE_LEN + LINK_PROOF_LEN)
+#define LINK_RESPONSE_LEN	(1 + 8 + LINK_PROOF_LEN)
+#define LINK_DATA_HDR_LEN	8	/* header 1 + sid 4 + fcnt 3 */
+/* A node that sent this many uplinks without hearing any verified
+ * downlink starts a new handshake (the gateway may have restarted and
+ * forgotten its session; it cannot tell the node so without the keys). */
+#define LINK_REJOIN_SILENT_UPLINKS	16
 
 enum link_type {
 	LINK_HELLO = 1,
@@ -103,13 +118,35 @@ int	link_session_derive(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
 	    const uint8_t nn[LINK_NONCE_LEN], const uint8_t ng[LINK_NONCE_LEN],
 	    struct link_session_keys *out);
 
-/* Build a protected data frame; returns its length or -errno. */
+/* Build a protected data frame with ks->sid in its header; returns its
+ * length or -errno (-ERANGE fcnt over LINK_FCNT_MAX, -EMSGSIZE payload over
+ * LINK_PAYLOAD_MAX, -ENOBUFS). */
 int	link_seal(const struct link_session_keys *ks, enum link_dir dir,
 	    uint32_t fcnt, const uint8_t *plain, size_t len,
 	    uint8_t *out, size_t cap);
-/* Check and decrypt a parsed DATA_* frame; returns plaintext length,
- * LINK_ERR_MIC, or -errno.  plain must hold m->ct_len bytes. */
+/* Check and decrypt a parsed DATA_* frame of direction dir; returns the
+ * plaintext length, LINK_ERR_MIC, or -errno.  plain must hold
+ * m->ct_len - LINK_MIC_LEN bytes.  The nonce uses m->sid, the sid in the
+ * frame: the caller matches it to its session first (ks->sid is ignored,
+ * so a node can open the ACCEPT that tells it its sid). */
 int	link_open(const struct link_session_keys *ks, enum link_dir dir,
+	    const struct link_msg *m, uint8_t *plain, size_t cap);
+
+/*
+ * The same with a keyed AES-128-CCM-8 handle kept by the caller, for the
+ * gateway's hot path (no key schedule or allocation per frame).  The
+ * handle holds key material: link_aead_free wipes and frees it (NULL ok).
+ */
+struct link_aead;
+int	link_aead_new(const uint8_t key[LINK_SESSION_KEY_LEN],
+	    struct link_aead **out);
+int	link_aead_setkey(struct link_aead *a,
+	    const uint8_t key[LINK_SESSION_KEY_LEN]);
+void	link_aead_free(struct link_aead *a);
+int	link_seal_with(struct link_aead *a, enum link_dir dir, uint32_t sid,
+	    uint32_t fcnt, const uint8_t *plain, size_t len,
+	    uint8_t *out, size_t cap);
+int	link_open_with(struct link_aead *a, enum link_dir dir,
 	    const struct link_msg *m, uint8_t *plain, size_t cap);
 
 const char *link_strerror(int verdict);

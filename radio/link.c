@@ -1,0 +1,388 @@
+/*
+ * link.c - the node link protocol codec: frame layouts, the two proofs of
+ * the three-pass handshake, session key derivation and the AES-CCM data
+ * frames.  Pure code, no state: the gateway's state machine is in
+ * policy/ident.c, the node's in tools/fieldbridge-sim.  The normative text,
+ * with test vectors, is docs/link-protocol.md; in short:
+ *
+ *   byte 0 of every frame: version (high nibble) | type (low nibble)
+ *
+ *   HELLO      0x11 | eui(8) | Nn(16)                    25 bytes
+ *   CHALLENGE  0x12 | eui(8) | Ng(16) | Tg(16)           41 bytes
+ *   RESPONSE   0x13 | eui(8) | Tn(16)                    25 bytes
+ *   DATA_UP    0x14 | sid(4) | fcnt(3) | ct(n) | mic(8)  16 + n bytes
+ *   DATA_DOWN  0x15 | sid(4) | fcnt(3) | ct(n) | mic(8)  16 + n bytes
+ *
+ * All integers big-endian.  Tg and Tn are HMAC-SHA-256 truncated to 16
+ * bytes, each under its own label so one can never stand in for the other:
+ *
+ *   Tg = HMAC(K, "FBLINK1 Tg" | Ng | Nn | eui)
+ *   Tn = HMAC(K, "FBLINK1 Tn" | Nn | Ng | eui)
+ *   PRK = HKDF-Extract(salt = Nn | Ng, IKM = K)
+ *   up key | down key = HKDF-Expand(PRK, "FBLINK1 keys" | eui, 32)
+ *
+ * Data frames are AES-128-CCM with an 8-byte tag; the 8 header bytes are
+ * the associated data and the 13-byte nonce is dir | sid | fcnt | 0(5),
+ * unique for a key as long as the counter of that direction never repeats
+ * within a session.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#include "radio/link.h"
+
+#define LINK_CCM_NONCE_LEN	13
+
+static const char link_label_tg[] = "FBLINK1 Tg";
+static const char link_label_tn[] = "FBLINK1 Tn";
+static const char link_label_keys[] = "FBLINK1 keys";
+#define LINK_PROOF_LABEL_LEN	(sizeof(link_label_tg) - 1)
+#define LINK_KEYS_LABEL_LEN	(sizeof(link_label_keys) - 1)
+
+static void
+link_put_be(uint8_t *p, uint64_t v, size_t n)
+{
+	while (n-- > 0) {
+		p[n] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t
+link_get_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint8_t
+link_hdr(enum link_type t)
+{
+	return (uint8_t)(LINK_VERSION << 4 | t);
+}
+
+int
+link_parse(const uint8_t *buf, size_t len, struct link_msg *m)
+{
+	size_t want = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (len < 1)
+		return LINK_ERR_SHORT;
+	if (buf[0] >> 4 != LINK_VERSION)
+		return LINK_ERR_VERSION;
+	m->type = buf[0] & 0x0f;
+	switch (m->type) {
+	case LINK_HELLO:
+		want = LINK_HELLO_LEN;
+		break;
+	case LINK_CHALLENGE:
+		want = LINK_CHALLENGE_LEN;
+		break;
+	case LINK_RESPONSE:
+		want = LINK_RESPONSE_LEN;
+		break;
+	case LINK_DATA_UP:
+	case LINK_DATA_DOWN:
+		break;
+	default:
+		m->type = 0;
+		return LINK_ERR_TYPE;
+	}
+	if (want != 0) {
+		if (len != want)
+			return LINK_ERR_LENGTH;
+		m->eui = link_get_be(buf + 1, 8);
+		if (m->type == LINK_RESPONSE)
+			m->proof = buf + 9;
+		else
+			m->nonce = buf + 9;
+		if (m->type == LINK_CHALLENGE)
+			m->proof = buf + 9 + LINK_NONCE_LEN;
+		return LINK_OK;
+	}
+	/* Data frame: header, then at least the MIC, and the LoRa cap. */
+	if (len < LINK_DATA_OVERHEAD || len > LINK_FRAME_MAX)
+		return LINK_ERR_LENGTH;
+	m->sid = (uint32_t)link_get_be(buf + 1, 4);
+	m->fcnt = (uint32_t)link_get_be(buf + 5, 3);
+	m->hdr = buf;
+	m->hdr_len = LINK_DATA_HDR_LEN;
+	m->ct = buf + LINK_DATA_HDR_LEN;
+	m->ct_len = len - LINK_DATA_HDR_LEN;
+	return LINK_OK;
+}
+
+int
+link_build_hello(uint8_t *out, size_t cap, uint64_t eui,
+    const uint8_t nn[LINK_NONCE_LEN])
+{
+	if (cap < LINK_HELLO_LEN)
+		return -ENOBUFS;
+	out[0] = link_hdr(LINK_HELLO);
+	link_put_be(out + 1, eui, 8);
+	memcpy(out + 9, nn, LINK_NONCE_LEN);
+	return LINK_HELLO_LEN;
+}
+
+int
+link_build_challenge(uint8_t *out, size_t cap, uint64_t eui,
+    const uint8_t ng[LINK_NONCE_LEN], const uint8_t tg[LINK_PROOF_LEN])
+{
+	if (cap < LINK_CHALLENGE_LEN)
+		return -ENOBUFS;
+	out[0] = link_hdr(LINK_CHALLENGE);
+	link_put_be(out + 1, eui, 8);
+	memcpy(out + 9, ng, LINK_NONCE_LEN);
+	memcpy(out + 9 + LINK_NONCE_LEN, tg, LINK_PROOF_LEN);
+	return LINK_CHALLENGE_LEN;
+}
+
+int
+link_build_response(uint8_t *out, size_t cap, uint64_t eui,
+    const uint8_t tn[LINK_PROOF_LEN])
+{
+	if (cap < LINK_RESPONSE_LEN)
+		return -ENOBUFS;
+	out[0] = link_hdr(LINK_RESPONSE);
+	link_put_be(out + 1, eui, 8);
+	memcpy(out + 9, tn, LINK_PROOF_LEN);
+	return LINK_RESPONSE_LEN;
+}
+
+/*
+ * One check function for both passes; the label and the order of the
+ * nonces (own nonce of the prover's peer first, as in ISO/IEC 9798-4) make
+ * the two inputs disjoint, so a proof seen in one pass is useless in the
+ * other and in the reverse direction.
+ */
+static int
+link_proof(const char *label, const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
+    const uint8_t *first, const uint8_t *second, uint8_t out[LINK_PROOF_LEN])
+{
+	uint8_t msg[LINK_PROOF_LABEL_LEN + 2 * LINK_NONCE_LEN + 8];
+	uint8_t mac[32];
+	int r;
+
+	memcpy(msg, label, LINK_PROOF_LABEL_LEN);
+	memcpy(msg + LINK_PROOF_LABEL_LEN, first, LINK_NONCE_LEN);
+	memcpy(msg + LINK_PROOF_LABEL_LEN + LINK_NONCE_LEN, second,
+	    LINK_NONCE_LEN);
+	link_put_be(msg + LINK_PROOF_LABEL_LEN + 2 * LINK_NONCE_LEN, eui, 8);
+	r = gnutls_hmac_fast(GNUTLS_MAC_SHA256, k, LINK_SECRET_LEN, msg,
+	    sizeof(msg), mac);
+	if (r == 0)
+		memcpy(out, mac, LINK_PROOF_LEN);
+	gnutls_memset(mac, 0, sizeof(mac));
+	return r == 0 ? 0 : -EIO;
+}
+
+int
+link_gw_proof(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
+    const uint8_t nn[LINK_NONCE_LEN], const uint8_t ng[LINK_NONCE_LEN],
+    uint8_t tg[LINK_PROOF_LEN])
+{
+	return link_proof(link_label_tg, k, eui, ng, nn, tg);
+}
+
+int
+link_node_proof(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
+    const uint8_t nn[LINK_NONCE_LEN], const uint8_t ng[LINK_NONCE_LEN],
+    uint8_t tn[LINK_PROOF_LEN])
+{
+	return link_proof(link_label_tn, k, eui, nn, ng, tn);
+}
+
+int
+link_session_derive(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
+    const uint8_t nn[LINK_NONCE_LEN], const uint8_t ng[LINK_NONCE_LEN],
+    struct link_session_keys *out)
+{
+	uint8_t salt[2 * LINK_NONCE_LEN], info[LINK_KEYS_LABEL_LEN + 8];
+	uint8_t prk[32], okm[2 * LINK_SESSION_KEY_LEN];
+	gnutls_datum_t dk, ds, di;
+	int r = -EIO;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(salt, nn, LINK_NONCE_LEN);
+	memcpy(salt + LINK_NONCE_LEN, ng, LINK_NONCE_LEN);
+	memcpy(info, link_label_keys, LINK_KEYS_LABEL_LEN);
+	link_put_be(info + LINK_KEYS_LABEL_LEN, eui, 8);
+	dk.data = (unsigned char *)k;
+	dk.size = LINK_SECRET_LEN;
+	ds.data = salt;
+	ds.size = sizeof(salt);
+	if (gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &dk, &ds, prk) != 0)
+		goto out;
+	dk.data = prk;
+	dk.size = sizeof(prk);
+	di.data = info;
+	di.size = sizeof(info);
+	if (gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &dk, &di, okm,
+	    sizeof(okm)) != 0)
+		goto out;
+	memcpy(out->up, okm, LINK_SESSION_KEY_LEN);
+	memcpy(out->down, okm + LINK_SESSION_KEY_LEN, LINK_SESSION_KEY_LEN);
+	r = 0;
+out:
+	gnutls_memset(prk, 0, sizeof(prk));
+	gnutls_memset(okm, 0, sizeof(okm));
+	return r;
+}
+
+struct link_aead {
+	gnutls_aead_cipher_hd_t	hd;
+};
+
+int
+link_aead_new(const uint8_t key[LINK_SESSION_KEY_LEN], struct link_aead **out)
+{
+	struct link_aead *a;
+	gnutls_datum_t dk;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return -ENOMEM;
+	dk.data = (unsigned char *)key;
+	dk.size = LINK_SESSION_KEY_LEN;
+	if (gnutls_aead_cipher_init(&a->hd, GNUTLS_CIPHER_AES_128_CCM_8,
+	    &dk) != 0) {
+		free(a);
+		return -EIO;
+	}
+	*out = a;
+	return 0;
+}
+
+int
+link_aead_setkey(struct link_aead *a, const uint8_t key[LINK_SESSION_KEY_LEN])
+{
+	gnutls_datum_t dk;
+
+	dk.data = (unsigned char *)key;
+	dk.size = LINK_SESSION_KEY_LEN;
+	return gnutls_aead_cipher_set_key(a->hd, &dk) == 0 ? 0 : -EIO;
+}
+
+void
+link_aead_free(struct link_aead *a)
+{
+	if (a == NULL)
+		return;
+	/* GnuTLS wipes the expanded key schedule in deinit. */
+	gnutls_aead_cipher_deinit(a->hd);
+	free(a);
+}
+
+static void
+link_ccm_nonce(uint8_t nonce[LINK_CCM_NONCE_LEN], enum link_dir dir,
+    uint32_t sid, uint32_t fcnt)
+{
+	memset(nonce, 0, LINK_CCM_NONCE_LEN);
+	nonce[0] = (uint8_t)dir;
+	link_put_be(nonce + 1, sid, 4);
+	link_put_be(nonce + 5, fcnt, 3);
+}
+
+int
+link_seal_with(struct link_aead *a, enum link_dir dir, uint32_t sid,
+    uint32_t fcnt, const uint8_t *plain, size_t len, uint8_t *out, size_t cap)
+{
+	uint8_t nonce[LINK_CCM_NONCE_LEN];
+	size_t ctlen;
+
+	if (fcnt > LINK_FCNT_MAX)
+		return -ERANGE;
+	if (len > LINK_PAYLOAD_MAX)
+		return -EMSGSIZE;
+	if (cap < len + LINK_DATA_OVERHEAD)
+		return -ENOBUFS;
+	out[0] = link_hdr(dir == LINK_DIR_UP ? LINK_DATA_UP : LINK_DATA_DOWN);
+	link_put_be(out + 1, sid, 4);
+	link_put_be(out + 5, fcnt, 3);
+	link_ccm_nonce(nonce, dir, sid, fcnt);
+	ctlen = cap - LINK_DATA_HDR_LEN;
+	if (gnutls_aead_cipher_encrypt(a->hd, nonce, sizeof(nonce), out,
+	    LINK_DATA_HDR_LEN, LINK_MIC_LEN, plain, len,
+	    out + LINK_DATA_HDR_LEN, &ctlen) != 0)
+		return -EIO;
+	return (int)(LINK_DATA_HDR_LEN + ctlen);
+}
+
+int
+link_open_with(struct link_aead *a, enum link_dir dir,
+    const struct link_msg *m, uint8_t *plain, size_t cap)
+{
+	uint8_t nonce[LINK_CCM_NONCE_LEN];
+	size_t plen = cap;
+
+	if (m->hdr == NULL || m->ct_len < LINK_MIC_LEN ||
+	    m->type != (dir == LINK_DIR_UP ? LINK_DATA_UP : LINK_DATA_DOWN))
+		return -EINVAL;
+	if (cap < m->ct_len - LINK_MIC_LEN)
+		return -ENOBUFS;
+	link_ccm_nonce(nonce, dir, m->sid, m->fcnt);
+	if (gnutls_aead_cipher_decrypt(a->hd, nonce, sizeof(nonce), m->hdr,
+	    m->hdr_len, LINK_MIC_LEN, m->ct, m->ct_len, plain, &plen) != 0)
+		return LINK_ERR_MIC;
+	return (int)plen;
+}
+
+int
+link_seal(const struct link_session_keys *ks, enum link_dir dir,
+    uint32_t fcnt, const uint8_t *plain, size_t len, uint8_t *out, size_t cap)
+{
+	struct link_aead *a;
+	int r;
+
+	if ((r = link_aead_new(dir == LINK_DIR_UP ? ks->up : ks->down,
+	    &a)) != 0)
+		return r;
+	r = link_seal_with(a, dir, ks->sid, fcnt, plain, len, out, cap);
+	link_aead_free(a);
+	return r;
+}
+
+int
+link_open(const struct link_session_keys *ks, enum link_dir dir,
+    const struct link_msg *m, uint8_t *plain, size_t cap)
+{
+	struct link_aead *a;
+	int r;
+
+	if ((r = link_aead_new(dir == LINK_DIR_UP ? ks->up : ks->down,
+	    &a)) != 0)
+		return r;
+	r = link_open_with(a, dir, m, plain, cap);
+	link_aead_free(a);
+	return r;
+}
+
+const char *
+link_strerror(int verdict)
+{
+	switch (verdict) {
+	case LINK_OK:
+		return "ok";
+	case LINK_ERR_SHORT:
+		return "empty frame";
+	case LINK_ERR_VERSION:
+		return "unsupported link version";
+	case LINK_ERR_TYPE:
+		return "unknown frame type";
+	case LINK_ERR_LENGTH:
+		return "wrong length for frame type";
+	case LINK_ERR_MIC:
+		return "authentication failed";
+	default:
+		return "unknown link error";
+	}
+}

@@ -1,0 +1,476 @@
+/*
+ * test_link.c - the link codec against the test vectors of
+ * docs/link-protocol.md (computed independently of GnuTLS, with Python's
+ * hmac/hashlib and OpenSSL's AES-CCM), the primitives against their RFC
+ * vectors, and the envelope parser against malformed frames of every type.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#include "radio/link.h"
+
+#define EUI	0x70B3D57ED0001001ULL
+#define SID	0x12345678u
+
+static size_t
+unhex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (s[0] != '\0' && s[1] != '\0') {
+		assert_true(n < cap);
+		assert_int_equal(sscanf(s, "%2x", &v), 1);
+		out[n++] = (uint8_t)v;
+		s += 2;
+	}
+	return n;
+}
+
+static void
+assert_hex(const uint8_t *got, size_t len, const char *want)
+{
+	char buf[2 * LINK_FRAME_MAX + 3];
+	size_t i;
+
+	assert_true(2 * len < sizeof(buf));
+	for (i = 0; i < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", got[i]);
+	buf[2 * len] = '\0';
+	assert_string_equal(buf, want);
+}
+
+static void
+vec_inputs(uint8_t k[LINK_SECRET_LEN], uint8_t nn[LINK_NONCE_LEN],
+    uint8_t ng[LINK_NONCE_LEN])
+{
+	int i;
+
+	for (i = 0; i < LINK_SECRET_LEN; i++)
+		k[i] = (uint8_t)i;
+	for (i = 0; i < LINK_NONCE_LEN; i++) {
+		nn[i] = (uint8_t)(0xa0 + i);
+		ng[i] = (uint8_t)(0xb0 + i);
+	}
+}
+
+/* RFC 5869 A.1: a wrong gnutls_hkdf_* call cannot hide behind our own
+ * vectors. */
+static void
+test_rfc5869_hkdf(void **state)
+{
+	uint8_t ikm[22], salt[13], info[10], prk[32], okm[42];
+	gnutls_datum_t d1, d2;
+
+	(void)state;
+	memset(ikm, 0x0b, sizeof(ikm));
+	unhex("000102030405060708090a0b0c", salt, sizeof(salt));
+	unhex("f0f1f2f3f4f5f6f7f8f9", info, sizeof(info));
+	d1.data = ikm;
+	d1.size = sizeof(ikm);
+	d2.data = salt;
+	d2.size = sizeof(salt);
+	assert_int_equal(gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &d1, &d2,
+	    prk), 0);
+	assert_hex(prk, sizeof(prk),
+	    "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
+	d1.data = prk;
+	d1.size = sizeof(prk);
+	d2.data = info;
+	d2.size = sizeof(info);
+	assert_int_equal(gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &d1, &d2,
+	    okm, sizeof(okm)), 0);
+	assert_hex(okm, sizeof(okm),
+	    "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+	    "34007208d5b887185865");
+}
+
+/* RFC 4231 test case 2. */
+static void
+test_rfc4231_hmac(void **state)
+{
+	const char *data = "what do ya want for nothing?";
+	uint8_t mac[32];
+
+	(void)state;
+	assert_int_equal(gnutls_hmac_fast(GNUTLS_MAC_SHA256, "Jefe", 4, data,
+	    strlen(data), mac), 0);
+	assert_hex(mac, sizeof(mac),
+	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+static void
+test_vector_handshake(void **state)
+{
+	uint8_t k[LINK_SECRET_LEN], nn[LINK_NONCE_LEN], ng[LINK_NONCE_LEN];
+	uint8_t tg[LINK_PROOF_LEN], tn[LINK_PROOF_LEN], f[LINK_FRAME_MAX];
+	struct link_session_keys ks;
+	struct link_msg m;
+	int n;
+
+	(void)state;
+	vec_inputs(k, nn, ng);
+	assert_int_equal(link_gw_proof(k, EUI, nn, ng, tg), 0);
+	assert_hex(tg, sizeof(tg), "44cfffaadf667256d63590db6ba344cc");
+	assert_int_equal(link_node_proof(k, EUI, nn, ng, tn), 0);
+	assert_hex(tn, sizeof(tn), "cc3090078d466cd2e7cc2a4be4911164");
+
+	memset(&ks, 0xee, sizeof(ks));
+	assert_int_equal(link_session_derive(k, EUI, nn, ng, &ks), 0);
+	assert_int_equal(ks.sid, 0);	/* the gateway assigns it */
+	assert_hex(ks.up, sizeof(ks.up), "4051f9fab2febaf9619b13008276d0fb");
+	assert_hex(ks.down, sizeof(ks.down),
+	    "a227bb640f001f548e44552ba412b73b");
+
+	n = link_build_hello(f, sizeof(f), EUI, nn);
+	assert_int_equal(n, LINK_HELLO_LEN);
+	assert_hex(f, (size_t)n,
+	    "1170b3d57ed0001001a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_HELLO);
+	assert_true(m.eui == EUI);
+	assert_memory_equal(m.nonce, nn, LINK_NONCE_LEN);
+
+	n = link_build_challenge(f, sizeof(f), EUI, ng, tg);
+	assert_int_equal(n, LINK_CHALLENGE_LEN);
+	assert_hex(f, (size_t)n,
+	    "1270b3d57ed0001001b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	    "44cfffaadf667256d63590db6ba344cc");
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_CHALLENGE);
+	assert_memory_equal(m.nonce, ng, LINK_NONCE_LEN);
+	assert_memory_equal(m.proof, tg, LINK_PROOF_LEN);
+
+	n = link_build_response(f, sizeof(f), EUI, tn);
+	assert_int_equal(n, LINK_RESPONSE_LEN);
+	assert_hex(f, (size_t)n,
+	    "1370b3d57ed0001001cc3090078d466cd2e7cc2a4be4911164");
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_RESPONSE);
+	assert_true(m.eui == EUI);
+	assert_memory_equal(m.proof, tn, LINK_PROOF_LEN);
+}
+
+static void
+vec_keys(struct link_session_keys *ks)
+{
+	uint8_t k[LINK_SECRET_LEN], nn[LINK_NONCE_LEN], ng[LINK_NONCE_LEN];
+
+	vec_inputs(k, nn, ng);
+	assert_int_equal(link_session_derive(k, EUI, nn, ng, ks), 0);
+	ks->sid = SID;
+}
+
+static void
+test_vector_accept(void **state)
+{
+	struct link_session_keys ks, node;
+	uint8_t f[LINK_FRAME_MAX], p[LINK_FRAME_MAX];
+	const uint8_t accept = LINK_DOWN_ACCEPT;
+	struct link_msg m;
+	int n;
+
+	(void)state;
+	vec_keys(&ks);
+	n = link_seal(&ks, LINK_DIR_DOWN, 1, &accept, 1, f, sizeof(f));
+	assert_int_equal(n, LINK_DATA_OVERHEAD + 1);
+	assert_hex(f, (size_t)n, "151234567800000115b23de7610df8a827");
+
+	/* The node does not know its sid yet: it learns it from here. */
+	node = ks;
+	node.sid = 0;
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_DATA_DOWN);
+	assert_int_equal(m.sid, SID);
+	assert_int_equal(m.fcnt, 1);
+	assert_int_equal(link_open(&node, LINK_DIR_DOWN, &m, p, sizeof(p)), 1);
+	assert_int_equal(p[0], LINK_DOWN_ACCEPT);
+}
+
+static void
+test_vector_data_up(void **state)
+{
+	struct link_session_keys ks;
+	uint8_t f[LINK_FRAME_MAX], p[LINK_FRAME_MAX];
+	const char *pl = "fieldbridge test";
+	struct link_msg m;
+	int n;
+
+	(void)state;
+	vec_keys(&ks);
+	n = link_seal(&ks, LINK_DIR_UP, 1, (const uint8_t *)pl, strlen(pl), f,
+	    sizeof(f));
+	assert_int_equal(n, LINK_DATA_OVERHEAD + 16);
+	assert_hex(f, (size_t)n, "14123456780000019e3fc1436ab2ab1b70a48f9e"
+	    "e7072eac701c37ec48a730c5");
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_DATA_UP);
+	assert_int_equal(m.fcnt, 1);
+	assert_int_equal(m.ct_len, 16 + LINK_MIC_LEN);
+	assert_int_equal(link_open(&ks, LINK_DIR_UP, &m, p, sizeof(p)), 16);
+	assert_memory_equal(p, pl, 16);
+}
+
+/* Every header bit, ciphertext bit and MIC bit is covered by the tag. */
+static void
+test_open_tampered(void **state)
+{
+	struct link_session_keys ks;
+	uint8_t f[LINK_FRAME_MAX], g[LINK_FRAME_MAX], p[LINK_FRAME_MAX];
+	struct link_msg m;
+	int n, i, bit;
+
+	(void)state;
+	vec_keys(&ks);
+	n = link_seal(&ks, LINK_DIR_UP, 7, (const uint8_t *)"abc", 3, f,
+	    sizeof(f));
+	assert_int_equal(n, 19);
+	for (i = 1; i < n; i++) {
+		for (bit = 0; bit < 8; bit++) {
+			memcpy(g, f, (size_t)n);
+			g[i] ^= (uint8_t)(1u << bit);
+			assert_int_equal(link_parse(g, (size_t)n, &m), LINK_OK);
+			assert_int_equal(link_open(&ks, LINK_DIR_UP, &m, p,
+			    sizeof(p)), LINK_ERR_MIC);
+		}
+	}
+	/* Truncated by one byte: still a valid envelope, but forged. */
+	assert_int_equal(link_parse(f, (size_t)n - 1, &m), LINK_OK);
+	assert_int_equal(link_open(&ks, LINK_DIR_UP, &m, p, sizeof(p)),
+	    LINK_ERR_MIC);
+}
+
+/* An uplink cannot be opened as a downlink, nor with the other key. */
+static void
+test_open_wrong_direction(void **state)
+{
+	struct link_session_keys ks, swapped;
+	uint8_t f[LINK_FRAME_MAX], p[LINK_FRAME_MAX];
+	struct link_msg m;
+	int n;
+
+	(void)state;
+	vec_keys(&ks);
+	n = link_seal(&ks, LINK_DIR_UP, 3, (const uint8_t *)"x", 1, f,
+	    sizeof(f));
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(link_open(&ks, LINK_DIR_DOWN, &m, p, sizeof(p)),
+	    -EINVAL);
+	/* Rewrite the type and the down key would still not verify. */
+	swapped = ks;
+	memcpy(swapped.up, ks.down, sizeof(ks.up));
+	assert_int_equal(link_open(&swapped, LINK_DIR_UP, &m, p, sizeof(p)),
+	    LINK_ERR_MIC);
+	assert_int_equal(link_open(&ks, LINK_DIR_UP, &m, p, 0), -ENOBUFS);
+}
+
+static void
+test_seal_limits(void **state)
+{
+	struct link_session_keys ks;
+	uint8_t f[LINK_FRAME_MAX + 1], pl[LINK_FRAME_MAX + 1];
+	struct link_msg m;
+
+	(void)state;
+	vec_keys(&ks);
+	memset(pl, 'p', sizeof(pl));
+	/* EU868 SF12: 51 bytes on air leave 35 for the payload. */
+	assert_int_equal(link_seal(&ks, LINK_DIR_UP, 1, pl, 35, f, 51), 51);
+	assert_int_equal(link_seal(&ks, LINK_DIR_UP, 1, pl, 36, f, 51),
+	    -ENOBUFS);
+	assert_int_equal(link_seal(&ks, LINK_DIR_UP, LINK_FCNT_MAX, pl, 1, f,
+	    sizeof(f)), 17);
+	assert_int_equal(link_seal(&ks, LINK_DIR_UP, LINK_FCNT_MAX + 1, pl,
+	    1, f, sizeof(f)), -ERANGE);
+	assert_int_equal(link_seal(&ks, LINK_DIR_UP, 1, pl, LINK_PAYLOAD_MAX,
+	    f, sizeof(f)), LINK_FRAME_MAX);
+	assert_int_equal(link_parse(f, LINK_FRAME_MAX, &m), LINK_OK);
+	assert_int_equal(link_seal(&ks, LINK_DIR_UP, 1, pl,
+	    LINK_PAYLOAD_MAX + 1, f, sizeof(f)), -EMSGSIZE);
+	/* Empty payload: header and MIC only. */
+	assert_int_equal(link_seal(&ks, LINK_DIR_UP, 2, pl, 0, f, sizeof(f)),
+	    LINK_DATA_OVERHEAD);
+}
+
+static void
+test_build_small_buffer(void **state)
+{
+	uint8_t f[LINK_FRAME_MAX], n16[16] = { 0 };
+
+	(void)state;
+	assert_int_equal(link_build_hello(f, LINK_HELLO_LEN - 1, EUI, n16),
+	    -ENOBUFS);
+	assert_int_equal(link_build_challenge(f, LINK_CHALLENGE_LEN - 1, EUI,
+	    n16, n16), -ENOBUFS);
+	assert_int_equal(link_build_response(f, LINK_RESPONSE_LEN - 1, EUI,
+	    n16), -ENOBUFS);
+}
+
+/* The pass-2 proof can never be replayed as a pass-3 proof, not even
+ * when an attacker picks Nn = Ng. */
+static void
+test_proofs_not_reflectable(void **state)
+{
+	uint8_t k[LINK_SECRET_LEN], nn[LINK_NONCE_LEN], ng[LINK_NONCE_LEN];
+	uint8_t tg[LINK_PROOF_LEN], tn[LINK_PROOF_LEN];
+
+	(void)state;
+	vec_inputs(k, nn, ng);
+	assert_int_equal(link_gw_proof(k, EUI, nn, ng, tg), 0);
+	assert_int_equal(link_node_proof(k, EUI, ng, nn, tn), 0);
+	assert_memory_not_equal(tg, tn, LINK_PROOF_LEN);
+	assert_int_equal(link_gw_proof(k, EUI, nn, nn, tg), 0);
+	assert_int_equal(link_node_proof(k, EUI, nn, nn, tn), 0);
+	assert_memory_not_equal(tg, tn, LINK_PROOF_LEN);
+	/* And the EUI is bound in. */
+	assert_int_equal(link_gw_proof(k, EUI + 1, nn, nn, tn), 0);
+	assert_memory_not_equal(tg, tn, LINK_PROOF_LEN);
+}
+
+static void
+test_parse_short(void **state)
+{
+	struct link_msg m;
+	uint8_t b = 0x11;
+
+	(void)state;
+	assert_int_equal(link_parse(&b, 0, &m), LINK_ERR_SHORT);
+	assert_int_equal(link_parse(&b, 1, &m), LINK_ERR_LENGTH);
+}
+
+static void
+test_parse_wrong_version(void **state)
+{
+	uint8_t f[LINK_FRAME_MAX] = { 0 };
+	struct link_msg m;
+	unsigned v;
+
+	(void)state;
+	for (v = 0; v < 16; v++) {
+		if (v == LINK_VERSION)
+			continue;
+		f[0] = (uint8_t)(v << 4 | LINK_HELLO);
+		assert_int_equal(link_parse(f, LINK_HELLO_LEN, &m),
+		    LINK_ERR_VERSION);
+		f[0] = (uint8_t)(v << 4 | LINK_DATA_UP);
+		assert_int_equal(link_parse(f, 20, &m), LINK_ERR_VERSION);
+	}
+}
+
+static void
+test_parse_wrong_type(void **state)
+{
+	uint8_t f[LINK_FRAME_MAX] = { 0 };
+	struct link_msg m;
+	unsigned t;
+
+	(void)state;
+	for (t = 0; t < 16; t++) {
+		if (t >= LINK_HELLO && t <= LINK_DATA_DOWN)
+			continue;
+		f[0] = (uint8_t)(LINK_VERSION << 4 | t);
+		assert_int_equal(link_parse(f, LINK_HELLO_LEN, &m),
+		    LINK_ERR_TYPE);
+		assert_int_equal(m.type, 0);
+	}
+}
+
+/* Each fixed-size type, one byte short and one byte long. */
+static void
+test_parse_fixed_sizes(void **state)
+{
+	static const struct {
+		uint8_t	type;
+		size_t	len;
+	} t[] = {
+		{ LINK_HELLO, LINK_HELLO_LEN },
+		{ LINK_CHALLENGE, LINK_CHALLENGE_LEN },
+		{ LINK_RESPONSE, LINK_RESPONSE_LEN },
+	};
+	uint8_t f[LINK_FRAME_MAX + 2] = { 0 };
+	struct link_msg m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		f[0] = (uint8_t)(LINK_VERSION << 4 | t[i].type);
+		assert_int_equal(link_parse(f, t[i].len, &m), LINK_OK);
+		assert_int_equal(m.type, t[i].type);
+		assert_int_equal(link_parse(f, t[i].len - 1, &m),
+		    LINK_ERR_LENGTH);
+		assert_int_equal(link_parse(f, t[i].len + 1, &m),
+		    LINK_ERR_LENGTH);
+	}
+}
+
+static void
+test_parse_data_sizes(void **state)
+{
+	uint8_t f[LINK_FRAME_MAX + 2] = { 0 };
+	struct link_msg m;
+	int t;
+
+	(void)state;
+	for (t = LINK_DATA_UP; t <= LINK_DATA_DOWN; t++) {
+		f[0] = (uint8_t)(LINK_VERSION << 4 | t);
+		assert_int_equal(link_parse(f, LINK_DATA_OVERHEAD - 1, &m),
+		    LINK_ERR_LENGTH);
+		assert_int_equal(link_parse(f, LINK_DATA_OVERHEAD, &m),
+		    LINK_OK);
+		assert_int_equal(m.ct_len, LINK_MIC_LEN);
+		assert_int_equal(link_parse(f, LINK_FRAME_MAX, &m), LINK_OK);
+		assert_int_equal(link_parse(f, LINK_FRAME_MAX + 1, &m),
+		    LINK_ERR_LENGTH);
+	}
+	/* Header fields decode big-endian, byte by byte. */
+	memcpy(f, "\x14\xde\xad\xbe\xef\xab\xcd\xef", 8);
+	assert_int_equal(link_parse(f, 20, &m), LINK_OK);
+	assert_int_equal(m.sid, 0xdeadbeefu);
+	assert_int_equal(m.fcnt, 0xabcdefu);
+}
+
+static void
+test_strerror(void **state)
+{
+	int v;
+
+	(void)state;
+	for (v = LINK_OK; v >= LINK_ERR_MIC; v--)
+		assert_string_not_equal(link_strerror(v),
+		    "unknown link error");
+	assert_string_equal(link_strerror(-99), "unknown link error");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc5869_hkdf),
+		cmocka_unit_test(test_rfc4231_hmac),
+		cmocka_unit_test(test_vector_handshake),
+		cmocka_unit_test(test_vector_accept),
+		cmocka_unit_test(test_vector_data_up),
+		cmocka_unit_test(test_open_tampered),
+		cmocka_unit_test(test_open_wrong_direction),
+		cmocka_unit_test(test_seal_limits),
+		cmocka_unit_test(test_build_small_buffer),
+		cmocka_unit_test(test_proofs_not_reflectable),
+		cmocka_unit_test(test_parse_short),
+		cmocka_unit_test(test_parse_wrong_version),
+		cmocka_unit_test(test_parse_wrong_type),
+		cmocka_unit_test(test_parse_fixed_sizes),
+		cmocka_unit_test(test_parse_data_sizes),
+		cmocka_unit_test(test_strerror),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
