@@ -1,1 +1,18 @@
 # radio/ files; included from the top Makefile.am.
+# radio/link.c (the node link codec) is added from policy/local.mk.
+libfb_a_SOURCES += radio/radio.h radio/radio.c \
+	radio/sframe.h radio/sframe.c
+
+check_PROGRAMS += tests/test_sframe
+TESTS += tests/test_sframe
+tests_test_sframe_SOURCES = tests/test_sframe.c
+tests_test_sframe_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_sframe_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_sframe
+TESTS += tests/fuzz/fuzz_sframe
+tests_fuzz_fuzz_sframe_SOURCES = tests/fuzz/fuzz_sframe.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_sframe_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/sframe"'
+tests_fuzz_fuzz_sframe_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_sframe_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/sframe

@@ -17,6 +17,10 @@
 #define SFRAME_VERSION		1
 #define SFRAME_MSG_MAX		 (RADIO_PAYLOAD_MAX + 40)  /* unstuffed, CRC included */
 #define SFRAME_WIRE_MAX		 (SFRAME_MSG_MAX + SFRAME_MSG_MAX / 254 + 3)
+#define SFRAME_STUFFED_MAX	 (SFRAME_WIRE_MAX - 1)	/* without the 0x00 */
+#define SFRAME_HDR_LEN		3	/* version, kind, seq */
+#define SFRAME_CRC_LEN		4
+#define SFRAME_TEXT_MAX		128	/* ERROR text, bytes */
 
 enum sframe_kind {
 	SFRAME_RX = 0x01,	/* concentrator -> gateway: packet received */
@@ -25,6 +29,25 @@ enum sframe_kind {
 	SFRAME_STATUS = 0x04,	/* concentrator -> gateway: heartbeat */
 	SFRAME_ERROR = 0x05,	/* concentrator -> gateway */
 	SFRAME_RESET = 0x06,	/* gateway -> concentrator: reset radio state */
+};
+
+/* TX_RESULT status codes. */
+enum sframe_tx_status {
+	SFRAME_TX_SENT = 0,
+	SFRAME_TX_BUSY = 1,		/* another transmission is under way */
+	SFRAME_TX_TOO_LATE = 2,		/* at_tmst_us already passed */
+	SFRAME_TX_TOO_EARLY = 3,	/* at_tmst_us too far ahead */
+	SFRAME_TX_PARAM = 4,		/* frequency, power or rate not allowed */
+	SFRAME_TX_FAILED = 5,		/* the radio reported a failure */
+};
+
+/* ERROR codes. */
+enum sframe_err_code {
+	SFRAME_EC_BAD_FRAME = 1,	/* it could not decode a gateway frame */
+	SFRAME_EC_UNSUPPORTED = 2,	/* version or kind it does not speak */
+	SFRAME_EC_RADIO = 3,		/* radio initialisation or I/O failed */
+	SFRAME_EC_OVERFLOW = 4,		/* it dropped packets: queue full */
+	SFRAME_EC_INTERNAL = 5,
 };
 
 /*
@@ -72,15 +95,17 @@ struct sframe {
 	size_t		 payload_len;
 };
 
-/* Decode one unstuffed message (CRC included). */
+/* Decode one unstuffed message (CRC included): 0 or a negative verdict. */
 int	sframe_decode(const uint8_t *msg, size_t len, struct sframe *out);
 /* Encode to wire bytes (stuffed, delimited); returns length or -ENOBUFS/-EINVAL. */
 int	sframe_encode(const struct sframe *f, uint8_t *wire, size_t cap);
 
 /*
  * Incremental reader: feed raw line bytes; every complete frame (good or
- * bad) is reported through cb with its verdict.  Resynchronises at the next
- * delimiter after noise, a torn frame or an overrun.
+ * bad) is reported through cb with its verdict (f is NULL unless the verdict
+ * is SFRAME_OK; f and its payload are valid during the call only).  Empty
+ * frames (0x00 0x00) are idle fill and not reported.  Resynchronises at the
+ * next delimiter after noise, a torn frame or an overrun.  No allocation.
  */
 struct sframe_reader {
 	uint8_t	buf[SFRAME_WIRE_MAX];

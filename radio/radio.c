@@ -1,0 +1,35 @@
+/*
+ * radio.c - small helpers every concentrator driver shares: the output
+ * queue a driver fills and the port drains, and printable names for radio
+ * metadata.  Sits between the drivers (drv_*.c) and the port (port.c).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "radio/radio.h"
+
+int
+radio_out_put(struct radio_out *out, const void *data, size_t len)
+{
+	/* By subtraction: out->len never exceeds the buffer. */
+	if (len > sizeof(out->buf) - out->len)
+		return -ENOBUFS;
+	if (len > 0)
+		memcpy(out->buf + out->len, data, len);
+	out->len += len;
+	return 0;
+}
+
+const char *
+radio_mod_name(uint8_t modulation)
+{
+	switch (modulation) {
+	case RADIO_MOD_LORA:
+		return "lora";
+	case RADIO_MOD_FSK:
+		return "fsk";
+	case RADIO_MOD_OOK:
+		return "ook";
+	}
+	return "unknown";
+}
