@@ -17,7 +17,12 @@
  *
  * A CHALLENGE whose proof Tg does not verify is ignored (mutual
  * authentication: a rogue gateway gets no RESPONSE).  No answer within
- * SIM_HS_TIMEOUT_MS sends a fresh HELLO.
+ * SIM_HS_TIMEOUT_MS sends a fresh HELLO, and so do LINK_REJOIN_SILENT_UPLINKS
+ * uplinks without a verified downlink (the gateway may have forgotten us).
+ * The gateway picks the session id and sends it in the ACCEPT's header, so
+ * an ACCEPT is matched to its node by trying the down keys of the nodes
+ * waiting for one, oldest RESPONSE first (nearly always the first try: the
+ * gateway answers in order).
  *
  * Every record a node transmits is written to --log as "EUI FCNT HEX" once
  * its bytes have been written to the pty, so a checker can compare what left
@@ -68,6 +73,9 @@
 #define SIM_GARBAGE_BURST_MAX	48
 #define SIM_CAPTURE_MAX		64		/* data frames kept for replay */
 #define SIM_SID_BUCKETS		4096
+#define SIM_TXQ_MAX		32		/* downlinks waiting for their time */
+#define SIM_TX_AHEAD_MAX_US	30000000u	/* at_tmst further: too early */
+#define SIM_TX_LATE_MAX_US	1000000u	/* at_tmst older: too late */
 #define SIM_UNKNOWN_EUI_BASE	0x70B3D57EDF000000ULL
 
 enum node_state {
@@ -83,6 +91,9 @@ struct node {
 	int			 state;
 	uint8_t			 nn[LINK_NONCE_LEN];
 	struct link_session_keys ks;
+	struct link_aead	*up;		/* keyed with ks.up */
+	int			 wprev, wnext;	/* waiting-for-ACCEPT list */
+	unsigned int		 silent;	/* uplinks since a downlink */
 	uint32_t		 fcnt_up;	/* last counter sent */
 	int64_t			 fcnt_down;	/* last counter accepted, -1: none */
 	uint64_t		 deadline_ms;	/* handshake step / next HELLO */
@@ -99,6 +110,14 @@ struct node {
 	size_t			 hello_len;
 	uint8_t			 resp[LINK_FRAME_MAX];
 	size_t			 resp_len;
+};
+
+/* A downlink held until the concentrator counter reaches its at_tmst. */
+struct txq {
+	uint32_t	at;
+	uint16_t	id;
+	size_t		len;
+	uint8_t		frame[RADIO_PAYLOAD_MAX];
 };
 
 struct capture {
@@ -136,7 +155,8 @@ struct opts {
 struct stats {
 	uint64_t	sent, forged, replayed, replayed_hello, replayed_response;
 	uint64_t	unknown, garbage_bytes, flood;
-	uint64_t	hellos, handshakes, bad_gw_proof, bad_down, commands;
+	uint64_t	hellos, handshakes, rejoins, bad_gw_proof, bad_down;
+	uint64_t	commands;
 	uint64_t	tx_req, resets, frames_up, frames_bad_in;
 };
 
@@ -147,6 +167,9 @@ struct sim {
 	unsigned int		 nnodes;
 	int			 flood_node;
 	int			 sid_head[SIM_SID_BUCKETS];
+	int			 whead, wtail;	/* nodes waiting for ACCEPT */
+	struct txq		 txq[SIM_TXQ_MAX];
+	unsigned int		 ntxq;
 	uint64_t		 rng;
 	int			 master, slave, sigfd;
 	char			 slave_name[128];
@@ -350,7 +373,7 @@ radio_up(struct sim *s, int ni, const uint8_t *frame, size_t len)
 	return r;
 }
 
-/* --- sessions by id ---------------------------------------------------- */
+/* --- sessions by id, and the nodes waiting for an ACCEPT -------------- */
 
 static unsigned int
 sid_bucket(uint32_t sid)
@@ -384,6 +407,50 @@ sid_add(struct sim *s, int ni)
 	n->hnext = s->sid_head[b];
 	s->sid_head[b] = ni;
 	n->hashed = 1;
+}
+
+static void
+wait_remove(struct sim *s, int ni)
+{
+	struct node *n = &s->nodes[ni];
+
+	if (n->state != NODE_WAIT_ACCEPT)
+		return;
+	if (n->wprev != -1)
+		s->nodes[n->wprev].wnext = n->wnext;
+	else
+		s->whead = n->wnext;
+	if (n->wnext != -1)
+		s->nodes[n->wnext].wprev = n->wprev;
+	else
+		s->wtail = n->wprev;
+	n->wprev = n->wnext = -1;
+}
+
+static void
+wait_append(struct sim *s, int ni)
+{
+	struct node *n = &s->nodes[ni];
+
+	n->wnext = -1;
+	n->wprev = s->wtail;
+	if (s->wtail != -1)
+		s->nodes[s->wtail].wnext = ni;
+	else
+		s->whead = ni;
+	s->wtail = ni;
+}
+
+/* Leave whatever state the node was in; its session keys go. */
+static void
+node_reset(struct sim *s, int ni)
+{
+	struct node *n = &s->nodes[ni];
+
+	wait_remove(s, ni);
+	sid_remove(s, ni);
+	gnutls_memset(&n->ks, 0, sizeof(n->ks));
+	n->state = NODE_IDLE;
 }
 
 static int
@@ -423,8 +490,9 @@ node_hello(struct sim *s, int ni, uint64_t now)
 		n->deadline_ms = now + 50;	/* the line is busy: later */
 		return;
 	}
-	sid_remove(s, ni);
-	gnutls_memset(&n->ks, 0, sizeof(n->ks));
+	if (n->state != NODE_IDLE && n->state != NODE_WAIT_CHALLENGE)
+		s->st.rejoins++;
+	node_reset(s, ni);
 	if (gnutls_rnd(GNUTLS_RND_NONCE, n->nn, sizeof(n->nn)) != 0) {
 		n->deadline_ms = now + 1000;
 		return;
@@ -463,6 +531,9 @@ node_challenge(struct sim *s, int ni, const struct link_msg *m, uint64_t now)
 	    link_session_derive(n->dev->secret, n->dev->eui, n->nn, m->nonce,
 	    &n->ks) != 0)
 		return;
+	if ((n->up == NULL ? link_aead_new(n->ks.up, &n->up) :
+	    link_aead_setkey(n->up, n->ks.up)) != 0)
+		return;
 	len = link_build_response(n->resp, sizeof(n->resp), n->dev->eui, tn);
 	if (len < 0 || radio_up(s, ni, n->resp, (size_t)len) < 0)
 		return;
@@ -470,36 +541,41 @@ node_challenge(struct sim *s, int ni, const struct link_msg *m, uint64_t now)
 	n->fcnt_down = -1;
 	n->state = NODE_WAIT_ACCEPT;
 	n->deadline_ms = hs_deadline(s, now);
-	sid_add(s, ni);
+	wait_append(s, ni);
 }
 
-static void
-node_down(struct sim *s, int ni, const struct link_msg *m, uint64_t now_t)
+/* Try a DATA_DOWN on node ni; 0 when it verified and was handled. */
+static int
+node_down(struct sim *s, int ni, const struct link_msg *m, uint64_t tus)
 {
 	struct node *n = &s->nodes[ni];
 	uint8_t plain[LINK_FRAME_MAX];
 	int len;
 
-	if (n->state != NODE_WAIT_ACCEPT && n->state != NODE_UP &&
-	    n->state != NODE_DONE)
-		return;
 	len = link_open(&n->ks, LINK_DIR_DOWN, m, plain, sizeof(plain));
-	if (len < 1 || (int64_t)m->fcnt <= n->fcnt_down) {
-		s->st.bad_down++;
-		return;
+	if (len < 1)
+		return -EBADMSG;
+	if ((int64_t)m->fcnt <= n->fcnt_down) {
+		s->st.bad_down++;	/* a replayed downlink */
+		return 0;
 	}
 	n->fcnt_down = m->fcnt;
+	n->silent = 0;
 	if (plain[0] == LINK_DOWN_ACCEPT && n->state == NODE_WAIT_ACCEPT) {
+		wait_remove(s, ni);
+		n->ks.sid = m->sid;
+		sid_add(s, ni);
 		n->state = NODE_UP;
 		n->fcnt_up = 0;
-		n->next_us = now_t + sim_rand_below(&s->rng,
+		n->next_us = tus + sim_rand_below(&s->rng,
 		    (uint32_t)(n->interval_us > 0 ? n->interval_us : 1));
 		s->st.handshakes++;
 	} else if (plain[0] == LINK_DOWN_COMMAND)
 		s->st.commands++;
+	return 0;
 }
 
-/* A downlink the gateway asked the concentrator to transmit. */
+/* A downlink goes on the air: hand it to the node it is for. */
 static void
 radio_down(struct sim *s, const uint8_t *p, size_t len)
 {
@@ -516,14 +592,18 @@ radio_down(struct sim *s, const uint8_t *p, size_t len)
 	case LINK_DATA_DOWN:
 		for (ni = s->sid_head[sid_bucket(m.sid)]; ni != -1;
 		    ni = s->nodes[ni].hnext)
-			if (s->nodes[ni].ks.sid == m.sid)
-				node_down(s, ni, &m, now_us());
+			if (s->nodes[ni].ks.sid == m.sid &&
+			    node_down(s, ni, &m, now_us()) == 0)
+				return;
+		for (ni = s->whead; ni != -1; ni = s->nodes[ni].wnext)
+			if (node_down(s, ni, &m, now_us()) == 0)
+				return;
+		s->st.bad_down++;
 		break;
 	default:
 		break;
 	}
 }
-
 /* One telemetry record from node ni. */
 static int
 node_send(struct sim *s, int ni)
@@ -535,19 +615,22 @@ node_send(struct sim *s, int ni)
 	size_t plen;
 	int len;
 
-	if (n->fcnt_up >= LINK_FCNT_MAX) {
-		n->state = NODE_IDLE;	/* counter exhausted: new session */
-		n->deadline_ms = 0;
-		return -ERANGE;
+	if (n->fcnt_up >= LINK_FCNT_MAX ||
+	    n->silent >= LINK_REJOIN_SILENT_UPLINKS) {
+		/* Counter exhausted, or the gateway has been silent too
+		 * long: a new session. */
+		node_hello(s, ni, now_ms());
+		return -EAGAIN;
 	}
 	plen = sim_payload(&n->sensor, pl, sizeof(pl));
-	len = link_seal(&n->ks, LINK_DIR_UP, n->fcnt_up + 1, pl, plen,
-	    frame, sizeof(frame));
+	len = link_seal_with(n->up, LINK_DIR_UP, n->ks.sid, n->fcnt_up + 1,
+	    pl, plen, frame, sizeof(frame));
 	if (len < 0)
 		return len;
 	if (radio_up(s, ni, frame, (size_t)len) < 0)
 		return -ENOBUFS;
 	n->fcnt_up++;
+	n->silent++;
 	n->sent++;
 	s->st.sent++;
 	if (ni == s->flood_node)
@@ -754,35 +837,112 @@ send_status(struct sim *s, uint64_t now)
 }
 
 static void
+send_error(struct sim *s, uint8_t code, const char *text)
+{
+	struct sframe f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = SFRAME_ERROR;
+	f.u.error.code = code;
+	f.payload = (const uint8_t *)text;
+	f.payload_len = strlen(text);
+	(void)send_frame(s, &f);
+}
+
+static void
+send_txr(struct sim *s, uint16_t id, uint8_t status)
+{
+	struct sframe f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = SFRAME_TX_RESULT;
+	f.u.txr.id = id;
+	f.u.txr.status = status;
+	(void)send_frame(s, &f);
+}
+
+/* Transmit the held downlinks whose time has come. */
+static void
+txq_run(struct sim *s, uint32_t tmst)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->ntxq; i++) {
+		if ((int32_t)(tmst - s->txq[i].at) < 0)
+			continue;
+		send_txr(s, s->txq[i].id, SFRAME_TX_SENT);
+		radio_down(s, s->txq[i].frame, s->txq[i].len);
+		/* Keep the order of equal times: shift, do not swap. */
+		memmove(&s->txq[i], &s->txq[i + 1],
+		    (s->ntxq - i - 1) * sizeof(s->txq[0]));
+		s->ntxq--;
+		i--;
+	}
+}
+
+static void
+tx_request(struct sim *s, const struct sframe *f)
+{
+	uint32_t tmst = (uint32_t)now_us();
+	int32_t ahead = (int32_t)(f->u.tx.at_tmst_us - tmst);
+	struct txq *q;
+
+	s->st.tx_req++;
+	if (f->u.tx.at_tmst_us == 0) {
+		send_txr(s, f->u.tx.id, SFRAME_TX_SENT);
+		radio_down(s, f->payload, f->payload_len);
+		return;
+	}
+	if (ahead < -(int32_t)SIM_TX_LATE_MAX_US) {
+		send_txr(s, f->u.tx.id, SFRAME_TX_TOO_LATE);
+		return;
+	}
+	if (ahead > (int32_t)SIM_TX_AHEAD_MAX_US) {
+		send_txr(s, f->u.tx.id, SFRAME_TX_TOO_EARLY);
+		return;
+	}
+	if (s->ntxq == SIM_TXQ_MAX || f->payload_len > sizeof(q->frame)) {
+		send_txr(s, f->u.tx.id, SFRAME_TX_BUSY);
+		return;
+	}
+	q = &s->txq[s->ntxq++];
+	q->at = f->u.tx.at_tmst_us;
+	q->id = f->u.tx.id;
+	q->len = f->payload_len;
+	memcpy(q->frame, f->payload, f->payload_len);
+	txq_run(s, tmst);
+}
+
+static void
 on_frame(void *arg, int verdict, const struct sframe *f)
 {
 	struct sim *s = arg;
-	struct sframe r;
 
 	if (verdict != SFRAME_OK) {
 		s->st.frames_bad_in++;
+		send_error(s, SFRAME_EC_BAD_FRAME, sframe_strerror(verdict));
 		return;
 	}
 	switch (f->kind) {
 	case SFRAME_TX_REQ:
-		s->st.tx_req++;
-		memset(&r, 0, sizeof(r));
-		r.kind = SFRAME_TX_RESULT;
-		r.u.txr.id = f->u.tx.id;
-		r.u.txr.status = 0;
-		(void)send_frame(s, &r);
-		radio_down(s, f->payload, f->payload_len);
+		tx_request(s, f);
 		break;
 	case SFRAME_RESET:
-		/* The radio restarts: our frame counter and any half-read
-		 * frame go; nodes in the field are not affected. */
+		/* The radio restarts: pending transmissions are aborted and
+		 * our frame counter starts again.  Packets already received
+		 * stay queued for the line, and nodes in the field are not
+		 * affected. */
 		s->st.resets++;
+		while (s->ntxq > 0)
+			send_txr(s, s->txq[--s->ntxq].id, SFRAME_TX_FAILED);
 		s->seq = 0;
-		sframe_reader_init(&s->reader);
+		(void)out_put(s, (const uint8_t *)"", 1);
 		send_status(s, now_ms());
 		break;
 	default:
 		s->st.frames_bad_in++;
+		send_error(s, SFRAME_EC_UNSUPPORTED, "frame kind not for a "
+		    "concentrator");
 		break;
 	}
 }
@@ -1005,6 +1165,7 @@ sim_setup(struct sim *s)
 		return -ENOMEM;
 	for (i = 0; i < SIM_SID_BUCKETS; i++)
 		s->sid_head[i] = -1;
+	s->whead = s->wtail = -1;
 	s->flood_node = -1;
 	if (s->o.flood != NULL) {
 		if (registry_parse_eui(s->o.flood, &eui) == 0) {
@@ -1028,7 +1189,7 @@ sim_setup(struct sim *s)
 			fprintf(stderr, "fieldbridge-sim: registry not sorted\n");
 			return -EINVAL;
 		}
-		n->hnext = -1;
+		n->hnext = n->wprev = n->wnext = -1;
 		n->state = NODE_IDLE;
 		n->sf = (uint8_t)(7 + sim_rand_below(&s->rng, 6));
 		n->rssi = (int16_t)(-125 + (int)sim_rand_below(&s->rng, 80));
@@ -1117,13 +1278,14 @@ summary(const struct sim *s, FILE *f)
 	fprintf(f, "sim: sent=%" PRIu64 " forged=%" PRIu64 " replayed=%" PRIu64
 	    " replayed_hello=%" PRIu64 " replayed_response=%" PRIu64
 	    " unknown=%" PRIu64 " garbage_bytes=%" PRIu64 " flood=%" PRIu64
-	    " hellos=%" PRIu64 " handshakes=%" PRIu64 " bad_gw_proof=%" PRIu64
+	    " hellos=%" PRIu64 " handshakes=%" PRIu64 " rejoins=%" PRIu64
+	    " bad_gw_proof=%" PRIu64
 	    " bad_downlink=%" PRIu64 " commands=%" PRIu64 " tx_req=%" PRIu64
 	    " resets=%" PRIu64 " frames_up=%" PRIu64 " bad_frames_in=%" PRIu64
 	    " unwritten_bytes=%zu\n",
 	    t->sent, t->forged, t->replayed, t->replayed_hello,
 	    t->replayed_response, t->unknown, t->garbage_bytes, t->flood,
-	    t->hellos, t->handshakes, t->bad_gw_proof, t->bad_down,
+	    t->hellos, t->handshakes, t->rejoins, t->bad_gw_proof, t->bad_down,
 	    t->commands, t->tx_req, t->resets, t->frames_up, t->frames_bad_in,
 	    out_pending(s));
 }
@@ -1150,8 +1312,11 @@ sim_loop(struct sim *s)
 			send_status(s, tms);
 			s->next_status_ms = tms + SIM_STATUS_MS;
 		}
+		txq_run(s, (uint32_t)tus);
 		next = nodes_run(s, tus);
 		attacks_run(s, tms);
+		if (s->ntxq > 0 && next > tus + 1000)
+			next = tus + 1000;
 		if ((r = out_write(s)) < 0) {
 			fprintf(stderr, "fieldbridge-sim: write: %s\n",
 			    strerror(-r));
@@ -1259,6 +1424,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sframe_reader_init(&s->reader);
+	/* A concentrator starts with a delimiter: it ends whatever partial
+	 * frame the gateway may have buffered. */
+	(void)out_put(s, (const uint8_t *)"", 1);
 	printf("%s -> %s\n", s->o.link, s->slave_name);
 	fflush(stdout);
 	if (!s->o.quiet)
@@ -1281,6 +1449,8 @@ out:
 		close(s->master);
 	if (s->slave != -1)
 		close(s->slave);
+	for (r = 0; s->nodes != NULL && r < (int)s->nnodes; r++)
+		link_aead_free(s->nodes[r].up);
 	if (s->nodes != NULL) {
 		gnutls_memset(s->nodes, 0, s->nnodes * sizeof(*s->nodes));
 		free(s->nodes);
