@@ -8,3 +8,11 @@ TESTS += tests/test_link
 tests_test_link_SOURCES = tests/test_link.c
 tests_test_link_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_link_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+libfb_a_SOURCES += policy/registry.c policy/registry.h
+
+check_PROGRAMS += tests/test_registry
+TESTS += tests/test_registry
+tests_test_registry_SOURCES = tests/test_registry.c
+tests_test_registry_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_registry_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)

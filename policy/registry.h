@@ -6,6 +6,12 @@
  * the keys file holding each node's 256-bit secret, which registry_load
  * refuses to read when it is group- or world-readable.  Loading is the only
  * I/O this module does.  Lookup by EUI is a binary search over a sorted array.
+ *
+ * Both files are libconfig, but read one list element at a time: a small
+ * scanner finds each `{ ... }` of the top-level list and hands only that to
+ * libconfig, so a 10,000-device registry never holds a whole libconfig tree
+ * (which costs ~800 bytes a device) and the daemon stays within its memory
+ * budget.  Per device we keep about 60 bytes plus its name.
  */
 #ifndef FB_REGISTRY_H
 #define FB_REGISTRY_H
@@ -18,13 +24,17 @@
 #define REGISTRY_DEVICES_MAX	100000
 #define REGISTRY_NAME_MAX	63
 #define REGISTRY_STREAM_MAX	63	/* also an MQTT topic level */
+#define REGISTRY_STREAMS_MAX	1024	/* distinct streams */
+#define REGISTRY_ENTRY_MAX	4096	/* bytes of one { ... } entry */
 
 struct device {
 	uint64_t	eui;
+	const char	*name;		/* owned by the registry; may be "" */
+	uint8_t		secret[LINK_SECRET_LEN];
+	uint32_t	line;		/* of its entry in the devices file */
 	uint16_t	stream;		/* index into the registry's streams */
 	uint8_t		revoked;
-	uint8_t		secret[LINK_SECRET_LEN];
-	char		name[REGISTRY_NAME_MAX + 1];
+	uint8_t		has_key;	/* private to registry.c */
 };
 
 struct registry;
@@ -34,11 +44,19 @@ struct registry;
  * the secrets. */
 int	registry_load(const char *devices_path, const char *keys_path,
 	    struct registry **out, char *err, size_t errlen);
+/* The same from memory (no file mode check); the names are used in
+ * messages only.  For the fuzz target and tests. */
+int	registry_load_mem(const char *devices_name, const char *devices,
+	    size_t devices_len, const char *keys_name, const char *keys,
+	    size_t keys_len, struct registry **out, char *err, size_t errlen);
 void	registry_free(struct registry *reg);
 
 const struct device *registry_find(const struct registry *reg, uint64_t eui);
 size_t	registry_count(const struct registry *reg);
 const struct device *registry_at(const struct registry *reg, size_t i);
+/* Position of a device of this registry in 0..count-1 (for per-device
+ * arrays kept by other modules). */
+size_t	registry_index(const struct registry *reg, const struct device *dev);
 size_t	registry_stream_count(const struct registry *reg);
 const char *registry_stream_name(const struct registry *reg, uint16_t idx);
 
