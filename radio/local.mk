@@ -1,7 +1,10 @@
 # radio/ files; included from the top Makefile.am.
 # radio/link.c (the node link codec) is added from policy/local.mk.
 libfb_a_SOURCES += radio/radio.h radio/radio.c \
-	radio/sframe.h radio/sframe.c
+	radio/sframe.h radio/sframe.c \
+	radio/serial.h radio/serial.c \
+	radio/port.h radio/port.c \
+	radio/drivers.c radio/drv_fbsp.c
 
 check_PROGRAMS += tests/test_sframe
 TESTS += tests/test_sframe
@@ -16,3 +19,9 @@ tests_fuzz_fuzz_sframe_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests
 tests_fuzz_fuzz_sframe_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_sframe_LDADD = $(FB_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/sframe
+
+check_PROGRAMS += tests/test_port
+TESTS += tests/test_port
+tests_test_port_SOURCES = tests/test_port.c
+tests_test_port_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_port_LDADD = $(FB_LIBS) -lutil $(CMOCKA_LIBS)

@@ -3,6 +3,10 @@
  * reopen-with-backoff logic for a line that hangs up (a USB adapter pulled
  * out, a simulator restarted).  A hang-up (POLLHUP/POLLERR, read() == 0,
  * write() == EIO) closes the fd; the port reopens by its configured path.
+ *
+ * Events: the driver's events pass through to cb (counted on the way), and
+ * the port adds RADIO_EV_PORT_UP / RADIO_EV_PORT_DOWN (radio.h).  The
+ * callback may call radio_port_transmit() on the same port.
  */
 #ifndef FB_PORT_H
 #define FB_PORT_H
@@ -23,6 +27,7 @@ typedef int port_opener_fn(void *arg, const char *path, unsigned int baud);
 struct radio_port *radio_port_new(const char *name, const char *path,
 	    unsigned int baud, const struct radio_driver *drv,
 	    radio_event_fn *cb, void *cbarg);
+/* Frees, closing the fd if open. Not from inside the port's callback. */
 void	radio_port_free(struct radio_port *p);
 void	radio_port_set_opener(struct radio_port *p, port_opener_fn *fn, void *arg);
 
@@ -33,16 +38,24 @@ short	radio_port_events(const struct radio_port *p);
 void	radio_port_handle(struct radio_port *p, short revents, uint64_t now_ms);
 /* Timers: reopen when due, driver tick. Returns ms until next wish (or -1). */
 int	radio_port_tick(struct radio_port *p, uint64_t now_ms);
+/* Open now (the first tick does it too): 0, or the opener's -errno, in
+ * which case a retry is scheduled after the back-off.  Emits PORT_UP, or
+ * PORT_DOWN when the failure differs from the previous one. */
+int	radio_port_open(struct radio_port *p, uint64_t now_ms);
+/* Queue a downlink: the driver's result, or -ENOTCONN while closed. */
 int	radio_port_transmit(struct radio_port *p, const struct radio_tx *tx);
 
 const char *radio_port_name(const struct radio_port *p);
+const char *radio_port_path(const struct radio_port *p);
 int	radio_port_is_open(const struct radio_port *p);
 
 struct radio_port_stats {
 	uint64_t	bytes_in;
 	uint64_t	rx_packets;
 	uint64_t	reopens;
-	uint64_t	drops[8];	/* indexed by -verdict of the driver codec */
+	uint64_t	drops[8];	/* indexed by -verdict of the driver codec;
+					 * [0]: verdicts out of range */
+	uint64_t	bytes_out;
 };
 const struct radio_port_stats *radio_port_stats(const struct radio_port *p);
 

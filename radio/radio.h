@@ -61,6 +61,8 @@ enum radio_ev_type {
 	RADIO_EV_STATUS,	/* heartbeat */
 	RADIO_EV_ERROR,		/* the concentrator reported an error */
 	RADIO_EV_DROP,		/* bytes from the line were discarded */
+	RADIO_EV_PORT_UP,	/* port.c: the serial line was (re)opened */
+	RADIO_EV_PORT_DOWN,	/* port.c: closed, or an open attempt failed */
 };
 
 struct radio_event {
@@ -81,6 +83,13 @@ struct radio_event {
 			const char	*msg;	/* NUL-terminated, may be "" */
 		} error;
 		int		drop;	/* negative verdict of the driver's codec */
+		struct {		/* PORT_UP, PORT_DOWN */
+			int		err;	  /* DOWN: positive errno (EIO
+						   * hang-up, ETIMEDOUT silent
+						   * concentrator, or why the
+						   * open failed); UP: 0 */
+			uint32_t	retry_ms; /* DOWN: next attempt in */
+		} port;
 	} u;
 };
 

@@ -12,14 +12,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Open and configure; returns a non-blocking, close-on-exec fd or -errno. */
+/* Open and configure; returns a non-blocking, close-on-exec fd or -errno
+ * (-EINVAL: baud is not a standard rate; -ENOTTY: not a terminal). */
 int	serial_open(const char *path, unsigned int baud);
 /* Configure an already open fd (e.g. one received from a parent). */
 int	serial_configure(int fd, unsigned int baud);
 /* USB identity of the port behind path (symlinks resolved), e.g.
  * "USB 0403:6015 FTDI FT230X serial DN05ABCD"; -ENODEV if none. */
 int	serial_describe(const char *path, char *buf, size_t len);
-/* Print the serial ports libserialport finds, one per line. */
+/* Print the serial ports libserialport finds, one per line: path, TAB,
+ * description, and TAB + USB identity when there is one.  Returns how many
+ * ports, or -errno.  Needs /sys. */
 int	serial_list(FILE *out);
 
 #endif

@@ -21,6 +21,8 @@
 #define SFRAME_HDR_LEN		3	/* version, kind, seq */
 #define SFRAME_CRC_LEN		4
 #define SFRAME_TEXT_MAX		128	/* ERROR text, bytes */
+#define SFRAME_STATUS_PERIOD_MS	5000	/* concentrator sends STATUS at least */
+#define SFRAME_SILENCE_MS	20000	/* gateway declares it dead after */
 
 enum sframe_kind {
 	SFRAME_RX = 0x01,	/* concentrator -> gateway: packet received */

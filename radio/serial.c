@@ -1,0 +1,187 @@
+/*
+ * serial.c - opening and configuring a concentrator's serial line, and
+ * naming the serial ports a technician can choose from.
+ *
+ * Data flow: the configured path -> serial_open() -> a raw, non-blocking fd
+ * that port.c polls and reads; the bytes then go to a driver.
+ *
+ * Opening is open(2) plus termios, the same code for a USB adapter and for
+ * the simulator's pseudo-terminal: libserialport 0.1.1 cannot open a pty
+ * (sp_open issues TIOCMGET, which a pty refuses with ENOTTY) nor a symlink
+ * such as /dev/serial/by-id/... (see shared/LIBRARY-NOTES.md).  What
+ * libserialport does well on real hardware, enumeration and the USB
+ * identity behind a path, is used for serial_describe() and serial_list().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <libserialport.h>
+
+#include "radio/serial.h"
+
+/* Standard rates only: an arbitrary rate (BOTHER) needs termios2, which
+ * glibc's headers do not offer, and no concentrator we know needs one. */
+static const struct {
+	unsigned int	baud;
+	speed_t		speed;
+} serial_speeds[] = {
+	{ 1200, B1200 },
+	{ 2400, B2400 },
+	{ 4800, B4800 },
+	{ 9600, B9600 },
+	{ 19200, B19200 },
+	{ 38400, B38400 },
+	{ 57600, B57600 },
+	{ 115200, B115200 },
+	{ 230400, B230400 },
+	{ 460800, B460800 },
+	{ 500000, B500000 },
+	{ 576000, B576000 },
+	{ 921600, B921600 },
+	{ 1000000, B1000000 },
+	{ 1500000, B1500000 },
+	{ 2000000, B2000000 },
+	{ 3000000, B3000000 },
+};
+
+static int
+serial_speed(unsigned int baud, speed_t *speed)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(serial_speeds) / sizeof(serial_speeds[0]); i++)
+		if (serial_speeds[i].baud == baud) {
+			*speed = serial_speeds[i].speed;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int
+serial_configure(int fd, unsigned int baud)
+{
+	struct termios t;
+	speed_t speed;
+	int fl, r;
+
+	if ((r = serial_speed(baud, &speed)) != 0)
+		return r;
+	/* tcgetattr also tells a tty from a file: ENOTTY. */
+	if (tcgetattr(fd, &t) != 0)
+		return -errno;
+	cfmakeraw(&t);
+	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB | CRTSCTS);
+	t.c_cflag |= CS8 | CLOCAL | CREAD;
+	/* cfmakeraw leaves IXOFF; binary frames must never pause the line. */
+	t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (cfsetispeed(&t, speed) != 0 || cfsetospeed(&t, speed) != 0)
+		return -EINVAL;
+	if (tcsetattr(fd, TCSANOW, &t) != 0)
+		return -errno;
+	/* A fd handed over by another process may be blocking. */
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1))
+		return -errno;
+	/* Bytes that arrived before we listened belong to no frame we
+	 * asked for; the reader would drop them anyway. */
+	(void)tcflush(fd, TCIFLUSH);
+	return 0;
+}
+
+int
+serial_open(const char *path, unsigned int baud)
+{
+	speed_t speed;
+	int fd, r;
+
+	if ((r = serial_speed(baud, &speed)) != 0)
+		return r;
+	/* O_NOCTTY: a daemon must never acquire a controlling terminal, or
+	 * a hang-up on the line would send it SIGHUP. */
+	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return -errno;
+	if ((r = serial_configure(fd, baud)) != 0) {
+		(void)close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* "USB 0403:6015 FTDI FT230X serial DN05ABCD"; parts the device does not
+ * report are left out. */
+static int
+serial_usb_identity(const struct sp_port *sp, char *buf, size_t len)
+{
+	const char *man, *prod, *sn;
+	int vid, pid, n;
+
+	if (sp_get_port_transport(sp) != SP_TRANSPORT_USB ||
+	    sp_get_port_usb_vid_pid(sp, &vid, &pid) != SP_OK)
+		return -ENODEV;
+	man = sp_get_port_usb_manufacturer(sp);
+	prod = sp_get_port_usb_product(sp);
+	sn = sp_get_port_usb_serial(sp);
+	n = snprintf(buf, len, "USB %04x:%04x%s%s%s%s%s%s",
+	    (unsigned int)vid & 0xffff, (unsigned int)pid & 0xffff,
+	    man != NULL ? " " : "", man != NULL ? man : "",
+	    prod != NULL ? " " : "", prod != NULL ? prod : "",
+	    sn != NULL ? " serial " : "", sn != NULL ? sn : "");
+	if (n < 0 || (size_t)n >= len)
+		return -ENOBUFS;
+	return 0;
+}
+
+int
+serial_describe(const char *path, char *buf, size_t len)
+{
+	struct sp_port *sp = NULL;
+	char real[PATH_MAX];
+	int r;
+
+	if (len > 0)
+		buf[0] = '\0';
+	/* libserialport looks the name up in /sys/class/tty and does not
+	 * follow /dev/serial/by-id links itself. */
+	if (realpath(path, real) == NULL)
+		return -errno;
+	if (sp_get_port_by_name(real, &sp) != SP_OK)
+		return -ENODEV;
+	r = serial_usb_identity(sp, buf, len);
+	sp_free_port(sp);
+	if (r != 0 && len > 0)
+		buf[0] = '\0';
+	return r;
+}
+
+int
+serial_list(FILE *out)
+{
+	struct sp_port **ports = NULL;
+	const char *desc;
+	char usb[256];
+	int i, r;
+
+	r = sp_list_ports(&ports);
+	if (r == SP_ERR_MEM)
+		return -ENOMEM;
+	if (r != SP_OK)
+		return -EIO;
+	for (i = 0; ports[i] != NULL; i++) {
+		desc = sp_get_port_description(ports[i]);
+		if (serial_usb_identity(ports[i], usb, sizeof(usb)) != 0)
+			usb[0] = '\0';
+		fprintf(out, "%s\t%s%s%s\n", sp_get_port_name(ports[i]),
+		    desc != NULL ? desc : "", usb[0] != '\0' ? "\t" : "", usb);
+	}
+	sp_free_port_list(ports);
+	return i;
+}
