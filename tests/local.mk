@@ -1,3 +1,12 @@
 # Shared test pieces; each folder's local.mk adds its own unit tests and fuzz
 # targets (tests/test_<module>.c, tests/fuzz/fuzz_<parser>.c).
 EXTRA_DIST += tests/fuzz/standalone.c
+
+# fieldbridge-sim against a small gateway built from the codecs, on its pty.
+check_PROGRAMS += tests/test_sim
+TESTS += tests/test_sim
+tests_test_sim_SOURCES = tests/test_sim.c
+tests_test_sim_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSIM_PATH='"$(abs_top_builddir)/tools/fieldbridge-sim"'
+tests_test_sim_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_sim_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
