@@ -148,6 +148,7 @@ struct opts {
 	int		 seeded;
 	unsigned int	 gen;
 	unsigned int	 forge, replay, unknown, garbage;
+	unsigned int	 attack_ms;
 	const char	*flood;
 	int		 quiet;
 };
@@ -236,8 +237,9 @@ usage(FILE *f)
 "                   HELLO then RESPONSE\n"
 "  --unknown N      HELLOs from EUIs not in the registry\n"
 "  --garbage N      N random bytes on the line, between frames\n"
-"  --flood EUI|I    one node sends %d times its rate\n",
-	    SIM_FLOOD_FACTOR);
+"  --flood EUI|I    one node sends %d times its rate\n"
+"  --attack-every MS  one injection of each kind per MS (default %d)\n",
+	    SIM_FLOOD_FACTOR, SIM_ATTACK_MS);
 }
 
 /* --- output queue ------------------------------------------------------ */
@@ -808,7 +810,7 @@ attacks_run(struct sim *s, uint64_t now)
 {
 	if (now < s->next_attack_ms || out_pending(s) > SIM_OUT_HIGH)
 		return;
-	s->next_attack_ms = now + SIM_ATTACK_MS;
+	s->next_attack_ms = now + s->o.attack_ms;
 	if (s->unknown_done < s->o.unknown)
 		attack_unknown(s);
 	if (s->forge_done < s->o.forge)
@@ -1058,7 +1060,8 @@ parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_REG = 256, O_KEYS, O_NODES, O_OFFSET, O_RATE, O_COUNT,
 		O_DUR, O_LINK, O_LOG, O_SEED, O_GEN, O_STREAMS, O_FORGE,
-		O_REPLAY, O_UNKNOWN, O_GARBAGE, O_FLOOD, O_QUIET, O_HELP };
+		O_REPLAY, O_UNKNOWN, O_GARBAGE, O_FLOOD, O_ATTACK, O_QUIET,
+		O_HELP };
 	static const struct option lo[] = {
 		{ "registry", required_argument, NULL, O_REG },
 		{ "keys", required_argument, NULL, O_KEYS },
@@ -1077,6 +1080,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "unknown", required_argument, NULL, O_UNKNOWN },
 		{ "garbage", required_argument, NULL, O_GARBAGE },
 		{ "flood", required_argument, NULL, O_FLOOD },
+		{ "attack-every", required_argument, NULL, O_ATTACK },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
@@ -1085,6 +1089,7 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->rate = 1;
+	o->attack_ms = SIM_ATTACK_MS;
 	o->streams = "cattle,water,weather";
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -1102,6 +1107,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_REPLAY: bad |= parse_uint(optarg, &o->replay); break;
 		case O_UNKNOWN: bad |= parse_uint(optarg, &o->unknown); break;
 		case O_GARBAGE: bad |= parse_uint(optarg, &o->garbage); break;
+		case O_ATTACK: bad |= parse_uint(optarg, &o->attack_ms); break;
 		case O_COUNT: bad |= parse_u64(optarg, &o->count); break;
 		case O_SEED:
 			bad |= parse_u64(optarg, &o->seed);
@@ -1122,6 +1128,11 @@ parse_args(int argc, char **argv, struct opts *o)
 			    "%s\n", lo[c - O_REG].name, optarg);
 			return -EINVAL;
 		}
+	}
+	if (o->attack_ms == 0 || o->attack_ms > 3600000) {
+		fprintf(stderr, "fieldbridge-sim: --attack-every: 1..3600000 "
+		    "ms\n");
+		return -EINVAL;
 	}
 	if (optind != argc || o->registry == NULL || o->keys == NULL ||
 	    (o->gen == 0 && o->link == NULL)) {
@@ -1343,8 +1354,8 @@ sim_loop(struct sim *s)
 		timeout = next > tus ? (int)((next - tus + 999) / 1000) : 0;
 		if (timeout > SIM_TICK_MS)
 			timeout = SIM_TICK_MS;
-		if (attacks_left(s) && timeout > SIM_ATTACK_MS)
-			timeout = SIM_ATTACK_MS;
+		if (attacks_left(s) && timeout > (int)s->o.attack_ms)
+			timeout = (int)s->o.attack_ms;
 		pfd[0].fd = s->master;
 		pfd[0].events = POLLIN | (out_pending(s) > 0 ? POLLOUT : 0);
 		pfd[1].fd = s->sigfd;

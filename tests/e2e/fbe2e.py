@@ -1,0 +1,434 @@
+"""fbe2e - the pieces of fieldbridge's end-to-end runs (tests and demo).
+
+A Harness builds, in a fresh temporary directory, everything around the real
+fieldbridged: throwaway certificates made with the openssl CLI (a CA, the
+broker's certificate for 127.0.0.1, the gateway's client certificate with an
+ECDSA P-256 key, a second client certificate for the subscriber), a
+mosquitto that requires client certificates on a free 127.0.0.1 port, a
+mosquitto_sub recording every message under the topic prefix, one or more
+fieldbridge-sim concentrators with their nodes, and the daemon with a
+generated configuration.  Every child is tracked by PID and killed, and the
+directory removed, when the harness closes - also after a failure.  Every
+wait is bounded.
+
+Python 3 standard library only.
+"""
+
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TOPIC_PREFIX = "fieldbridge"
+GATEWAY_ID = "e2e-gw"
+RESERVED_PORTS = {1883, 8883}
+
+
+class HarnessError(Exception):
+    pass
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in RESERVED_PORTS:
+            return port
+    raise HarnessError("no free port")
+
+
+def wait_for(pred, timeout, what, interval=0.05):
+    """Poll pred() until it is true; raise after timeout seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= end:
+            raise HarnessError("timed out after %.1f s waiting for %s" %
+                               (timeout, what))
+        time.sleep(interval)
+
+
+def parse_kv(line):
+    """'a=1 b=2 c=x' -> {'a': 1, 'b': 2, 'c': 'x'} (ints where they are)."""
+    out = {}
+    for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_.-]*)=(\S+)", line):
+        v = m.group(2).rstrip(",;")
+        out[m.group(1)] = int(v) if re.fullmatch(r"-?\d+", v) else v
+    return out
+
+
+class Harness:
+    """Context manager: with Harness(build) as h: h.start(...); ..."""
+
+    def __init__(self, build, keep=False, quiet=True):
+        self.build = os.path.abspath(build)
+        self.sim_bin = os.path.join(self.build, "tools", "fieldbridge-sim")
+        self.daemon_bin = None
+        for p in ("daemon/fieldbridged", "fieldbridged"):
+            if os.access(os.path.join(self.build, p), os.X_OK):
+                self.daemon_bin = os.path.join(self.build, p)
+        self.keep = keep
+        self.quiet = quiet
+        self.dir = None
+        self.procs = {}         # name -> Popen
+        self.files = []         # open log files
+        self.port = None
+        self.sims = []          # [{'name', 'link', 'log', 'err', 'proc'}]
+        self.daemon_rc = None
+
+    # --- set-up and tear-down -------------------------------------------
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="fieldbridge-e2e.")
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def close(self):
+        # Children first, each by its own PID: TERM, then KILL.
+        for name, p in list(self.procs.items()):
+            self._stop(p, signal.SIGTERM, 5)
+        self.procs.clear()
+        for f in self.files:
+            f.close()
+        self.files = []
+        if self.dir and not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        elif self.dir:
+            print("kept %s" % self.dir, file=sys.stderr)
+
+    @staticmethod
+    def _stop(p, sig, timeout):
+        if p.poll() is not None:
+            return p.returncode
+        try:
+            p.send_signal(sig)
+            return p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            return p.wait(5)
+
+    def _spawn(self, name, argv, out=None, err=None, **kw):
+        fo = open(out or self.path(name + ".out"), "wb")
+        fe = open(err or self.path(name + ".err"), "wb")
+        self.files += [fo, fe]
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fo,
+                             stderr=fe, cwd=self.dir, close_fds=True, **kw)
+        self.procs[name] = p
+        return p
+
+    def _run(self, argv, timeout=30, check=True):
+        r = subprocess.run(argv, cwd=self.dir, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout)
+        if check and r.returncode != 0:
+            raise HarnessError("%s failed (%d): %s" % (
+                " ".join(argv), r.returncode,
+                r.stderr.decode(errors="replace").strip()))
+        return r
+
+    # --- certificates ---------------------------------------------------
+
+    def make_certs(self):
+        """CA, broker (IP SAN 127.0.0.1), gateway and subscriber clients."""
+        d = self.path("pki")
+        os.mkdir(d, 0o700)
+        o = lambda *a: self._run(["openssl"] + list(a))
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+              "-nodes"]
+        o("req", "-x509", *ec, "-keyout", d + "/ca.key", "-out",
+          d + "/ca.pem", "-days", "2", "-subj", "/CN=fieldbridge e2e CA",
+          "-addext", "basicConstraints=critical,CA:TRUE",
+          "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+        def leaf(name, cn, ext):
+            extf = "%s/%s.ext" % (d, name)
+            with open(extf, "w") as f:
+                f.write("basicConstraints=CA:FALSE\n" + ext)
+            o("req", "-new", *ec, "-keyout", "%s/%s.key" % (d, name),
+              "-out", "%s/%s.csr" % (d, name), "-subj", "/CN=" + cn)
+            o("x509", "-req", "-in", "%s/%s.csr" % (d, name),
+              "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
+              "-CAcreateserial", "-days", "2", "-extfile", extf,
+              "-out", "%s/%s.pem" % (d, name))
+            os.chmod("%s/%s.key" % (d, name), 0o600)
+
+        leaf("broker", "127.0.0.1", "subjectAltName=IP:127.0.0.1\n"
+             "extendedKeyUsage=serverAuth\n")
+        leaf("gateway", GATEWAY_ID, "extendedKeyUsage=clientAuth\n")
+        leaf("subscriber", "e2e-subscriber", "extendedKeyUsage=clientAuth\n")
+        self.pki = d
+
+    # --- broker and subscriber ------------------------------------------
+
+    def start_broker(self):
+        """mosquitto on a free port; retried if another process took it."""
+        conf = self.path("mosquitto.conf")
+        for attempt in range(3):
+            self.port = free_port()
+            with open(conf, "w") as f:
+                # Client certificates are required and their CN is the
+                # user name, so nobody without one gets in.
+                f.write("per_listener_settings false\n"
+                        "allow_anonymous false\n"
+                        "persistence false\n"
+                        "log_dest stderr\n"
+                        "log_type error\nlog_type warning\n"
+                        "log_type notice\nlog_type information\n"
+                        "log_type subscribe\n"
+                        "connection_messages true\n"
+                        "listener %d 127.0.0.1\n"
+                        "cafile %s/ca.pem\n"
+                        "certfile %s/broker.pem\n"
+                        "keyfile %s/broker.key\n"
+                        "require_certificate true\n"
+                        "use_identity_as_username true\n"
+                        % (self.port, self.pki, self.pki, self.pki))
+                # As root, mosquitto switches to user "mosquitto", which
+                # cannot read our private temporary directory.
+                if os.geteuid() == 0:
+                    f.write("user root\n")
+            p = self._spawn("mosquitto", ["mosquitto", "-c", conf])
+            try:
+                wait_for(lambda: p.poll() is not None or
+                         "running" in self.read("mosquitto.err"),
+                         5, "mosquitto to start")
+            except HarnessError:
+                pass
+            if p.poll() is None and self._port_open():
+                return
+            self._stop(p, signal.SIGTERM, 5)
+            del self.procs["mosquitto"]
+        raise HarnessError("mosquitto did not start:\n" +
+                           self.read("mosquitto.err"))
+
+    def _port_open(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), 1):
+                return True
+        except OSError:
+            return False
+
+    def client_args(self, who="subscriber"):
+        a = ["-h", "127.0.0.1", "-p", str(self.port),
+             "--cafile", self.pki + "/ca.pem"]
+        if who:
+            a += ["--cert", "%s/%s.pem" % (self.pki, who),
+                  "--key", "%s/%s.key" % (self.pki, who)]
+        return a
+
+    def start_subscriber(self):
+        self._spawn("subscriber", ["mosquitto_sub"] + self.client_args() +
+                    ["-i", "e2e-subscriber", "-q", "1", "-v",
+                     "-t", TOPIC_PREFIX + "/#"],
+                    out=self.path("upstream.txt"))
+        wait_for(lambda: re.search(r"e2e-subscriber \d+ " +
+                                   re.escape(TOPIC_PREFIX) + "/#",
+                                   self.read("mosquitto.err")),
+                 5, "the subscriber's subscription")
+
+    def publish_without_certificate(self):
+        """mosquitto_pub with the CA but no client certificate."""
+        return self._run(["mosquitto_pub"] + self.client_args(None) +
+                         ["-i", "e2e-nocert", "-t", TOPIC_PREFIX + "/x",
+                          "-m", "should not arrive", "-q", "1"],
+                         timeout=15, check=False)
+
+    # --- simulator ------------------------------------------------------
+
+    def gen_registry(self, n, streams="cattle,water,weather"):
+        self.registry = self.path("devices.conf")
+        self.keys = self.path("keys.conf")
+        self._run([self.sim_bin, "--gen-registry", str(n), "--registry",
+                   self.registry, "--keys", self.keys, "--streams", streams])
+        # id -> stream, from the file we just wrote.
+        self.streams = {}
+        with open(self.registry) as f:
+            for m in re.finditer(r'id = "([0-9A-F]{16})";.*stream = "([^"]+)"',
+                                 f.read()):
+                self.streams[m.group(1)] = m.group(2)
+
+    def start_sim(self, name, args):
+        link = self.path(name + ".tty")
+        log = self.path(name + ".sent")
+        p = self._spawn("sim-" + name,
+                        [self.sim_bin, "--registry", self.registry,
+                         "--keys", self.keys, "--link", link, "--log", log]
+                        + [str(a) for a in args])
+        wait_for(lambda: p.poll() is not None or os.path.islink(link), 5,
+                 "the simulator's pty link")
+        if p.poll() is not None:
+            raise HarnessError("fieldbridge-sim exited:\n" +
+                               self.read("sim-%s.err" % name))
+        self.sims.append({"name": name, "link": link, "log": log,
+                          "proc": p})
+        return link
+
+    def wait_sims(self, timeout):
+        for s in self.sims:
+            try:
+                s["proc"].wait(timeout)
+            except subprocess.TimeoutExpired:
+                raise HarnessError("fieldbridge-sim %s still running after "
+                                   "%d s" % (s["name"], timeout))
+
+    def stop_sims(self):
+        for s in self.sims:
+            self._stop(s["proc"], signal.SIGTERM, 10)
+
+    def sim_summary(self, name):
+        """The 'sim: sent=...' line the simulator prints at exit."""
+        for line in self.read("sim-%s.err" % name).splitlines():
+            if line.startswith("sim: sent="):
+                return parse_kv(line)
+        raise HarnessError("no summary from fieldbridge-sim %s:\n%s" %
+                           (name, self.read("sim-%s.err" % name)))
+
+    def sent_records(self):
+        """[(eui, fcnt, payload bytes)] of every record the nodes sent."""
+        out = []
+        for s in self.sims:
+            with open(s["log"]) as f:
+                for line in f:
+                    eui, fcnt, hx = line.split()
+                    out.append((eui.upper(), int(fcnt), bytes.fromhex(hx)))
+        return out
+
+    # --- daemon ---------------------------------------------------------
+
+    def write_daemon_conf(self, batch_age_ms=500, max_records=500,
+                          max_bytes=4900, log_level="info", extra=""):
+        state = self.path("state")
+        os.makedirs(state, 0o700, exist_ok=True)
+        conc = ",\n".join(
+            '  { name = "%s"; path = "%s"; driver = "fbsp"; baud = 115200; }'
+            % (s["name"], s["link"]) for s in self.sims)
+        conf = self.path("fieldbridge.conf")
+        with open(conf, "w") as f:
+            f.write("""gateway_id = "%(gw)s";
+state_dir = "%(state)s";
+registry = "%(reg)s";
+keys = "%(keys)s";
+concentrators = (
+%(conc)s
+);
+mqtt = {
+  host = "127.0.0.1";
+  port = %(port)d;
+  ca = "%(pki)s/ca.pem";
+  cert = "%(pki)s/gateway.pem";
+  key = "%(pki)s/gateway.key";
+  topic_prefix = "%(prefix)s";
+  keepalive_s = 10;
+  backoff_min_ms = 100;
+  backoff_max_ms = 1000;
+};
+batch = {
+  max_records = %(maxrec)d;
+  max_bytes = %(maxbytes)d;
+  max_age_ms = %(age)d;
+};
+log_level = "%(level)s";
+%(extra)s
+""" % {"gw": GATEWAY_ID, "state": state, "reg": self.registry,
+       "keys": self.keys, "conc": conc, "port": self.port, "pki": self.pki,
+       "prefix": TOPIC_PREFIX, "age": batch_age_ms, "maxrec": max_records,
+       "maxbytes": max_bytes, "level": log_level, "extra": extra})
+        self.daemon_conf = conf
+        return conf
+
+    def start_daemon(self, args=()):
+        if self.daemon_bin is None:
+            raise HarnessError("fieldbridged is not built in " + self.build)
+        p = self._spawn("daemon", [self.daemon_bin, "-c", self.daemon_conf]
+                        + list(args))
+        time.sleep(0.2)
+        if p.poll() is not None:
+            raise HarnessError("fieldbridged exited at once (%d):\n%s" %
+                               (p.returncode, self.read("daemon.err")))
+        return p
+
+    def stop_daemon(self, timeout=15):
+        p = self.procs.get("daemon")
+        if p is None:
+            return None
+        try:
+            p.send_signal(signal.SIGTERM)
+            self.daemon_rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+            raise HarnessError("fieldbridged ignored SIGTERM for %d s" %
+                               timeout)
+        finally:
+            del self.procs["daemon"]
+        return self.daemon_rc
+
+    def daemon_log(self):
+        return self.read("daemon.err")
+
+    def daemon_rejections(self):
+        """{reason: count} from the daemon's exit summary.
+
+        The daemon ends with counters lines such as
+        "... dropped: bad_tag=3 replay=2 unknown=1 ..."; the last value of
+        each key wins."""
+        out = {}
+        for line in self.daemon_log().splitlines():
+            if re.search(r"\b(drop|reject|summary|stat|counters)", line,
+                         re.I):
+                out.update({k: v for k, v in parse_kv(line).items()
+                            if isinstance(v, int)})
+        return out
+
+    # --- what arrived upstream -------------------------------------------
+
+    def read(self, name):
+        try:
+            with open(self.path(name), "rb") as f:
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def upstream(self):
+        """[(topic, payload str)] in arrival order, status included."""
+        out = []
+        for line in self.read("upstream.txt").splitlines():
+            topic, _, payload = line.partition(" ")
+            out.append((topic, payload))
+        return out
+
+    def batches(self):
+        """Decoded batch documents, in arrival order (status excluded)."""
+        out = []
+        for topic, payload in self.upstream():
+            parts = topic.split("/")
+            if len(parts) != 3 or parts[2] == "status":
+                continue
+            doc = json.loads(payload)
+            doc["_topic"] = topic
+            out.append(doc)
+        return out
+
+    @staticmethod
+    def batch_records(doc):
+        """[(eui, fcnt, payload bytes)] of one batch document."""
+        return [(r["dev"].upper(), int(r["fcnt"]),
+                 base64.b64decode(r["data"], validate=True))
+                for r in doc["records"]]
