@@ -16,6 +16,7 @@
 #include "policy/registry.h"
 
 #define IDENT_CHALLENGE_TTL_MS	30000	/* pending challenge lifetime */
+#define IDENT_HELLO_SEEN	4	/* HELLO nonces remembered per device */
 
 enum ident_verdict {
 	IDENT_OK = 0,
@@ -49,13 +50,22 @@ struct ident_out {
 
 struct ident;
 
+/* The registry must outlive the ident (or its ident_set_registry). */
 struct ident *ident_new(const struct registry *reg);
 void	ident_free(struct ident *id);	/* wipes session keys */
 /* Swap in a reloaded registry: sessions of devices whose secret did not
- * change survive, the rest are dropped. */
-void	ident_set_registry(struct ident *id, const struct registry *reg);
+ * change survive, the rest are dropped; a newly revoked device keeps its
+ * session id (its frames count as IDENT_DROP_REVOKED) but loses its keys.
+ * 0, or -ENOMEM with nothing changed (the old registry is still in use). */
+int	ident_set_registry(struct ident *id, const struct registry *reg);
+/* Per-device token buckets, one for HELLOs and one for data frames (so
+ * unauthenticated HELLOs sent in a device's name cannot starve its data):
+ * per_min frames a minute, bursts of burst.  per_min 0 disables. */
+void	ident_set_rate(struct ident *id, unsigned per_min, unsigned burst);
 
-/* Returns IDENT_OK or a negative verdict; out->action says what to do. */
+/* Returns IDENT_OK or a negative verdict; out->action says what to do.
+ * out->dev is set whenever the frame names a known device, dropped or
+ * not, so the caller can say whose frame it was. */
 int	ident_input(struct ident *id, const uint8_t *frame, size_t len,
 	    uint64_t now_ms, struct ident_out *out);
 /* Build a COMMAND downlink for a device with a session; returns length

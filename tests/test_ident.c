@@ -1,0 +1,970 @@
+/*
+ * test_ident.c - the gateway's state machine against nodes played by the
+ * test with link.c's functions: full handshake, every drop verdict, replays
+ * of each frame kind, stale sessions, expired challenges, revocation, rate
+ * limits, registry reloads, and the token bucket itself.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#include "policy/ident.h"
+#include "policy/rate.h"
+
+#define EUI_A	0x70B3D57ED0000001ULL
+#define EUI_B	0x70B3D57ED0000002ULL
+#define EUI_R	0x70B3D57ED0000003ULL	/* revoked */
+#define EUI_X	0x70B3D57ED00000FFULL	/* not registered */
+#define KA	"0101010101010101010101010101010101010101010101010101010101010101"
+#define KB	"0202020202020202020202020202020202020202020202020202020202020202"
+
+static const char devs[] =
+    "devices = (\n"
+    "  { id = \"70B3D57ED0000001\"; name = \"a\"; stream = \"cattle\"; },\n"
+    "  { id = \"70B3D57ED0000002\"; name = \"b\"; stream = \"water\"; },\n"
+    "  { id = \"70B3D57ED0000003\"; name = \"r\"; stream = \"water\";\n"
+    "    revoked = true; }\n"
+    ");\n";
+static const char keys[] =
+    "keys = (\n"
+    "  { id = \"70B3D57ED0000001\"; secret = \"" KA "\"; },\n"
+    "  { id = \"70B3D57ED0000002\"; secret = \"" KB "\"; },\n"
+    "  { id = \"70B3D57ED0000003\"; secret = \"" KB "\"; }\n"
+    ");\n";
+
+/* A node, as the simulator would run it. */
+struct tnode {
+	uint64_t		 eui;
+	uint8_t			 k[LINK_SECRET_LEN];
+	uint8_t			 nn[LINK_NONCE_LEN];
+	struct link_session_keys ks;
+	uint32_t		 up;		/* last uplink counter sent */
+	uint32_t		 down_last;
+	uint8_t			 hello[LINK_FRAME_MAX];
+	size_t			 hello_len;
+	uint8_t			 resp[LINK_FRAME_MAX];
+	size_t			 resp_len;
+};
+
+struct fixture {
+	struct registry	*reg;
+	struct ident	*id;
+	struct tnode	 a, b;
+	struct ident_out out;
+};
+
+static struct registry *
+load(const char *d, const char *k)
+{
+	struct registry *reg = NULL;
+	char err[256];
+
+	if (registry_load_mem("d", d, strlen(d), "k", k, strlen(k), &reg, err,
+	    sizeof(err)) != 0) {
+		print_error("%s\n", err);
+		return NULL;
+	}
+	return reg;
+}
+
+static void
+tnode_init(struct tnode *n, uint64_t eui, uint8_t fill)
+{
+	memset(n, 0, sizeof(*n));
+	n->eui = eui;
+	memset(n->k, fill, sizeof(n->k));
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || (f->reg = load(devs, keys)) == NULL ||
+	    (f->id = ident_new(f->reg)) == NULL)
+		return -1;
+	tnode_init(&f->a, EUI_A, 0x01);
+	tnode_init(&f->b, EUI_B, 0x02);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ident_free(f->id);
+	registry_free(f->reg);
+	free(f);
+	return 0;
+}
+
+static void
+node_hello(struct tnode *n)
+{
+	int len;
+
+	assert_int_equal(gnutls_rnd(GNUTLS_RND_NONCE, n->nn, sizeof(n->nn)),
+	    0);
+	len = link_build_hello(n->hello, sizeof(n->hello), n->eui, n->nn);
+	assert_int_equal(len, LINK_HELLO_LEN);
+	n->hello_len = (size_t)len;
+}
+
+/* The node checks the gateway's proof before it answers: mutual. */
+static int
+node_challenge(struct tnode *n, const uint8_t *frame, size_t len)
+{
+	uint8_t tg[LINK_PROOF_LEN], tn[LINK_PROOF_LEN];
+	struct link_msg m;
+	int r;
+
+	assert_int_equal(link_parse(frame, len, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_CHALLENGE);
+	assert_true(m.eui == n->eui);
+	assert_int_equal(link_gw_proof(n->k, n->eui, n->nn, m.nonce, tg), 0);
+	if (gnutls_memcmp(tg, m.proof, sizeof(tg)) != 0)
+		return -1;
+	assert_int_equal(link_node_proof(n->k, n->eui, n->nn, m.nonce, tn),
+	    0);
+	assert_int_equal(link_session_derive(n->k, n->eui, n->nn, m.nonce,
+	    &n->ks), 0);
+	r = link_build_response(n->resp, sizeof(n->resp), n->eui, tn);
+	assert_int_equal(r, LINK_RESPONSE_LEN);
+	n->resp_len = (size_t)r;
+	return 0;
+}
+
+/* Opens a downlink; returns its kind byte, the body in body. */
+static int
+node_down(struct tnode *n, const uint8_t *frame, size_t len, uint8_t *body,
+    size_t *blen)
+{
+	uint8_t p[LINK_FRAME_MAX];
+	struct link_msg m;
+	int r;
+
+	assert_int_equal(link_parse(frame, len, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_DATA_DOWN);
+	r = link_open(&n->ks, LINK_DIR_DOWN, &m, p, sizeof(p));
+	if (r < 1)
+		return -1;
+	assert_true(m.fcnt > n->down_last);
+	n->down_last = m.fcnt;
+	if (p[0] == LINK_DOWN_ACCEPT) {
+		/* The node learns its sid from the ACCEPT it verified. */
+		assert_int_not_equal(m.sid, 0);
+		n->ks.sid = m.sid;
+		n->up = 0;
+	} else {
+		assert_int_equal(m.sid, n->ks.sid);
+	}
+	if (body != NULL) {
+		memcpy(body, p + 1, (size_t)r - 1);
+		*blen = (size_t)r - 1;
+	}
+	return p[0];
+}
+
+static void
+handshake(struct fixture *f, struct tnode *n, uint64_t now)
+{
+	node_hello(n);
+	assert_int_equal(ident_input(f->id, n->hello, n->hello_len, now,
+	    &f->out), IDENT_OK);
+	assert_int_equal(f->out.action, IDENT_REPLY);
+	assert_true(f->out.dev->eui == n->eui);
+	assert_int_equal(node_challenge(n, f->out.reply, f->out.reply_len), 0);
+	assert_int_equal(ident_input(f->id, n->resp, n->resp_len, now + 10,
+	    &f->out), IDENT_OK);
+	assert_int_equal(f->out.action, IDENT_REPLY);
+	n->down_last = 0;
+	assert_int_equal(node_down(n, f->out.reply, f->out.reply_len, NULL,
+	    NULL), LINK_DOWN_ACCEPT);
+	assert_int_equal(n->down_last, 1);
+}
+
+static size_t
+node_up(struct tnode *n, uint32_t fcnt, const char *payload, uint8_t *frame)
+{
+	int len = link_seal(&n->ks, LINK_DIR_UP, fcnt,
+	    (const uint8_t *)payload, strlen(payload), frame, LINK_FRAME_MAX);
+
+	assert_true(len > 0);
+	return (size_t)len;
+}
+
+static int
+send_up(struct fixture *f, struct tnode *n, const char *payload,
+    uint64_t now)
+{
+	uint8_t frame[LINK_FRAME_MAX];
+	size_t len = node_up(n, ++n->up, payload, frame);
+
+	return ident_input(f->id, frame, len, now, &f->out);
+}
+
+static void
+test_full_handshake(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t frame[LINK_FRAME_MAX];
+	size_t len;
+
+	handshake(f, &f->a, 1000);
+	len = node_up(&f->a, 1, "t=21.5", frame);
+	assert_int_equal(ident_input(f->id, frame, len, 2000, &f->out),
+	    IDENT_OK);
+	assert_int_equal(f->out.action, IDENT_RECORD);
+	assert_true(f->out.dev->eui == EUI_A);
+	assert_string_equal(f->out.dev->name, "a");
+	assert_int_equal(f->out.fcnt, 1);
+	assert_int_equal(f->out.payload_len, 6);
+	assert_memory_equal(f->out.payload, "t=21.5", 6);
+	/* Counters may skip (lost frames), never go back. */
+	len = node_up(&f->a, 5, "x", frame);
+	assert_int_equal(ident_input(f->id, frame, len, 2001, &f->out),
+	    IDENT_OK);
+	assert_int_equal(f->out.fcnt, 5);
+	/* Two devices at once, each with its own sid. */
+	handshake(f, &f->b, 3000);
+	assert_int_not_equal(f->a.ks.sid, f->b.ks.sid);
+	f->b.up = 0;
+	assert_int_equal(send_up(f, &f->b, "w=3", 3100), IDENT_OK);
+	assert_true(f->out.dev->eui == EUI_B);
+	f->a.up = 5;
+	assert_int_equal(send_up(f, &f->a, "y", 3200), IDENT_OK);
+	assert_true(f->out.dev->eui == EUI_A);
+}
+
+/* A node refuses a gateway that does not know its secret. */
+static void
+test_node_rejects_rogue_gateway(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t ng[LINK_NONCE_LEN] = { 9 }, tg[LINK_PROOF_LEN], fr[64];
+	uint8_t wrong[LINK_SECRET_LEN];
+	int len;
+
+	node_hello(&f->a);
+	memset(wrong, 0x77, sizeof(wrong));
+	assert_int_equal(link_gw_proof(wrong, EUI_A, f->a.nn, ng, tg), 0);
+	len = link_build_challenge(fr, sizeof(fr), EUI_A, ng, tg);
+	assert_int_equal(node_challenge(&f->a, fr, (size_t)len), -1);
+}
+
+static void
+test_unknown_device(void **state)
+{
+	struct fixture *f = *state;
+	struct tnode x;
+	uint8_t frame[LINK_FRAME_MAX], tn[LINK_PROOF_LEN] = { 0 };
+	int len;
+
+	tnode_init(&x, EUI_X, 0x01);
+	node_hello(&x);
+	assert_int_equal(ident_input(f->id, x.hello, x.hello_len, 0, &f->out),
+	    IDENT_DROP_UNKNOWN);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	assert_null(f->out.dev);
+	len = link_build_response(frame, sizeof(frame), EUI_X, tn);
+	assert_int_equal(ident_input(f->id, frame, (size_t)len, 0, &f->out),
+	    IDENT_DROP_UNKNOWN);
+}
+
+static void
+test_unknown_session(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t frame[LINK_FRAME_MAX];
+	size_t len;
+
+	/* Keys and sid the gateway never issued (or forgot in a restart). */
+	memset(f->a.ks.up, 0x33, sizeof(f->a.ks.up));
+	f->a.ks.sid = 0x01020304;
+	len = node_up(&f->a, 1, "t", frame);
+	assert_int_equal(ident_input(f->id, frame, len, 0, &f->out),
+	    IDENT_DROP_UNKNOWN);
+	assert_null(f->out.dev);
+}
+
+/* After a daemon restart the node's session is unknown; a new handshake
+ * brings it back. */
+static void
+test_restart_forgets_sessions(void **state)
+{
+	struct fixture *f = *state;
+
+	handshake(f, &f->a, 0);
+	assert_int_equal(send_up(f, &f->a, "1", 100), IDENT_OK);
+	ident_free(f->id);
+	f->id = ident_new(f->reg);
+	assert_non_null(f->id);
+	assert_int_equal(send_up(f, &f->a, "2", 200), IDENT_DROP_UNKNOWN);
+	handshake(f, &f->a, 300);
+	assert_int_equal(send_up(f, &f->a, "3", 400), IDENT_OK);
+}
+
+static void
+test_bad_response(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t resp[LINK_FRAME_MAX];
+
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 0,
+	    &f->out), IDENT_OK);
+	assert_int_equal(node_challenge(&f->a, f->out.reply,
+	    f->out.reply_len), 0);
+	memcpy(resp, f->a.resp, f->a.resp_len);
+	resp[f->a.resp_len - 1] ^= 1;
+	assert_int_equal(ident_input(f->id, resp, f->a.resp_len, 5, &f->out),
+	    IDENT_DROP_BAD_TAG);
+	assert_true(f->out.dev->eui == EUI_A);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	/* The challenge was single-use: the right answer now comes late. */
+	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len, 6,
+	    &f->out), IDENT_DROP_REPLAY);
+}
+
+/* B's valid response is no answer to A's challenge. */
+static void
+test_response_of_other_device(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t tn[LINK_PROOF_LEN], frame[LINK_FRAME_MAX];
+	struct link_msg m;
+	int len;
+
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 0,
+	    &f->out), IDENT_OK);
+	assert_int_equal(link_parse(f->out.reply, f->out.reply_len, &m), 0);
+	assert_int_equal(link_node_proof(f->b.k, EUI_A, f->a.nn, m.nonce, tn),
+	    0);
+	len = link_build_response(frame, sizeof(frame), EUI_A, tn);
+	assert_int_equal(ident_input(f->id, frame, (size_t)len, 1, &f->out),
+	    IDENT_DROP_BAD_TAG);
+}
+
+static void
+test_bad_mic(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t frame[LINK_FRAME_MAX];
+	size_t len;
+
+	handshake(f, &f->a, 0);
+	len = node_up(&f->a, 1, "hello", frame);
+	frame[len - 1] ^= 0x80;
+	assert_int_equal(ident_input(f->id, frame, len, 1, &f->out),
+	    IDENT_DROP_BAD_TAG);
+	assert_true(f->out.dev->eui == EUI_A);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	/* A forged frame does not use up its counter. */
+	frame[len - 1] ^= 0x80;
+	assert_int_equal(ident_input(f->id, frame, len, 2, &f->out),
+	    IDENT_OK);
+	/* Sealed with B's keys under A's sid. */
+	handshake(f, &f->b, 3);
+	f->b.ks.sid = f->a.ks.sid;
+	len = node_up(&f->b, 9, "spoof", frame);
+	assert_int_equal(ident_input(f->id, frame, len, 4, &f->out),
+	    IDENT_DROP_BAD_TAG);
+}
+
+static void
+test_counter_replay(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t f1[LINK_FRAME_MAX], f2[LINK_FRAME_MAX], f0[LINK_FRAME_MAX];
+	size_t l1, l2, l0;
+
+	handshake(f, &f->a, 0);
+	l1 = node_up(&f->a, 10, "one", f1);
+	l2 = node_up(&f->a, 11, "two", f2);
+	l0 = node_up(&f->a, 0, "zero", f0);
+	assert_int_equal(ident_input(f->id, f1, l1, 1, &f->out), IDENT_OK);
+	assert_int_equal(ident_input(f->id, f1, l1, 2, &f->out),
+	    IDENT_DROP_REPLAY);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	assert_int_equal(ident_input(f->id, f2, l2, 3, &f->out), IDENT_OK);
+	assert_int_equal(ident_input(f->id, f1, l1, 4, &f->out),
+	    IDENT_DROP_REPLAY);
+	/* Counter 0 is never valid: the first frame is 1. */
+	assert_int_equal(ident_input(f->id, f0, l0, 5, &f->out),
+	    IDENT_DROP_REPLAY);
+}
+
+static void
+test_replayed_response(void **state)
+{
+	struct fixture *f = *state;
+
+	handshake(f, &f->a, 0);
+	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len, 50,
+	    &f->out), IDENT_DROP_REPLAY);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	/* Also after a later HELLO opened a new challenge. */
+	handshake(f, &f->b, 60);
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 70,
+	    &f->out), IDENT_OK);
+	assert_int_equal(ident_input(f->id, f->b.resp, f->b.resp_len, 80,
+	    &f->out), IDENT_DROP_REPLAY);
+}
+
+static void
+test_replayed_hello(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t old[LINK_FRAME_MAX];
+	size_t oldlen;
+	int i;
+
+	node_hello(&f->a);
+	memcpy(old, f->a.hello, f->a.hello_len);
+	oldlen = f->a.hello_len;
+	assert_int_equal(ident_input(f->id, old, oldlen, 0, &f->out),
+	    IDENT_OK);
+	assert_int_equal(ident_input(f->id, old, oldlen, 1, &f->out),
+	    IDENT_DROP_REPLAY);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	assert_int_equal(f->out.reply_len, 0);
+	/* Remembered across IDENT_HELLO_SEEN - 1 newer HELLOs. */
+	for (i = 0; i < IDENT_HELLO_SEEN - 1; i++) {
+		node_hello(&f->a);
+		assert_int_equal(ident_input(f->id, f->a.hello,
+		    f->a.hello_len, 2 + (uint64_t)i, &f->out), IDENT_OK);
+	}
+	assert_int_equal(ident_input(f->id, old, oldlen, 10, &f->out),
+	    IDENT_DROP_REPLAY);
+}
+
+/* Replaying a whole captured handshake gets nowhere: the HELLO is a
+ * replay, and the RESPONSE answers a challenge that no longer exists. */
+static void
+test_replayed_handshake(void **state)
+{
+	struct fixture *f = *state;
+	struct tnode cap;
+
+	handshake(f, &f->a, 0);
+	cap = f->a;
+	ident_free(f->id);		/* even after a restart */
+	f->id = ident_new(f->reg);
+	assert_int_equal(ident_input(f->id, cap.resp, cap.resp_len, 5,
+	    &f->out), IDENT_DROP_REPLAY);
+	assert_int_equal(ident_input(f->id, cap.hello, cap.hello_len, 6,
+	    &f->out), IDENT_OK);	/* a fresh instance forgot the nonce */
+	assert_int_equal(ident_input(f->id, cap.resp, cap.resp_len, 7,
+	    &f->out), IDENT_DROP_BAD_TAG);	/* but Ng is new */
+}
+
+static void
+test_stale_session(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t old1[LINK_FRAME_MAX], old2[LINK_FRAME_MAX];
+	size_t l1, l2;
+	uint32_t s1;
+
+	handshake(f, &f->a, 0);
+	s1 = f->a.ks.sid;
+	l1 = node_up(&f->a, 100, "s1", old1);
+	handshake(f, &f->a, 100);
+	assert_int_not_equal(f->a.ks.sid, s1);
+	l2 = node_up(&f->a, 100, "s2", old2);
+	assert_int_equal(ident_input(f->id, old1, l1, 200, &f->out),
+	    IDENT_DROP_STALE);
+	assert_true(f->out.dev->eui == EUI_A);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	/* The new session starts its counter afresh. */
+	assert_int_equal(send_up(f, &f->a, "new", 210), IDENT_OK);
+	assert_int_equal(f->out.fcnt, 1);
+	/* One more handshake: session 1 is forgotten, session 2 is stale. */
+	handshake(f, &f->a, 300);
+	assert_int_equal(ident_input(f->id, old1, l1, 400, &f->out),
+	    IDENT_DROP_UNKNOWN);
+	assert_int_equal(ident_input(f->id, old2, l2, 400, &f->out),
+	    IDENT_DROP_STALE);
+}
+
+static void
+test_expired_challenge(void **state)
+{
+	struct fixture *f = *state;
+
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 1000,
+	    &f->out), IDENT_OK);
+	assert_int_equal(node_challenge(&f->a, f->out.reply,
+	    f->out.reply_len), 0);
+	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len,
+	    1000 + IDENT_CHALLENGE_TTL_MS, &f->out), IDENT_DROP_REPLAY);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	/* Just in time works. */
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 50000,
+	    &f->out), IDENT_OK);
+	assert_int_equal(node_challenge(&f->a, f->out.reply,
+	    f->out.reply_len), 0);
+	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len,
+	    50000 + IDENT_CHALLENGE_TTL_MS - 1, &f->out), IDENT_OK);
+}
+
+/* A new HELLO replaces the pending challenge. */
+static void
+test_challenge_superseded(void **state)
+{
+	struct fixture *f = *state;
+	struct tnode first;
+
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 0,
+	    &f->out), IDENT_OK);
+	assert_int_equal(node_challenge(&f->a, f->out.reply,
+	    f->out.reply_len), 0);
+	first = f->a;
+	handshake(f, &f->a, 10);
+	assert_int_equal(ident_input(f->id, first.resp, first.resp_len, 30,
+	    &f->out), IDENT_DROP_REPLAY);
+}
+
+static void
+test_revoked(void **state)
+{
+	struct fixture *f = *state;
+	struct tnode r;
+	uint8_t frame[LINK_FRAME_MAX], tn[LINK_PROOF_LEN] = { 0 };
+	int len;
+
+	tnode_init(&r, EUI_R, 0x02);
+	node_hello(&r);
+	assert_int_equal(ident_input(f->id, r.hello, r.hello_len, 0, &f->out),
+	    IDENT_DROP_REVOKED);
+	assert_true(f->out.dev->eui == EUI_R);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	len = link_build_response(frame, sizeof(frame), EUI_R, tn);
+	assert_int_equal(ident_input(f->id, frame, (size_t)len, 0, &f->out),
+	    IDENT_DROP_REVOKED);
+	assert_int_equal(ident_downlink(f->id, EUI_R, (const uint8_t *)"x", 1,
+	    &f->out), -EPERM);
+}
+
+/* Revoking a device with a live session (registry reload). */
+static void
+test_revoked_live_session(void **state)
+{
+	struct fixture *f = *state;
+	static const char d2[] =
+	    "devices = (\n"
+	    "  { id = \"70B3D57ED0000001\"; stream = \"cattle\"; "
+	    "revoked = true; },\n"
+	    "  { id = \"70B3D57ED0000002\"; name = \"b\"; stream = \"water\"; "
+	    "},\n"
+	    "  { id = \"70B3D57ED0000003\"; stream = \"water\"; "
+	    "revoked = true; }\n);\n";
+	struct registry *r2;
+
+	handshake(f, &f->a, 0);
+	handshake(f, &f->b, 0);
+	assert_int_equal(send_up(f, &f->a, "1", 1), IDENT_OK);
+	r2 = load(d2, keys);
+	assert_non_null(r2);
+	assert_int_equal(registry_find(r2, EUI_A)->revoked, 1);
+	assert_int_equal(ident_set_registry(f->id, r2), 0);
+	registry_free(f->reg);
+	f->reg = r2;
+	assert_int_equal(send_up(f, &f->a, "2", 2), IDENT_DROP_REVOKED);
+	assert_true(f->out.dev->eui == EUI_A);
+	assert_int_equal(send_up(f, &f->b, "3", 3), IDENT_OK);
+	/* Un-revoking does not bring the old session back. */
+	r2 = load(devs, keys);
+	assert_non_null(r2);
+	assert_int_equal(ident_set_registry(f->id, r2), 0);
+	registry_free(f->reg);
+	f->reg = r2;
+	assert_int_equal(send_up(f, &f->a, "4", 4), IDENT_DROP_UNKNOWN);
+	assert_int_equal(send_up(f, &f->b, "5", 5), IDENT_OK);
+	handshake(f, &f->a, 6);
+	assert_int_equal(send_up(f, &f->a, "6", 7), IDENT_OK);
+}
+
+static void
+test_reload_keeps_or_drops_sessions(void **state)
+{
+	struct fixture *f = *state;
+	struct registry *r2;
+	char k2[sizeof(keys)];
+	char *p;
+
+	handshake(f, &f->a, 0);
+	handshake(f, &f->b, 0);
+	/* B gets a new secret; A's stays, and so does its session. */
+	strcpy(k2, keys);
+	p = strstr(k2, KB);
+	assert_non_null(p);
+	memset(p, '9', 64);
+	r2 = load(devs, k2);
+	assert_non_null(r2);
+	assert_int_equal(ident_set_registry(f->id, r2), 0);
+	registry_free(f->reg);
+	f->reg = r2;
+	assert_int_equal(send_up(f, &f->a, "a", 1), IDENT_OK);
+	assert_true(f->out.dev == registry_find(r2, EUI_A));
+	assert_int_equal(send_up(f, &f->b, "b", 1), IDENT_DROP_UNKNOWN);
+	/* A device removed from the registry loses its session. */
+	r2 = load("devices = ( { id = \"70B3D57ED0000002\"; stream = \"w\"; "
+	    "} );", "keys = ( { id = \"70B3D57ED0000002\"; secret = \"" KB
+	    "\"; } );");
+	assert_non_null(r2);
+	assert_int_equal(ident_set_registry(f->id, r2), 0);
+	registry_free(f->reg);
+	f->reg = r2;
+	assert_int_equal(send_up(f, &f->a, "a", 2), IDENT_DROP_UNKNOWN);
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 3,
+	    &f->out), IDENT_DROP_UNKNOWN);
+}
+
+static void
+test_rate_limit_data(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t frame[LINK_FRAME_MAX];
+	size_t len;
+	int i;
+
+	ident_set_rate(f->id, 60, 3);	/* one a second, bursts of 3 */
+	handshake(f, &f->a, 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(send_up(f, &f->a, "x", 100), IDENT_OK);
+	len = node_up(&f->a, ++f->a.up, "y", frame);
+	assert_int_equal(ident_input(f->id, frame, len, 100, &f->out),
+	    IDENT_DROP_RATE);
+	assert_true(f->out.dev->eui == EUI_A);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	/* The dropped frame's counter is spent: no replay once refilled. */
+	assert_int_equal(ident_input(f->id, frame, len, 5000, &f->out),
+	    IDENT_DROP_REPLAY);
+	assert_int_equal(send_up(f, &f->a, "z", 5000), IDENT_OK);
+	/* Other devices have their own buckets. */
+	handshake(f, &f->b, 5000);
+	assert_int_equal(send_up(f, &f->b, "b", 5000), IDENT_OK);
+	/* 0 disables. */
+	ident_set_rate(f->id, 0, 0);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(send_up(f, &f->a, "x", 5000), IDENT_OK);
+}
+
+static void
+test_rate_limit_hello_flood(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	ident_set_rate(f->id, 6, 2);
+	handshake(f, &f->a, 0);
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 1,
+	    &f->out), IDENT_OK);
+	for (i = 0; i < 5; i++) {
+		node_hello(&f->a);
+		assert_int_equal(ident_input(f->id, f->a.hello,
+		    f->a.hello_len, 2, &f->out), IDENT_DROP_RATE);
+		assert_int_equal(f->out.action, IDENT_NONE);
+	}
+	/* The HELLO flood did not touch the data bucket. */
+	f->a.up = 0;
+	assert_int_equal(send_up(f, &f->a, "d", 3), IDENT_OK);
+	/* 6 a minute: one more after 10 s. */
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 10002,
+	    &f->out), IDENT_OK);
+}
+
+static void
+test_malformed(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t fr[LINK_FRAME_MAX + 8];
+	static const struct {
+		uint8_t	hdr;
+		size_t	len;
+	} bad[] = {
+		{ 0x11, 0 },			/* empty */
+		{ 0x11, 1 },			/* header only */
+		{ 0x11, LINK_HELLO_LEN - 1 },	/* short HELLO */
+		{ 0x11, LINK_HELLO_LEN + 1 },	/* long HELLO */
+		{ 0x12, LINK_CHALLENGE_LEN - 1 },
+		{ 0x12, LINK_CHALLENGE_LEN + 1 },
+		{ 0x13, LINK_RESPONSE_LEN - 1 },
+		{ 0x13, LINK_RESPONSE_LEN + 1 },
+		{ 0x14, LINK_DATA_OVERHEAD - 1 },
+		{ 0x14, LINK_FRAME_MAX + 1 },
+		{ 0x15, LINK_DATA_OVERHEAD - 1 },
+		{ 0x15, LINK_FRAME_MAX + 1 },
+		{ 0x21, LINK_HELLO_LEN },	/* version 2 */
+		{ 0x01, LINK_HELLO_LEN },	/* version 0 */
+		{ 0xf4, 20 },
+		{ 0x10, LINK_HELLO_LEN },	/* type 0 */
+		{ 0x16, LINK_HELLO_LEN },	/* type 6 */
+		{ 0x1f, 20 },			/* type 15 */
+	};
+	size_t i;
+
+	memset(fr, 0, sizeof(fr));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fr[0] = bad[i].hdr;
+		assert_int_equal(ident_input(f->id, fr, bad[i].len, 0,
+		    &f->out), IDENT_DROP_MALFORMED);
+		assert_int_equal(f->out.action, IDENT_NONE);
+	}
+}
+
+static void
+test_direction(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t accept[LINK_FRAME_MAX], chal[LINK_FRAME_MAX];
+	size_t alen, clen;
+
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 0,
+	    &f->out), IDENT_OK);
+	memcpy(chal, f->out.reply, f->out.reply_len);
+	clen = f->out.reply_len;
+	assert_int_equal(node_challenge(&f->a, chal, clen), 0);
+	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len, 1,
+	    &f->out), IDENT_OK);
+	memcpy(accept, f->out.reply, f->out.reply_len);
+	alen = f->out.reply_len;
+	/* Our own downlinks heard back (or another gateway's). */
+	assert_int_equal(ident_input(f->id, chal, clen, 2, &f->out),
+	    IDENT_DROP_DIRECTION);
+	assert_int_equal(ident_input(f->id, accept, alen, 2, &f->out),
+	    IDENT_DROP_DIRECTION);
+	assert_int_equal(f->out.action, IDENT_NONE);
+}
+
+static void
+test_downlink_command(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t body[LINK_FRAME_MAX], big[LINK_PAYLOAD_MAX];
+	size_t blen;
+	int r;
+
+	assert_int_equal(ident_downlink(f->id, EUI_A, (const uint8_t *)"x", 1,
+	    &f->out), -ENOTCONN);
+	assert_int_equal(ident_downlink(f->id, EUI_X, (const uint8_t *)"x", 1,
+	    &f->out), -ENOENT);
+	handshake(f, &f->a, 0);
+	r = ident_downlink(f->id, EUI_A, (const uint8_t *)"reboot", 6,
+	    &f->out);
+	assert_int_equal(r, LINK_DATA_OVERHEAD + 7);
+	assert_int_equal(f->out.action, IDENT_REPLY);
+	assert_int_equal(f->out.reply_len, (size_t)r);
+	assert_int_equal(f->out.fcnt, 2);	/* the ACCEPT was 1 */
+	assert_int_equal(node_down(&f->a, f->out.reply, f->out.reply_len,
+	    body, &blen), LINK_DOWN_COMMAND);
+	assert_int_equal(blen, 6);
+	assert_memory_equal(body, "reboot", 6);
+	assert_int_equal(ident_downlink(f->id, EUI_A, NULL, 0, &f->out),
+	    LINK_DATA_OVERHEAD + 1);
+	assert_int_equal(f->out.fcnt, 3);
+	memset(big, 'c', sizeof(big));
+	assert_int_equal(ident_downlink(f->id, EUI_A, big,
+	    LINK_PAYLOAD_MAX - 1, &f->out), LINK_FRAME_MAX);
+	assert_int_equal(ident_downlink(f->id, EUI_A, big, LINK_PAYLOAD_MAX,
+	    &f->out), -EMSGSIZE);
+}
+
+/* Session ids: never 0, all distinct, and the hash table finds every
+ * current and previous one through many inserts and deletions. */
+static void
+test_many_sessions(void **state)
+{
+	enum { N = 300, ROUNDS = 3 };
+	struct registry *reg;
+	struct ident *id;
+	struct tnode *nodes;
+	struct ident_out *out;
+	char *d, *k;
+	size_t dn = 0, kn = 0, i;
+	uint32_t *prev;
+	int round;
+
+	(void)state;
+	d = malloc(N * 80 + 64);
+	k = malloc(N * 120 + 64);
+	nodes = calloc(N, sizeof(*nodes));
+	prev = calloc(N, sizeof(*prev));
+	out = calloc(1, sizeof(*out));
+	assert_true(d && k && nodes && prev && out);
+	dn += (size_t)sprintf(d, "devices = (\n");
+	kn += (size_t)sprintf(k, "keys = (\n");
+	for (i = 0; i < N; i++) {
+		dn += (size_t)sprintf(d + dn, "{ id = \"%016zX\"; stream = "
+		    "\"s\"; }%s\n", 0x1000 + i, i + 1 < N ? "," : "");
+		kn += (size_t)sprintf(k + kn, "{ id = \"%016zX\"; secret = "
+		    "\"%064zx\"; }%s\n", 0x1000 + i, i + 1, i + 1 < N ? "," :
+		    "");
+		tnode_init(&nodes[i], 0x1000 + i, 0);
+		nodes[i].k[31] = (uint8_t)(i + 1);
+		nodes[i].k[30] = (uint8_t)((i + 1) >> 8);
+	}
+	strcpy(d + dn, ");\n");
+	strcpy(k + kn, ");\n");
+	reg = load(d, k);
+	assert_non_null(reg);
+	id = ident_new(reg);
+	assert_non_null(id);
+	for (round = 0; round < ROUNDS; round++) {
+		for (i = 0; i < N; i++) {
+			struct tnode *n = &nodes[i];
+			uint8_t fr[LINK_FRAME_MAX];
+			size_t len;
+
+			prev[i] = n->ks.sid;
+			node_hello(n);
+			assert_int_equal(ident_input(id, n->hello,
+			    n->hello_len, 0, out), IDENT_OK);
+			assert_int_equal(node_challenge(n, out->reply,
+			    out->reply_len), 0);
+			assert_int_equal(ident_input(id, n->resp, n->resp_len,
+			    0, out), IDENT_OK);
+			n->down_last = 0;
+			assert_int_equal(node_down(n, out->reply,
+			    out->reply_len, NULL, NULL), LINK_DOWN_ACCEPT);
+			assert_int_not_equal(n->ks.sid, 0);
+			len = node_up(n, 1, "p", fr);
+			assert_int_equal(ident_input(id, fr, len, 0, out),
+			    IDENT_OK);
+			assert_true(out->dev->eui == n->eui);
+		}
+		/* Every sid distinct; every previous one stale. */
+		for (i = 0; i < N; i++) {
+			size_t j;
+			uint8_t fr[LINK_FRAME_MAX];
+			struct link_session_keys ks = nodes[i].ks;
+			int len;
+
+			for (j = i + 1; j < N; j++)
+				assert_int_not_equal(nodes[i].ks.sid,
+				    nodes[j].ks.sid);
+			if (prev[i] == 0)
+				continue;
+			ks.sid = prev[i];
+			len = link_seal(&ks, LINK_DIR_UP, 2, (const uint8_t *)
+			    "q", 1, fr, sizeof(fr));
+			assert_int_equal(ident_input(id, fr, (size_t)len, 0,
+			    out), IDENT_DROP_STALE);
+			assert_true(out->dev->eui == nodes[i].eui);
+		}
+	}
+	ident_free(id);
+	registry_free(reg);
+	free(d);
+	free(k);
+	free(nodes);
+	free(prev);
+	free(out);
+}
+
+static void
+test_strverdict(void **state)
+{
+	const char *names[IDENT_VERDICT_COUNT];
+	int v, w;
+
+	(void)state;
+	for (v = 0; v < IDENT_VERDICT_COUNT; v++) {
+		names[v] = ident_strverdict(-v);
+		assert_string_not_equal(names[v], "invalid");
+		for (w = 0; w < v; w++)
+			assert_string_not_equal(names[v], names[w]);
+	}
+	assert_string_equal(ident_strverdict(-IDENT_VERDICT_COUNT), "invalid");
+}
+
+static void
+test_rate_bucket(void **state)
+{
+	struct rate_limit l = { 120, 2 };	/* one per 500 ms */
+	struct rate_bucket b;
+
+	(void)state;
+	rate_init(&b, &l, 1000);
+	assert_int_equal(rate_take(&b, &l, 1000), 0);
+	assert_int_equal(rate_take(&b, &l, 1000), 0);
+	assert_int_equal(rate_take(&b, &l, 1000), -EAGAIN);
+	assert_int_equal(rate_take(&b, &l, 1499), -EAGAIN);
+	assert_int_equal(rate_take(&b, &l, 1500), 0);
+	/* A clock going back adds nothing (and does not underflow). */
+	assert_int_equal(rate_take(&b, &l, 10), -EAGAIN);
+	/* A long silence refills to the burst, no more. */
+	assert_int_equal(rate_take(&b, &l, UINT64_MAX / 2), 0);
+	assert_int_equal(rate_take(&b, &l, UINT64_MAX / 2), 0);
+	assert_int_equal(rate_take(&b, &l, UINT64_MAX / 2), -EAGAIN);
+	/* Burst 0 counts as 1; per_min 0 is unlimited. */
+	l.burst = 0;
+	rate_init(&b, &l, 0);
+	assert_int_equal(rate_take(&b, &l, 0), 0);
+	assert_int_equal(rate_take(&b, &l, 0), -EAGAIN);
+	l.per_min = 0;
+	assert_int_equal(rate_take(&b, &l, 0), 0);
+	/* Huge limits do not overflow. */
+	l.per_min = UINT32_MAX;
+	l.burst = UINT32_MAX;
+	rate_init(&b, &l, 0);
+	assert_int_equal(rate_take(&b, &l, UINT64_MAX), 0);
+}
+
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_full_handshake),
+		T(test_node_rejects_rogue_gateway),
+		T(test_unknown_device),
+		T(test_unknown_session),
+		T(test_restart_forgets_sessions),
+		T(test_bad_response),
+		T(test_response_of_other_device),
+		T(test_bad_mic),
+		T(test_counter_replay),
+		T(test_replayed_response),
+		T(test_replayed_hello),
+		T(test_replayed_handshake),
+		T(test_stale_session),
+		T(test_expired_challenge),
+		T(test_challenge_superseded),
+		T(test_revoked),
+		T(test_revoked_live_session),
+		T(test_reload_keeps_or_drops_sessions),
+		T(test_rate_limit_data),
+		T(test_rate_limit_hello_flood),
+		T(test_malformed),
+		T(test_direction),
+		T(test_downlink_command),
+		cmocka_unit_test(test_many_sessions),
+		cmocka_unit_test(test_strverdict),
+		cmocka_unit_test(test_rate_bucket),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
