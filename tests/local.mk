@@ -10,3 +10,9 @@ tests_test_sim_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DSIM_PATH='"$(abs_top_builddir)/tools/fieldbridge-sim"'
 tests_test_sim_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_sim_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# End to end: the real daemon between fieldbridge-sim and a real mosquitto
+# with certificates made at test time (Python 3, standard library only).
+TESTS += tests/e2e/test_e2e
+dist_noinst_SCRIPTS += tests/e2e/test_e2e tests/e2e/demo tests/fuzz/run
+EXTRA_DIST += tests/e2e/fbe2e.py
