@@ -41,6 +41,65 @@ struct batch {
 	char		*data;		/* the JSON document, len bytes */
 };
 
+/* Frees data (a separate allocation) and the struct; accepts NULL. */
 void	batch_free(struct batch *b);
+
+/*
+ * The batcher: one open batch per stream, encoded as records arrive, so
+ * sealing costs one allocation and one copy.  Sequence numbers come from
+ * the seqno (seqno.h) at seal time, so they increase in sealing order.
+ * The JSON schema is documented in docs/uplink-format.md.
+ */
+struct seqno;
+struct batcher;
+
+#define BATCHER_STREAMS_MAX	256	/* open streams at once */
+/* Longest JSON of one record (a 255-byte payload, every field at its
+ * widest); a batch of one record always fits BATCH_BYTES_MIN. */
+#define BATCH_RECORD_JSON_MAX	640
+#define BATCH_BYTES_MIN		1024
+
+struct batcher_limits {
+	uint32_t	max_records;	/* >= 1 */
+	size_t		max_bytes;	/* >= BATCH_BYTES_MIN: whole document */
+	uint32_t	max_age_ms;	/* since the first record, monotonic */
+};
+
+/* Where sealed batches go; the sink owns b and frees it with batch_free. */
+typedef void batch_sink_fn(void *arg, struct batch *b);
+
+struct batcher_stats {
+	uint64_t	records;	/* accepted by batcher_add */
+	uint64_t	batches;	/* sealed and handed to the sink */
+	uint64_t	lost_batches;	/* no sequence number: dropped */
+	uint64_t	lost_records;
+	uint64_t	rejected;	/* batcher_add returned an error */
+};
+
+int	batcher_new(const char *gateway_id, const struct batcher_limits *lim,
+	    struct seqno *seq, batch_sink_fn *sink, void *arg,
+	    struct batcher **out);
+/* Discards open batches: call batcher_flush first to keep them. */
+void	batcher_free(struct batcher *bt);
+/*
+ * Add a record to its stream's batch, sealing first what would overflow.
+ * 0, or -EINVAL (stream name not one topic level, payload too long),
+ * -ENOSPC (too many streams), -ENOMEM.
+ */
+int	batcher_add(struct batcher *bt, const struct record *r);
+/* Seal the batches whose first record is max_age_ms old. */
+void	batcher_tick(struct batcher *bt, uint64_t now_ms);
+/* Milliseconds until the next age seal is due (0: now), -1: none open. */
+int64_t	batcher_next_ms(const struct batcher *bt, uint64_t now_ms);
+/* Seal all open batches (shutdown). */
+void	batcher_flush(struct batcher *bt);
+/* Records waiting in open batches. */
+uint64_t batcher_pending(const struct batcher *bt);
+const struct batcher_stats *batcher_stats(const struct batcher *bt);
+
+/* Base64 (RFC 4648, padded) of len bytes into out, which must hold
+ * BATCH_B64_LEN(len) bytes; returns the length written (no NUL). */
+#define BATCH_B64_LEN(n)	(((n) + 2) / 3 * 4)
+size_t	batch_base64(char *out, const uint8_t *in, size_t len);
 
 #endif

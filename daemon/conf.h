@@ -1,0 +1,97 @@
+/*
+ * conf.h - the daemon's configuration: etc/fieldbridge.conf (libconfig)
+ * read into one plain struct, every value range-checked, every error
+ * reported as "FILE:LINE: what is wrong".  A file is applied only when it
+ * is valid as a whole.
+ *
+ * Data flow: fieldbridge.conf -> conf_load -> struct conf -> main, which
+ * hands the parts to the ports, the batcher and the uplink.
+ */
+#ifndef FB_CONF_H
+#define FB_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_PATH_DEFAULT	"/etc/fieldbridge/fieldbridge.conf"
+#define CONF_GATEWAY_ID_MAX	63
+#define CONF_NAME_MAX		31
+#define CONF_HOST_MAX		253
+#define CONF_PREFIX_MAX		127
+#define CONF_CONCENTRATORS_MAX	16
+#define CONF_ERR_MAX		4096	/* room for all messages of a file */
+
+struct conf_concentrator {
+	char		name[CONF_NAME_MAX + 1];
+	char		path[PATH_MAX];
+	char		driver[CONF_NAME_MAX + 1];
+	int		baud;
+	int		tx_power_dbm;
+};
+
+struct conf {
+	char		gateway_id[CONF_GATEWAY_ID_MAX + 1];
+	char		state_dir[PATH_MAX];
+	char		registry[PATH_MAX];
+	char		keys[PATH_MAX];
+	int		log_level;		/* LOG_* */
+
+	struct conf_concentrator conc[CONF_CONCENTRATORS_MAX];
+	int		nconc;
+
+	struct {
+		char	host[CONF_HOST_MAX + 1];
+		int	port;
+		char	ca[PATH_MAX];
+		char	cert[PATH_MAX];
+		char	key[PATH_MAX];
+		char	client_id[CONF_GATEWAY_ID_MAX + 1]; /* "" = gateway_id */
+		char	topic_prefix[CONF_PREFIX_MAX + 1];
+		int	keepalive_s;
+		int	tls_min;		/* 12 or 13 */
+		int	backoff_min_ms;
+		int	backoff_max_ms;
+		int	inflight_max;
+	} mqtt;
+
+	struct {
+		int	max_records;
+		int	max_bytes;
+		int	max_age_ms;
+	} batch;
+
+	struct {
+		int	rate_per_min;		/* per device; 0: unlimited */
+		int	rate_burst;
+	} policy;
+
+	struct {
+		int	queue_max_kib;		/* in-memory queue of batches */
+		int	shutdown_timeout_ms;	/* wait for PUBACKs at exit */
+		int	stats_interval_s;	/* counters line in the log */
+		int	status_interval_s;	/* state_dir/status rewrite */
+	} daemon;
+};
+
+/*
+ * Read and check a file.  Relative paths in it are taken relative to the
+ * directory of the file and stored absolute.  On failure returns -EINVAL
+ * (or -errno when the file cannot be read), writes one "FILE:LINE: what"
+ * line per problem into err (NUL-terminated, lines separated by '\n', no
+ * trailing newline) and leaves *out unspecified: the caller keeps its old
+ * struct and copies only on success.
+ */
+int	conf_load(const char *path, struct conf *out, char *err, size_t errlen);
+/* The same over text in memory; name stands for the file in messages and
+ * relative paths are taken relative to basedir (NULL: the cwd). */
+int	conf_load_string(const char *text, const char *name,
+	    const char *basedir, struct conf *out, char *err, size_t errlen);
+
+/* Defaults of every tunable, as conf_load starts from. */
+void	conf_defaults(struct conf *c);
+/* Print the table of tunables (name, type, default, range, help). */
+void	conf_print_tunables(FILE *f);
+
+#endif

@@ -1,0 +1,978 @@
+/*
+ * loop.c - the daemon: one thread, one poll() over the serial lines, the
+ * MQTT socket, a 100 ms timerfd and a signalfd.
+ *
+ * Data flow:
+ *   port (serial bytes -> driver) --RADIO_EV_RX--> ident_input
+ *     IDENT_REPLY  -> radio_port_transmit on the same port, same radio
+ *                     parameters as the packet it answers
+ *     IDENT_RECORD -> struct record -> batcher_add
+ *     a verdict    -> drop counter by reason, rate-limited log line
+ *   batcher (sealed batch) -> memq (in memory; the spool replaces it)
+ *   memq -> uplink_publish while uplink_ready(); PUBACK -> memq_ack;
+ *   lost connection -> memq_rewind (at-least-once, in order).
+ *
+ * Signals: SIGTERM/SIGINT stop reading, flush open batches, wait (bounded
+ * by daemon.shutdown_timeout_ms) for their PUBACKs, publish the retained
+ * "offline" status, disconnect and exit 0; a second one exits at once.
+ * SIGHUP reloads the registry; SIGUSR1 logs the counters.
+ *
+ * The counters line, logged every daemon.stats_interval_s, on SIGUSR1 and
+ * at exit (prefixed "final: "), has this stable format which the demo and
+ * the end-to-end tests parse:
+ *
+ *   records accepted N, batches sealed N, delivered N (records N),
+ *   dropped: unknown=N bad_tag=N replay=N stale=N revoked=N rate=N
+ *   malformed=N direction=N stream=N serial_overrun=N serial_stuffing=N
+ *   serial_short=N serial_crc=N serial_version=N serial_kind=N
+ *   serial_length=N serial_other=N queue=N (records N) lost=N (records N)
+ *
+ * all on one line.  The ident drops count frames; "stream" counts records
+ * the batcher refused (a stream name unfit for a topic); the serial ones
+ * count frames the concentrator codec discarded; "queue" counts batches
+ * dropped from the full in-memory queue and "lost" batches that could not
+ * get a sequence number or were still queued at exit.
+ *
+ * The same counters go to STATE_DIR/status as key=value lines, rewritten
+ * atomically every daemon.status_interval_s and at exit, for
+ * `fieldbridge status`.
+ */
+#define LOG_MODULE	"main"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/timex.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/batch.h"
+#include "daemon/conf.h"
+#include "daemon/log.h"
+#include "daemon/loop.h"
+#include "daemon/memq.h"
+#include "daemon/notify.h"
+#include "daemon/seqno.h"
+#include "daemon/uplink.h"
+#include "policy/ident.h"
+#include "policy/registry.h"
+#include "radio/port.h"
+#include "radio/radio.h"
+#include "radio/sframe.h"
+
+#define LOOP_TICK_MS		100
+#define LOOP_RL_INTERVAL_MS	10000	/* per kind of node-triggered line */
+#define LOOP_RL_BURST		5
+#define LOOP_STATUS_FILE	"status"
+#define LOOP_STATUS_TMP		"status.tmp"
+#define LOOP_SERIAL_DROPS	8	/* radio_port_stats.drops[] */
+/* After the drain: how long the "offline" status may take. */
+#define LOOP_OFFLINE_WAIT_MS	1000
+
+/* Names of the drop counters; part of the counters line format. */
+static const char *const loop_ident_names[IDENT_VERDICT_COUNT] = {
+	[-IDENT_DROP_UNKNOWN] = "unknown",
+	[-IDENT_DROP_BAD_TAG] = "bad_tag",
+	[-IDENT_DROP_REPLAY] = "replay",
+	[-IDENT_DROP_STALE] = "stale",
+	[-IDENT_DROP_REVOKED] = "revoked",
+	[-IDENT_DROP_RATE] = "rate",
+	[-IDENT_DROP_MALFORMED] = "malformed",
+	[-IDENT_DROP_DIRECTION] = "direction",
+};
+/* Order in the line: as the issue lists them. */
+static const int loop_ident_order[] = {
+	-IDENT_DROP_UNKNOWN, -IDENT_DROP_BAD_TAG, -IDENT_DROP_REPLAY,
+	-IDENT_DROP_STALE, -IDENT_DROP_REVOKED, -IDENT_DROP_RATE,
+	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION,
+};
+static const char *const loop_serial_names[LOOP_SERIAL_DROPS] = {
+	[0] = "serial_other",
+	[-SFRAME_ERR_OVERRUN] = "serial_overrun",
+	[-SFRAME_ERR_STUFFING] = "serial_stuffing",
+	[-SFRAME_ERR_SHORT] = "serial_short",
+	[-SFRAME_ERR_CRC] = "serial_crc",
+	[-SFRAME_ERR_VERSION] = "serial_version",
+	[-SFRAME_ERR_KIND] = "serial_kind",
+	[-SFRAME_ERR_LENGTH] = "serial_length",
+};
+
+struct loop;
+
+struct loop_port {
+	struct loop			*d;
+	struct radio_port		*port;
+	const struct conf_concentrator	*cc;
+	uint16_t			 txid;
+	int				 last_err;
+	struct log_ratelimit		 rl_ident[IDENT_VERDICT_COUNT];
+	struct log_ratelimit		 rl_serial[LOOP_SERIAL_DROPS];
+	struct log_ratelimit		 rl_misc;
+	/* Serial drops of a port already freed (drain). */
+	uint64_t			 serial_saved[LOOP_SERIAL_DROPS];
+};
+
+struct loop_counters {
+	uint64_t	records;	/* accepted into the batcher */
+	uint64_t	ident[IDENT_VERDICT_COUNT];
+	uint64_t	stream;		/* batcher_add refused */
+	uint64_t	delivered;	/* batches acknowledged */
+	uint64_t	delivered_records;
+	uint64_t	lost_at_exit;
+	uint64_t	lost_at_exit_records;
+	uint64_t	replies;	/* downlinks queued */
+	uint64_t	replies_failed;
+};
+
+struct loop {
+	struct conf		 conf;
+	const char		*conf_path;
+	struct registry		*reg;
+	struct ident		*ident;
+	struct seqno		*seq;
+	struct batcher		*bt;
+	struct memq		*q;
+	struct uplink		*up;
+	struct loop_port	 ports[CONF_CONCENTRATORS_MAX];
+	int			 nports;
+	int			 tfd, sfd;
+	int			 clock_synced;
+	int			 draining;
+	int			 quit;
+	uint64_t		 drain_deadline_ms;
+	uint64_t		 start_ms;
+	uint64_t		 next_stats_ms;
+	uint64_t		 next_status_ms;
+	struct loop_counters	 c;
+	struct log_ratelimit	 rl_tx;
+	struct ident_out	 iout;
+};
+
+static uint64_t
+loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Whether the kernel considers the wall clock synchronised (an NTP client
+ * clears STA_UNSYNC).  A gateway without an RTC boots with a wrong clock;
+ * records carry this flag so the cloud can correct their receive times.
+ */
+static int
+loop_clock_synced(void)
+{
+	struct timex tx;
+	int r;
+
+	memset(&tx, 0, sizeof(tx));
+	r = adjtimex(&tx);
+	return r != -1 && r != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+}
+
+static uint64_t
+loop_serial_drops(const struct loop_port *p, int i)
+{
+	const struct radio_port_stats *st;
+
+	if (p->port == NULL)
+		return p->serial_saved[i];
+	st = radio_port_stats(p->port);
+	return p->serial_saved[i] + st->drops[i];
+}
+
+static uint64_t
+loop_serial_total(const struct loop *d, int i)
+{
+	uint64_t n = 0;
+	int k;
+
+	for (k = 0; k < d->nports; k++)
+		n += loop_serial_drops(&d->ports[k], i);
+	return n;
+}
+
+/* The counters line; see the top of the file for its format. */
+static void
+loop_log_counters(struct loop *d, const char *prefix)
+{
+	const struct batcher_stats *bs = batcher_stats(d->bt);
+	const struct memq_stats *qs = memq_stats(d->q);
+	char line[1024];
+	size_t used = 0;
+	int n;
+	size_t i;
+
+#define APPEND(...) do {						\
+	n = snprintf(line + used, sizeof(line) - used, __VA_ARGS__);	\
+	if (n > 0 && (size_t)n < sizeof(line) - used)			\
+		used += (size_t)n;					\
+} while (0)
+	APPEND("%srecords accepted %llu, batches sealed %llu, delivered %llu "
+	    "(records %llu), dropped:", prefix,
+	    (unsigned long long)d->c.records,
+	    (unsigned long long)bs->batches,
+	    (unsigned long long)d->c.delivered,
+	    (unsigned long long)d->c.delivered_records);
+	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
+	    i++)
+		APPEND(" %s=%llu", loop_ident_names[loop_ident_order[i]],
+		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
+	APPEND(" stream=%llu", (unsigned long long)d->c.stream);
+	for (i = 1; i <= LOOP_SERIAL_DROPS; i++)
+		APPEND(" %s=%llu", loop_serial_names[i % LOOP_SERIAL_DROPS],
+		    (unsigned long long)loop_serial_total(d,
+		    (int)(i % LOOP_SERIAL_DROPS)));
+	APPEND(" queue=%llu (records %llu) lost=%llu (records %llu)",
+	    (unsigned long long)qs->dropped_batches,
+	    (unsigned long long)qs->dropped_records,
+	    (unsigned long long)(bs->lost_batches + d->c.lost_at_exit),
+	    (unsigned long long)(bs->lost_records + d->c.lost_at_exit_records));
+#undef APPEND
+	log_info("%s", line);
+}
+
+/* STATE_DIR/status (the cwd): key=value lines, replaced atomically. */
+static void
+loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
+{
+	const struct batcher_stats *bs = batcher_stats(d->bt);
+	const struct memq_stats *qs = memq_stats(d->q);
+	const struct uplink_stats *us = uplink_stats(d->up);
+	FILE *f;
+	int fd, k, open_ports = 0;
+	size_t i;
+
+	for (k = 0; k < d->nports; k++)
+		if (d->ports[k].port != NULL &&
+		    radio_port_is_open(d->ports[k].port))
+			open_ports++;
+	fd = open(LOOP_STATUS_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
+		    "cannot write %s/%s: %s", d->conf.state_dir,
+		    LOOP_STATUS_TMP, strerror(errno));
+		return;
+	}
+	fprintf(f, "state=%s\npid=%ld\ngateway_id=%s\nuptime_s=%llu\n"
+	    "updated=%lld\nclock_synced=%d\n", state, (long)getpid(),
+	    d->conf.gateway_id,
+	    (unsigned long long)(now_ms - d->start_ms) / 1000,
+	    (long long)time(NULL), d->clock_synced);
+	fprintf(f, "mqtt_connected=%d\nmqtt_connects=%llu\n"
+	    "mqtt_disconnects=%llu\nmqtt_inflight=%d\n",
+	    uplink_connected(d->up), (unsigned long long)us->connects,
+	    (unsigned long long)us->disconnects, uplink_inflight(d->up));
+	fprintf(f, "ports=%d\nports_open=%d\n", d->nports, open_ports);
+	fprintf(f, "records_accepted=%llu\nrecords_pending=%llu\n"
+	    "batches_sealed=%llu\nbatches_delivered=%llu\n"
+	    "records_delivered=%llu\nqueue_batches=%zu\nqueue_bytes=%zu\n",
+	    (unsigned long long)d->c.records,
+	    (unsigned long long)batcher_pending(d->bt),
+	    (unsigned long long)bs->batches,
+	    (unsigned long long)d->c.delivered,
+	    (unsigned long long)d->c.delivered_records, memq_count(d->q),
+	    memq_bytes(d->q));
+	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
+	    i++)
+		fprintf(f, "drop_%s=%llu\n",
+		    loop_ident_names[loop_ident_order[i]],
+		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
+	fprintf(f, "drop_stream=%llu\n", (unsigned long long)d->c.stream);
+	for (i = 1; i <= LOOP_SERIAL_DROPS; i++)
+		fprintf(f, "drop_%s=%llu\n",
+		    loop_serial_names[i % LOOP_SERIAL_DROPS],
+		    (unsigned long long)loop_serial_total(d,
+		    (int)(i % LOOP_SERIAL_DROPS)));
+	fprintf(f, "drop_queue_batches=%llu\ndrop_queue_records=%llu\n"
+	    "lost_batches=%llu\nlost_records=%llu\n",
+	    (unsigned long long)qs->dropped_batches,
+	    (unsigned long long)qs->dropped_records,
+	    (unsigned long long)(bs->lost_batches + d->c.lost_at_exit),
+	    (unsigned long long)(bs->lost_records +
+	    d->c.lost_at_exit_records));
+	fprintf(f, "downlinks=%llu\ndownlinks_failed=%llu\n",
+	    (unsigned long long)d->c.replies,
+	    (unsigned long long)d->c.replies_failed);
+	if (fclose(f) != 0 || rename(LOOP_STATUS_TMP, LOOP_STATUS_FILE) != 0)
+		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
+		    "cannot write %s/%s: %s", d->conf.state_dir,
+		    LOOP_STATUS_FILE, strerror(errno));
+}
+
+static void
+loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
+{
+	struct ident_out *o = &d->iout;
+	struct record rec;
+	struct radio_tx tx;
+	struct timespec wall;
+	char eui[17];
+	uint64_t now_ms = loop_now_ms();
+	int v, r;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	v = ident_input(d->ident, rx->payload, rx->len, now_ms, o);
+	if (v < 0) {
+		if (-v >= IDENT_VERDICT_COUNT)
+			v = IDENT_DROP_MALFORMED;
+		d->c.ident[-v]++;
+		if (o->dev != NULL) {
+			registry_format_eui(o->dev->eui, eui);
+			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
+			    "%s: frame from %s (%s) dropped: %s",
+			    radio_port_name(p->port), eui, o->dev->name,
+			    loop_ident_names[-v]);
+		} else
+			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
+			    "%s: frame dropped: %s (rssi %d dBm)",
+			    radio_port_name(p->port), loop_ident_names[-v],
+			    rx->meta.rssi_dbm);
+		return;
+	}
+	switch (o->action) {
+	case IDENT_NONE:
+		break;
+	case IDENT_REPLY:
+		/* Answer on the channel the node listens on: the one it
+		 * just used. */
+		memset(&tx, 0, sizeof(tx));
+		tx.id = ++p->txid;
+		tx.meta.modulation = rx->meta.modulation;
+		tx.meta.freq_hz = rx->meta.freq_hz;
+		tx.meta.datarate = rx->meta.datarate;
+		tx.meta.bw_hz = rx->meta.bw_hz;
+		tx.power_dbm = (int8_t)p->cc->tx_power_dbm;
+		tx.at_tmst_us = 0;
+		tx.payload = o->reply;
+		tx.len = o->reply_len;
+		if ((r = radio_port_transmit(p->port, &tx)) != 0) {
+			d->c.replies_failed++;
+			log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
+			    "%s: cannot queue a downlink: %s",
+			    radio_port_name(p->port), strerror(-r));
+		} else
+			d->c.replies++;
+		break;
+	case IDENT_RECORD:
+		memset(&rec, 0, sizeof(rec));
+		rec.eui = o->dev->eui;
+		rec.fcnt = o->fcnt;
+		rec.stream = registry_stream_name(d->reg, o->dev->stream);
+		rec.rx_wall = wall;
+		rec.clock_synced = d->clock_synced;
+		rec.rx_mono_ms = now_ms;
+		rec.meta = rx->meta;
+		rec.payload = o->payload;
+		rec.len = o->payload_len;
+		if ((r = batcher_add(d->bt, &rec)) != 0) {
+			d->c.stream++;
+			log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
+			    "record of %s on stream \"%s\" dropped: %s",
+			    o->dev->name, rec.stream != NULL ? rec.stream : "",
+			    strerror(-r));
+		} else
+			d->c.records++;
+		break;
+	}
+}
+
+static void
+loop_radio_event(void *arg, const struct radio_event *ev)
+{
+	struct loop_port *p = arg;
+	struct loop *d = p->d;
+	uint64_t now_ms;
+	int i;
+
+	switch (ev->type) {
+	case RADIO_EV_RX:
+		if (!d->draining)
+			loop_rx(d, p, &ev->u.rx);
+		break;
+	case RADIO_EV_DROP:
+		i = ev->u.drop < 0 && ev->u.drop > -LOOP_SERIAL_DROPS ?
+		    -ev->u.drop : 0;
+		now_ms = loop_now_ms();
+		log_rl(&p->rl_serial[i], now_ms, LOG_INFO, LOG_MODULE,
+		    "%s: serial frame dropped: %s", radio_port_name(p->port),
+		    loop_serial_names[i]);
+		break;
+	case RADIO_EV_READY:
+		log_info("%s: concentrator ready", radio_port_name(p->port));
+		break;
+	case RADIO_EV_ERROR:
+		log_rl(&p->rl_misc, loop_now_ms(), LOG_WARNING, LOG_MODULE,
+		    "%s: concentrator error %u: %s", radio_port_name(p->port),
+		    ev->u.error.code, ev->u.error.msg != NULL ?
+		    ev->u.error.msg : "");
+		break;
+	case RADIO_EV_TX_RESULT:
+		if (ev->u.txr.status != 0)
+			log_rl(&p->rl_misc, loop_now_ms(), LOG_INFO,
+			    LOG_MODULE, "%s: downlink %u not sent (status %u)",
+			    radio_port_name(p->port), ev->u.txr.id,
+			    ev->u.txr.status);
+		break;
+	case RADIO_EV_STATUS:
+		log_debug("%s: concentrator up %u s, rx ok %u bad %u",
+		    radio_port_name(p->port), ev->u.status.uptime_s,
+		    ev->u.status.rx_ok, ev->u.status.rx_bad);
+		break;
+	case RADIO_EV_PORT_UP:
+		p->last_err = 0;
+		log_info("%s: %s open", radio_port_name(p->port),
+		    p->cc->path);
+		break;
+	case RADIO_EV_PORT_DOWN:
+		/* The port reports a repeated failure only once. */
+		if (ev->u.port.err != p->last_err)
+			log_warnx("%s: %s: %s, retrying in %u ms",
+			    radio_port_name(p->port), p->cc->path,
+			    strerror(ev->u.port.err), ev->u.port.retry_ms);
+		p->last_err = ev->u.port.err;
+		break;
+	}
+}
+
+static void
+loop_sink(void *arg, struct batch *b)
+{
+	struct loop *d = arg;
+
+	log_debug("batch %llu sealed: stream %s, %u records, %zu bytes",
+	    (unsigned long long)b->seq, b->stream, b->nrecords, b->len);
+	(void)memq_push(d->q, b);
+}
+
+static void
+loop_on_connect(void *arg)
+{
+	(void)notify_status("connected to the broker");
+}
+
+static void
+loop_on_disconnect(void *arg, int reason)
+{
+	struct loop *d = arg;
+
+	/* What was in flight goes out again, in order, once reconnected. */
+	memq_rewind(d->q);
+	(void)notify_status("broker connection lost, reconnecting");
+}
+
+static void
+loop_on_ack(void *arg, uint64_t cookie)
+{
+	struct loop *d = arg;
+	int n;
+
+	if ((n = memq_ack(d->q, cookie)) < 0)
+		return;
+	d->c.delivered++;
+	d->c.delivered_records += (uint64_t)n;
+}
+
+/* Hand the uplink as many queued batches as its window takes. */
+static void
+loop_feed(struct loop *d)
+{
+	const struct batch *b;
+	int r;
+
+	while (uplink_ready(d->up) > 0 && (b = memq_next(d->q)) != NULL) {
+		r = uplink_publish(d->up, b->stream, b->data, b->len, b->seq);
+		if (r != 0) {
+			/* Sent again later; a duplicate is allowed. */
+			memq_rewind(d->q);
+			break;
+		}
+	}
+}
+
+static void
+loop_reload(struct loop *d)
+{
+	struct registry *reg = NULL;
+	char err[512];
+	int r;
+
+	r = registry_load(d->conf.registry, d->conf.keys, &reg, err,
+	    sizeof(err));
+	if (r != 0) {
+		log_warnx("registry not reloaded, keeping the old one: %s",
+		    err);
+		return;
+	}
+	if ((r = ident_set_registry(d->ident, reg)) != 0) {
+		log_warnx("registry not reloaded: %s", strerror(-r));
+		registry_free(reg);
+		return;
+	}
+	registry_free(d->reg);
+	d->reg = reg;
+	log_info("registry reloaded: %zu devices", registry_count(reg));
+}
+
+static void
+loop_start_drain(struct loop *d, uint64_t now_ms)
+{
+	struct loop_port *p;
+	const struct radio_port_stats *st;
+	int k, i;
+
+	d->draining = 1;
+	d->drain_deadline_ms = now_ms +
+	    (uint64_t)d->conf.daemon.shutdown_timeout_ms;
+	(void)notify_send("STOPPING=1");
+	/* Stop reading: close the lines, keeping their counters. */
+	for (k = 0; k < d->nports; k++) {
+		p = &d->ports[k];
+		if (p->port == NULL)
+			continue;
+		st = radio_port_stats(p->port);
+		for (i = 0; i < LOOP_SERIAL_DROPS; i++)
+			p->serial_saved[i] += st->drops[i];
+		radio_port_free(p->port);
+		p->port = NULL;
+	}
+	batcher_flush(d->bt);
+	log_info("stopping: %zu batches to deliver", memq_count(d->q));
+}
+
+static void
+loop_signal(struct loop *d, uint64_t now_ms)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			if (d->draining) {
+				log_info("second signal, exiting now");
+				d->quit = 1;
+			} else
+				loop_start_drain(d, now_ms);
+			break;
+		case SIGHUP:
+			loop_reload(d);
+			break;
+		case SIGUSR1:
+			loop_log_counters(d, "");
+			break;
+		}
+	}
+}
+
+static void
+loop_tick(struct loop *d, uint64_t now_ms)
+{
+	uint64_t junk;
+	int k;
+
+	while (read(d->tfd, &junk, sizeof(junk)) > 0)
+		;
+	d->clock_synced = loop_clock_synced();
+	for (k = 0; k < d->nports; k++)
+		if (d->ports[k].port != NULL)
+			(void)radio_port_tick(d->ports[k].port, now_ms);
+	batcher_tick(d->bt, now_ms);
+	(void)uplink_tick(d->up, now_ms);
+	notify_watchdog_tick(now_ms);
+	if (d->conf.daemon.stats_interval_s > 0 && now_ms >= d->next_stats_ms) {
+		if (d->next_stats_ms != 0)
+			loop_log_counters(d, "");
+		d->next_stats_ms = now_ms +
+		    (uint64_t)d->conf.daemon.stats_interval_s * 1000;
+	}
+	if (now_ms >= d->next_status_ms) {
+		loop_write_status(d, now_ms, d->draining ? "stopping" :
+		    "running");
+		d->next_status_ms = now_ms +
+		    (uint64_t)d->conf.daemon.status_interval_s * 1000;
+	}
+	for (k = 0; k < d->nports; k++) {
+		size_t i;
+
+		for (i = 0; i < IDENT_VERDICT_COUNT; i++)
+			log_rl_flush(&d->ports[k].rl_ident[i], now_ms);
+		for (i = 0; i < LOOP_SERIAL_DROPS; i++)
+			log_rl_flush(&d->ports[k].rl_serial[i], now_ms);
+		log_rl_flush(&d->ports[k].rl_misc, now_ms);
+	}
+	log_rl_flush(&d->rl_tx, now_ms);
+	/* Draining: all delivered, or out of time -> say goodbye. */
+	if (d->draining && !uplink_stopped(d->up)) {
+		if ((memq_count(d->q) == 0 && uplink_inflight(d->up) == 0) ||
+		    now_ms >= d->drain_deadline_ms) {
+			if (now_ms < d->drain_deadline_ms + LOOP_OFFLINE_WAIT_MS)
+				uplink_stop(d->up, now_ms);
+			else
+				d->quit = 1;
+		}
+	}
+	if (d->draining && (uplink_stopped(d->up) ||
+	    now_ms >= d->drain_deadline_ms + LOOP_OFFLINE_WAIT_MS))
+		d->quit = 1;
+}
+
+static int
+loop_poll(struct loop *d)
+{
+	struct pollfd pfd[3 + CONF_CONCENTRATORS_MAX];
+	struct loop_port *p;
+	uint64_t now_ms;
+	int n = 0, k, i, fd;
+
+	pfd[n].fd = d->sfd;
+	pfd[n++].events = POLLIN;
+	pfd[n].fd = d->tfd;
+	pfd[n++].events = POLLIN;
+	fd = uplink_fd(d->up);
+	pfd[n].fd = fd;
+	pfd[n++].events = fd >= 0 ? uplink_events(d->up) : 0;
+	for (k = 0; k < d->nports; k++) {
+		p = &d->ports[k];
+		fd = p->port != NULL ? radio_port_fd(p->port) : -1;
+		pfd[n].fd = fd;
+		pfd[n++].events = fd >= 0 ? radio_port_events(p->port) : 0;
+	}
+	for (i = 0; i < n; i++)
+		pfd[i].revents = 0;
+	if (poll(pfd, (nfds_t)n, -1) < 0) {
+		if (errno == EINTR)
+			return 0;
+		log_warn("poll");
+		return -errno;
+	}
+	now_ms = loop_now_ms();
+	if (pfd[0].revents)
+		loop_signal(d, now_ms);
+	if (pfd[2].revents && pfd[2].fd >= 0)
+		uplink_handle(d->up, pfd[2].revents, now_ms);
+	for (k = 0; k < d->nports; k++)
+		if (pfd[3 + k].revents && d->ports[k].port != NULL)
+			radio_port_handle(d->ports[k].port, pfd[3 + k].revents,
+			    now_ms);
+	if (pfd[1].revents)
+		loop_tick(d, now_ms);
+	loop_feed(d);
+	return 0;
+}
+
+/* Files the daemon needs: say which one is missing, with its key. */
+static int
+loop_check_files(const char *conf_path, const struct conf *c, FILE *err)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;
+	} files[] = {
+		{ "mqtt.ca", offsetof(struct conf, mqtt.ca) },
+		{ "mqtt.cert", offsetof(struct conf, mqtt.cert) },
+		{ "mqtt.key", offsetof(struct conf, mqtt.key) },
+	};
+	const char *path;
+	size_t i;
+	int fd, bad = 0;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		path = (const char *)c + files[i].off;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			fprintf(err, "%s: %s: cannot read %s: %s\n", conf_path,
+			    files[i].key, path, strerror(errno));
+			bad = 1;
+		} else
+			close(fd);
+	}
+	return bad ? -EINVAL : 0;
+}
+
+int
+loop_check(const char *conf_path, FILE *out, FILE *err)
+{
+	struct conf *c;
+	struct registry *reg = NULL;
+	char *msg;
+	int r, bad = 0;
+
+	c = malloc(sizeof(*c));
+	msg = malloc(CONF_ERR_MAX);
+	if (c == NULL || msg == NULL) {
+		free(c);
+		free(msg);
+		fprintf(err, "%s: out of memory\n", conf_path);
+		return 1;
+	}
+	if (conf_load(conf_path, c, msg, CONF_ERR_MAX) != 0) {
+		fprintf(err, "%s\n", msg);
+		bad = 1;
+		goto out;
+	}
+	if ((r = registry_load(c->registry, c->keys, &reg, msg,
+	    CONF_ERR_MAX)) != 0) {
+		fprintf(err, "%s\n", msg);
+		bad = 1;
+	}
+	if (loop_check_files(conf_path, c, err) != 0)
+		bad = 1;
+out:
+	if (!bad)
+		fprintf(out, "%s: configuration OK\n", conf_path);
+	registry_free(reg);
+	free(c);
+	free(msg);
+	return bad;
+}
+
+/* Print every line of a multi-line message at error priority. */
+static void
+loop_log_lines(const char *msg)
+{
+	const char *p = msg, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		log_errx("%.*s", nl != NULL ? (int)(nl - p) : (int)strlen(p), p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+static void
+loop_open(struct loop *d)
+{
+	struct loop_port *p;
+	const struct radio_driver *drv;
+	struct batcher_limits lim;
+	struct uplink_ops ops = {
+		.on_connect = loop_on_connect,
+		.on_disconnect = loop_on_disconnect,
+		.on_ack = loop_on_ack,
+	};
+	struct itimerspec its;
+	sigset_t mask;
+	char err[1024];
+	int r, k;
+	size_t i;
+
+	if ((r = registry_load(d->conf.registry, d->conf.keys, &d->reg, err,
+	    sizeof(err))) != 0)
+		fatalx("%s", err);
+	log_info("registry: %zu devices, %zu streams", registry_count(d->reg),
+	    registry_stream_count(d->reg));
+	if (loop_check_files(d->conf_path, &d->conf, stderr) != 0)
+		fatalx("TLS files missing, see above");
+
+	/* From here on state files are named relative to the state
+	 * directory, which is where the sandbox will chroot. */
+	if (mkdir(d->conf.state_dir, 0750) != 0 && errno != EEXIST)
+		fatal("cannot create the state directory %s",
+		    d->conf.state_dir);
+	if (chdir(d->conf.state_dir) != 0)
+		fatal("cannot enter the state directory %s", d->conf.state_dir);
+	r = seqno_open(".", SEQNO_BLOCK_DEFAULT, &d->seq);
+	if (r == -EBADMSG) {
+		log_warnx("%s/%s is corrupt; continuing the batch sequence "
+		    "from the clock", d->conf.state_dir, SEQNO_FILE);
+		r = seqno_open_recover(".", SEQNO_BLOCK_DEFAULT, &d->seq);
+	}
+	if (r != 0)
+		fatalx("cannot open the batch sequence in %s: %s",
+		    d->conf.state_dir, strerror(-r));
+	log_info("batch sequence continues at %llu",
+	    (unsigned long long)seqno_peek(d->seq));
+
+	if ((d->ident = ident_new(d->reg)) == NULL)
+		fatalx("cannot create the identity state: out of memory");
+	ident_set_rate(d->ident, (unsigned)d->conf.policy.rate_per_min,
+	    (unsigned)d->conf.policy.rate_burst);
+	if ((d->q = memq_new((size_t)d->conf.daemon.queue_max_kib * 1024)) ==
+	    NULL)
+		fatalx("out of memory");
+	lim.max_records = (uint32_t)d->conf.batch.max_records;
+	lim.max_bytes = (size_t)d->conf.batch.max_bytes;
+	lim.max_age_ms = (uint32_t)d->conf.batch.max_age_ms;
+	if ((r = batcher_new(d->conf.gateway_id, &lim, d->seq, loop_sink, d,
+	    &d->bt)) != 0)
+		fatalx("cannot create the batcher: %s", strerror(-r));
+	if ((r = uplink_new(&d->conf, &ops, d, &d->up)) != 0)
+		fatalx("cannot create the MQTT client: %s", strerror(-r));
+
+	log_ratelimit_init(&d->rl_tx, "warnings", LOOP_RL_INTERVAL_MS,
+	    LOOP_RL_BURST);
+	for (k = 0; k < d->conf.nconc; k++) {
+		p = &d->ports[k];
+		p->d = d;
+		p->cc = &d->conf.conc[k];
+		if ((drv = radio_driver_find(p->cc->driver)) == NULL)
+			fatalx("%s: unknown driver %s", p->cc->name,
+			    p->cc->driver);
+		for (i = 0; i < IDENT_VERDICT_COUNT; i++) {
+			snprintf(err, sizeof(err), "%s: %s drops", p->cc->name,
+			    loop_ident_names[i] != NULL ? loop_ident_names[i] :
+			    "other");
+			log_ratelimit_init(&p->rl_ident[i], err,
+			    LOOP_RL_INTERVAL_MS, LOOP_RL_BURST);
+		}
+		for (i = 0; i < LOOP_SERIAL_DROPS; i++) {
+			snprintf(err, sizeof(err), "%s: %s drops", p->cc->name,
+			    loop_serial_names[i]);
+			log_ratelimit_init(&p->rl_serial[i], err,
+			    LOOP_RL_INTERVAL_MS, LOOP_RL_BURST);
+		}
+		snprintf(err, sizeof(err), "%s: concentrator messages",
+		    p->cc->name);
+		log_ratelimit_init(&p->rl_misc, err, LOOP_RL_INTERVAL_MS,
+		    LOOP_RL_BURST);
+		p->port = radio_port_new(p->cc->name, p->cc->path,
+		    (unsigned int)p->cc->baud, drv, loop_radio_event, p);
+		if (p->port == NULL)
+			fatalx("%s: cannot create the port", p->cc->name);
+		d->nports++;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0)
+		fatal("sigprocmask");
+	if ((d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		fatal("signalfd");
+	/* A broker or a line that goes away must not kill us on write. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) < 0)
+		fatal("timerfd_create");
+	memset(&its, 0, sizeof(its));
+	its.it_interval.tv_nsec = LOOP_TICK_MS * 1000000L;
+	its.it_value.tv_nsec = LOOP_TICK_MS * 1000000L;
+	if (timerfd_settime(d->tfd, 0, &its, NULL) != 0)
+		fatal("timerfd_settime");
+	if ((r = notify_open()) != 0)
+		log_warnx("cannot connect to $NOTIFY_SOCKET: %s, "
+		    "not notifying systemd", strerror(-r));
+}
+
+static void
+loop_close(struct loop *d)
+{
+	int k;
+
+	for (k = 0; k < d->nports; k++)
+		radio_port_free(d->ports[k].port);
+	uplink_free(d->up);
+	batcher_free(d->bt);
+	memq_free(d->q);
+	ident_free(d->ident);
+	registry_free(d->reg);
+	seqno_free(d->seq);
+	if (d->tfd >= 0)
+		close(d->tfd);
+	if (d->sfd >= 0)
+		close(d->sfd);
+	notify_close();
+}
+
+int
+loop_run(const struct loop_opts *o)
+{
+	struct loop *d;
+	char *err;
+	uint64_t now_ms;
+	int r, k;
+
+	log_init(o->debug ? LOG_DEBUG : LOG_INFO);
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (err = malloc(CONF_ERR_MAX)) == NULL)
+		fatalx("out of memory");
+	d->tfd = d->sfd = -1;
+	d->conf_path = o->conf_path;
+	if (conf_load(o->conf_path, &d->conf, err, CONF_ERR_MAX) != 0) {
+		loop_log_lines(err);
+		free(err);
+		free(d);
+		return 1;
+	}
+	free(err);
+	if (!o->debug)
+		log_setlevel(d->conf.log_level);
+	log_info("fieldbridged %s starting: gateway %s, %d concentrators, "
+	    "broker %s:%d", PACKAGE_VERSION, d->conf.gateway_id,
+	    d->conf.nconc, d->conf.mqtt.host, d->conf.mqtt.port);
+
+	loop_open(d);
+
+	/*
+	 * SANDBOX: everything the process needs is open (ports are opened
+	 * on the first tick by the port's opener, TLS files are read at
+	 * each connect).  This is where confinement goes: chroot into the
+	 * state directory (the cwd), drop privileges, no_new_privs,
+	 * seccomp; ports then get their fds from the privileged parent via
+	 * radio_port_set_opener().  Skipped with --no-sandbox.
+	 */
+	if (!o->no_sandbox) {
+		/* sandbox_apply() is provided by daemon/sandbox.c. */
+	}
+
+	now_ms = loop_now_ms();
+	d->start_ms = now_ms;
+	d->clock_synced = loop_clock_synced();
+	if (!d->clock_synced)
+		log_notice("the wall clock is not synchronised; records are "
+		    "marked \"sync\":false until it is");
+	for (k = 0; k < d->nports; k++)
+		(void)radio_port_open(d->ports[k].port, now_ms);
+	uplink_start(d->up, now_ms);
+	(void)uplink_tick(d->up, now_ms);
+	(void)notify_send("READY=1");
+	(void)notify_status("running");
+	log_info("running");
+
+	while (!d->quit)
+		if ((r = loop_poll(d)) != 0)
+			break;
+
+	now_ms = loop_now_ms();
+	if (memq_count(d->q) > 0) {
+		d->c.lost_at_exit = memq_count(d->q);
+		{
+			/* Count their records before the queue goes. */
+			const struct batch *b;
+			uint64_t n = 0;
+
+			memq_rewind(d->q);
+			while ((b = memq_next(d->q)) != NULL)
+				n += b->nrecords;
+			d->c.lost_at_exit_records = n;
+		}
+		log_warnx("%llu batches (%llu records) not delivered before "
+		    "exit, lost", (unsigned long long)d->c.lost_at_exit,
+		    (unsigned long long)d->c.lost_at_exit_records);
+	}
+	loop_write_status(d, now_ms, "stopped");
+	loop_log_counters(d, "final: ");
+	loop_close(d);
+	free(d);
+	return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * uplink.h - the MQTT connection to the cloud broker: mutual TLS, QoS 1,
+ * a retained online/offline status with a last will, keepalive, and
+ * reconnection with exponential backoff and full jitter.
+ *
+ * Data flow: queue (in memory now, the spool later) -> uplink_publish ->
+ * libmosquitto -> broker; PUBACK -> on_ack(cookie) -> the queue releases
+ * the batch.  The uplink holds at most mqtt.inflight_max unacknowledged
+ * batches: uplink_ready() says how many more it takes now.  On a lost
+ * connection it forgets its in-flight batches and calls on_disconnect; the
+ * queue then sends them again, in order (at-least-once).
+ *
+ * It runs in the daemon's poll loop: poll uplink_fd() for
+ * uplink_events(), pass the result to uplink_handle(), and call
+ * uplink_tick() at least every 100 ms or so.
+ */
+#ifndef FB_UPLINK_H
+#define FB_UPLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+struct uplink;
+
+#define UPLINK_STATUS_TOPIC	"status"	/* PREFIX/GATEWAY/status */
+#define UPLINK_STATUS_ONLINE	"online"
+#define UPLINK_STATUS_OFFLINE	"offline"
+/* A connection that lasted this long resets the backoff to its minimum. */
+#define UPLINK_STABLE_MS	30000
+
+struct uplink_ops {
+	void	(*on_connect)(void *arg);
+	/* reason: a MOSQ_ERR_* value, or 0 after uplink_stop(). */
+	void	(*on_disconnect)(void *arg, int reason);
+	void	(*on_ack)(void *arg, uint64_t cookie);
+};
+
+struct uplink_stats {
+	uint64_t	attempts;	/* connection attempts */
+	uint64_t	connects;	/* CONNACK accepted */
+	uint64_t	disconnects;
+	uint64_t	published;
+	uint64_t	acked;
+	uint64_t	dead_links;	/* closed for silence (half-open) */
+};
+
+/* Copies what it needs from c; no connection yet. */
+int	uplink_new(const struct conf *c, const struct uplink_ops *ops,
+	    void *arg, struct uplink **out);
+void	uplink_free(struct uplink *u);
+
+/* Allow connecting: the first attempt is made on the next tick. */
+void	uplink_start(struct uplink *u, uint64_t now_ms);
+int	uplink_fd(const struct uplink *u);		/* -1 when none */
+short	uplink_events(const struct uplink *u);
+void	uplink_handle(struct uplink *u, short revents, uint64_t now_ms);
+/* Keepalive, dead-link detection, reconnect.  Returns ms until it next
+ * wants a tick (-1: no wish). */
+int64_t	uplink_tick(struct uplink *u, uint64_t now_ms);
+
+/* How many more batches may be published now (0 when not connected). */
+int	uplink_ready(const struct uplink *u);
+/* Publish to PREFIX/GATEWAY/stream, QoS 1.  libmosquitto copies data.
+ * 0, -ENOTCONN, -ENOBUFS (window full), -EINVAL, -EIO. */
+int	uplink_publish(struct uplink *u, const char *stream, const void *data,
+	    size_t len, uint64_t cookie);
+int	uplink_inflight(const struct uplink *u);
+int	uplink_connected(const struct uplink *u);
+
+/* Clean end: publish the retained "offline" status, wait for its PUBACK
+ * (the caller bounds the wait), disconnect.  No reconnects after this. */
+void	uplink_stop(struct uplink *u, uint64_t now_ms);
+int	uplink_stopped(const struct uplink *u);
+
+const struct uplink_stats *uplink_stats(const struct uplink *u);
+
+/* Reconnect delay after `failures` consecutive failures: uniform in
+ * [min, min(max, min * 2^failures)] ("full jitter" above the floor).
+ * rnd is a uniform 32-bit random number. */
+uint64_t uplink_backoff_ms(uint32_t failures, uint32_t min_ms,
+	    uint32_t max_ms, uint32_t rnd);
+
+#endif

@@ -1,0 +1,452 @@
+/*
+ * test_conf.c - the configuration reader: the example config, relative
+ * paths, and one test per kind of bad file asserting the exact
+ * "FILE:LINE: what is wrong" message.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon/conf.h"
+
+#ifndef SRCDIR
+#define SRCDIR "."
+#endif
+
+static char	tmpdir[200];
+static char	path[256];
+static char	err[CONF_ERR_MAX];
+static char	want[CONF_ERR_MAX];
+
+/* A minimal valid file; tests replace one line (1-based) at a time. */
+static const char *const base[] = {
+	"gateway_id = \"farm-01\";",
+	"state_dir = \"state\";",
+	"registry = \"devices.conf\";",
+	"keys = \"/etc/fieldbridge/keys.conf\";",
+	"concentrators = (",
+	"  { name = \"lora0\"; path = \"/dev/ttyUSB0\"; driver = \"fbsp\"; baud = 115200; }",
+	");",
+	"mqtt = {",
+	"  host = \"127.0.0.1\";",
+	"  port = 8883;",
+	"  ca = \"ca.pem\";",
+	"  cert = \"gw.pem\";",
+	"  key = \"gw.key\";",
+	"};",
+	"",
+	NULL
+};
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_conf.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(path, sizeof(path), "%s/fb.conf", tmpdir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	rmdir(tmpdir);
+	return 0;
+}
+
+/* Write base with line `line` replaced by repl (NULL: removed). */
+static void
+write_conf(int line, const char *repl)
+{
+	FILE *f = fopen(path, "w");
+	int i;
+
+	assert_non_null(f);
+	for (i = 0; base[i] != NULL; i++) {
+		if (i + 1 == line) {
+			if (repl != NULL)
+				fprintf(f, "%s\n", repl);
+		} else
+			fprintf(f, "%s\n", base[i]);
+	}
+	fclose(f);
+}
+
+static int
+load(struct conf *c)
+{
+	return conf_load(path, c, err, sizeof(err));
+}
+
+static void
+expect_error(int line, const char *fmt, ...)
+{
+	struct conf c;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(want, sizeof(want), "%s:%d: %s", path, line, msg);
+	else
+		snprintf(want, sizeof(want), "%s: %s", path, msg);
+	assert_int_equal(load(&c), -EINVAL);
+	assert_string_equal(err, want);
+}
+
+static void
+test_good(void **state)
+{
+	struct conf c;
+	char dir[PATH_MAX], exp[PATH_MAX + 32];
+
+	(void)state;
+	write_conf(0, NULL);
+	assert_int_equal(load(&c), 0);
+	assert_string_equal(err, "");
+	assert_non_null(realpath(tmpdir, dir));
+	assert_string_equal(c.gateway_id, "farm-01");
+	/* Relative paths are relative to the file's directory. */
+	snprintf(exp, sizeof(exp), "%s/state", dir);
+	assert_string_equal(c.state_dir, exp);
+	snprintf(exp, sizeof(exp), "%s/devices.conf", dir);
+	assert_string_equal(c.registry, exp);
+	snprintf(exp, sizeof(exp), "%s/ca.pem", dir);
+	assert_string_equal(c.mqtt.ca, exp);
+	assert_string_equal(c.keys, "/etc/fieldbridge/keys.conf");
+	assert_int_equal(c.nconc, 1);
+	assert_string_equal(c.conc[0].name, "lora0");
+	assert_string_equal(c.conc[0].driver, "fbsp");
+	assert_int_equal(c.conc[0].baud, 115200);
+	assert_int_equal(c.conc[0].tx_power_dbm, 14);
+	/* Defaults. */
+	assert_int_equal(c.mqtt.keepalive_s, 30);
+	assert_int_equal(c.mqtt.tls_min, 12);
+	assert_int_equal(c.mqtt.inflight_max, 16);
+	assert_string_equal(c.mqtt.topic_prefix, "fieldbridge");
+	assert_int_equal(c.batch.max_bytes, 4900);
+	assert_int_equal(c.batch.max_records, 500);
+	assert_int_equal(c.batch.max_age_ms, 5000);
+	assert_int_equal(c.log_level, LOG_INFO);
+}
+
+/* The example shipped in etc/ must always load. */
+static void
+test_example_config(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(conf_load(SRCDIR "/etc/fieldbridge.conf", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.gateway_id, "farm-01");
+	assert_string_equal(c.mqtt.host, "mqtt.example.net");
+	assert_int_equal(c.mqtt.tls_min, 12);
+}
+
+static void
+test_syntax_error(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = ;");
+	expect_error(10, "syntax error");
+}
+
+static void
+test_wrong_type(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = \"8883\";");
+	expect_error(10, "mqtt.port: expected an integer, found a string");
+}
+
+static void
+test_wrong_type_group(void **state)
+{
+	(void)state;
+	write_conf(0, NULL);
+	{
+		FILE *f = fopen(path, "a");
+
+		fprintf(f, "batch = 5;\n");
+		fclose(f);
+	}
+	expect_error(16, "batch: expected a group { }, found an integer");
+}
+
+static void
+test_unknown_key_root(void **state)
+{
+	(void)state;
+	write_conf(15, "colour = \"green\";");
+	expect_error(15, "unknown key 'colour'");
+}
+
+static void
+test_unknown_key_group_did_you_mean(void **state)
+{
+	(void)state;
+	write_conf(10, "  keepalive = 30;");
+	expect_error(10, "unknown key 'mqtt.keepalive' (did you mean "
+	    "'keepalive_s'?)");
+}
+
+static void
+test_unknown_key_in_list_element(void **state)
+{
+	(void)state;
+	write_conf(6, "  { name = \"lora0\"; path = \"/dev/ttyUSB0\"; "
+	    "bud = 9600; }");
+	expect_error(6, "unknown key 'concentrators[0].bud' (did you mean "
+	    "'baud'?)");
+}
+
+static void
+test_missing_required_root(void **state)
+{
+	(void)state;
+	write_conf(1, NULL);
+	expect_error(0, "missing required key 'gateway_id'");
+}
+
+static void
+test_missing_required_in_group(void **state)
+{
+	(void)state;
+	write_conf(9, NULL);
+	expect_error(8, "missing required key 'mqtt.host'");
+}
+
+static void
+test_out_of_range(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = 70000;");
+	expect_error(10, "mqtt.port: 70000 is out of range (1..65535)");
+}
+
+static void
+test_out_of_range_negative(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = -1;");
+	expect_error(10, "mqtt.port: -1 is out of range (1..65535)");
+}
+
+/* libconfig reads 4294967296 as 0: it must not pass as 0. */
+static void
+test_out_of_range_wraps_to_zero(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = 4294967296;");
+	expect_error(10, "mqtt.port: 4294967296 is out of range (1..65535)");
+}
+
+/* 4294967326 wraps to 30, a valid keepalive: it must still fail. */
+static void
+test_out_of_range_wraps_into_range(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = 8883; keepalive_s = 4294967326;");
+	expect_error(10, "mqtt.keepalive_s: 4294967326 is out of range "
+	    "(5..3600)");
+}
+
+static void
+test_out_of_range_hex_wrap(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = 0x1FFFFFFFF;");
+	expect_error(10, "mqtt.port: 0x1FFFFFFFF is out of range (1..65535)");
+}
+
+static void
+test_int64_literal_out_of_range(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = 4294967296L;");
+	expect_error(10, "mqtt.port: 4294967296 is out of range (1..65535)");
+}
+
+static void
+test_bad_driver(void **state)
+{
+	(void)state;
+	write_conf(6, "  { name = \"lora0\"; path = \"/dev/ttyUSB0\"; "
+	    "driver = \"rn2483\"; }");
+	expect_error(6, "concentrators[0].driver: unknown driver \"rn2483\" "
+	    "(known: fbsp)");
+}
+
+static void
+test_bad_gateway_id(void **state)
+{
+	(void)state;
+	write_conf(1, "gateway_id = \"farm 01\";");
+	expect_error(1, "gateway_id: \"farm 01\" may hold only letters, "
+	    "digits, '-', '_' and '.'");
+}
+
+static void
+test_gateway_id_too_long(void **state)
+{
+	char line[200];
+
+	(void)state;
+	snprintf(line, sizeof(line), "gateway_id = \"%064d\";", 0);
+	write_conf(1, line);
+	expect_error(1, "gateway_id: longer than 63 characters");
+}
+
+static void
+test_bad_enum(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = 8883; tls_min = \"1.1\";");
+	expect_error(10, "mqtt.tls_min: \"1.1\" is not one of \"1.2\", "
+	    "\"1.3\"");
+}
+
+static void
+test_bad_topic_prefix(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = 8883; topic_prefix = \"farm/#\";");
+	expect_error(10, "mqtt.topic_prefix: \"farm/#\" is not a valid topic "
+	    "prefix (topic levels separated by '/', no wildcards)");
+}
+
+static void
+test_empty_concentrators(void **state)
+{
+	(void)state;
+	write_conf(6, NULL);
+	expect_error(5, "concentrators: empty, at least one is required");
+}
+
+static void
+test_duplicate_port_name(void **state)
+{
+	(void)state;
+	write_conf(6, "  { name = \"lora0\"; path = \"/dev/ttyUSB0\"; },\n"
+	    "  { name = \"lora0\"; path = \"/dev/ttyUSB1\"; }");
+	expect_error(7, "concentrators[1]: name \"lora0\" is used twice");
+}
+
+static void
+test_backoff_order(void **state)
+{
+	(void)state;
+	write_conf(10, "  port = 8883; backoff_min_ms = 5000; "
+	    "backoff_max_ms = 1000;");
+	expect_error(10, "mqtt.backoff_min_ms: 5000 is above "
+	    "mqtt.backoff_max_ms (1000)");
+}
+
+/* Every problem of a file is reported, one line each. */
+static void
+test_several_errors(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	write_conf(10, "  port = 0; keepalive_s = \"x\";");
+	assert_int_equal(load(&c), -EINVAL);
+	snprintf(want, sizeof(want), "%s:10: mqtt.port: 0 is out of range "
+	    "(1..65535)\n%s:10: mqtt.keepalive_s: expected an integer, found "
+	    "a string", path, path);
+	assert_string_equal(err, want);
+}
+
+/* A bad file leaves the caller's struct alone. */
+static void
+test_bad_file_keeps_old_conf(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	write_conf(0, NULL);
+	assert_int_equal(load(&c), 0);
+	write_conf(10, "  port = 70000;");
+	assert_int_equal(load(&c), -EINVAL);
+	assert_int_equal(c.mqtt.port, 8883);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(load(&c), -ENOENT);
+	snprintf(want, sizeof(want), "%s: cannot read: No such file or "
+	    "directory", path);
+	assert_string_equal(err, want);
+}
+
+static void
+test_from_string(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(conf_load_string("gateway_id = \"g\";\n"
+	    "registry = \"r\"; keys = \"k\";\n"
+	    "concentrators = ({ name = \"a\"; path = \"/dev/null\"; });\n"
+	    "mqtt = { host = \"h\"; ca = \"c\"; cert = \"c\"; key = \"k\"; "
+	    "port = 99999; };\n", "mem", "/", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "mem:4: mqtt.port: 99999 is out of range "
+	    "(1..65535)");
+}
+
+int
+main(void)
+{
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_good),
+		T(test_example_config),
+		T(test_syntax_error),
+		T(test_wrong_type),
+		T(test_wrong_type_group),
+		T(test_unknown_key_root),
+		T(test_unknown_key_group_did_you_mean),
+		T(test_unknown_key_in_list_element),
+		T(test_missing_required_root),
+		T(test_missing_required_in_group),
+		T(test_out_of_range),
+		T(test_out_of_range_negative),
+		T(test_out_of_range_wraps_to_zero),
+		T(test_out_of_range_wraps_into_range),
+		T(test_out_of_range_hex_wrap),
+		T(test_int64_literal_out_of_range),
+		T(test_bad_driver),
+		T(test_bad_gateway_id),
+		T(test_gateway_id_too_long),
+		T(test_bad_enum),
+		T(test_bad_topic_prefix),
+		T(test_empty_concentrators),
+		T(test_duplicate_port_name),
+		T(test_backoff_order),
+		T(test_several_errors),
+		T(test_bad_file_keeps_old_conf),
+		T(test_missing_file),
+		T(test_from_string),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

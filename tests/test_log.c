@@ -1,0 +1,146 @@
+/*
+ * test_log.c - the log line format (priority prefix, module tag, errno
+ * text, level filter) and the rate limiter for node-triggered lines.
+ */
+#define LOG_MODULE	"test"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/log.h"
+
+static char	captured[8192];
+static int	nlines;
+
+static void
+capture(void *arg, int prio, const char *line)
+{
+	(void)arg;
+	(void)prio;
+	strncat(captured, line, sizeof(captured) - strlen(captured) - 1);
+	nlines++;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	captured[0] = '\0';
+	nlines = 0;
+	log_init(LOG_DEBUG);
+	log_set_sink(capture, NULL);
+	return 0;
+}
+
+static void
+test_format(void **state)
+{
+	(void)state;
+	errno = ENOENT;
+	log_warn("open %s", "x.conf");
+	log_info("hello %d", 42);
+	log_debug("dbg");
+	assert_string_equal(captured, "<4>test: open x.conf: "
+	    "No such file or directory\n<6>test: hello 42\n<7>test: dbg\n");
+}
+
+static void
+test_level_filter(void **state)
+{
+	(void)state;
+	log_setlevel(LOG_INFO);
+	log_debug("hidden");
+	log_warnx("shown");
+	assert_string_equal(captured, "<4>test: shown\n");
+}
+
+static void
+test_level_names(void **state)
+{
+	(void)state;
+	assert_int_equal(log_level_parse("debug"), LOG_DEBUG);
+	assert_int_equal(log_level_parse("err"), LOG_ERR);
+	assert_int_equal(log_level_parse("loud"), -1);
+	assert_string_equal(log_level_name(LOG_WARNING), "warning");
+}
+
+/* A long message is cut, but the line still ends with a newline. */
+static void
+test_truncated_line_ends_with_newline(void **state)
+{
+	char big[3 * LOG_LINE_MAX];
+
+	(void)state;
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_info("%s", big);
+	assert_int_equal(nlines, 1);
+	assert_true(strlen(captured) <= LOG_LINE_MAX + 64);
+	assert_int_equal(captured[strlen(captured) - 1], '\n');
+}
+
+static void
+test_ratelimit(void **state)
+{
+	struct log_ratelimit rl;
+	int i, printed = 0;
+
+	(void)state;
+	log_ratelimit_init(&rl, "lora0: bad_tag drops", 1000, 3);
+	for (i = 0; i < 10; i++)
+		printed += log_rl(&rl, 5000 + (uint64_t)i, LOG_INFO, "main",
+		    "drop %d", i);
+	assert_int_equal(printed, 3);
+	assert_int_equal(nlines, 3);
+	/* Still in the same interval: nothing. */
+	log_rl_flush(&rl, 5999);
+	assert_int_equal(nlines, 3);
+	/* A new line after the interval: summary first, then the line. */
+	captured[0] = '\0';
+	assert_int_equal(log_rl(&rl, 6000, LOG_INFO, "main", "drop again"), 1);
+	assert_string_equal(captured, "<6>main: lora0: bad_tag drops: 7 more "
+	    "similar messages suppressed\n<6>main: drop again\n");
+}
+
+static void
+test_ratelimit_flush_without_new_line(void **state)
+{
+	struct log_ratelimit rl;
+	int i;
+
+	(void)state;
+	log_ratelimit_init(&rl, "flood", 1000, 1);
+	for (i = 0; i < 5; i++)
+		(void)log_rl(&rl, 100, LOG_WARNING, "main", "x");
+	captured[0] = '\0';
+	log_rl_flush(&rl, 1100);
+	assert_string_equal(captured,
+	    "<4>main: flood: 4 more similar messages suppressed\n");
+	/* Reported once only. */
+	captured[0] = '\0';
+	log_rl_flush(&rl, 5000);
+	assert_string_equal(captured, "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_format, setup),
+		cmocka_unit_test_setup(test_level_filter, setup),
+		cmocka_unit_test_setup(test_level_names, setup),
+		cmocka_unit_test_setup(test_truncated_line_ends_with_newline,
+		    setup),
+		cmocka_unit_test_setup(test_ratelimit, setup),
+		cmocka_unit_test_setup(test_ratelimit_flush_without_new_line,
+		    setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
