@@ -808,7 +808,11 @@ attacks_left(const struct sim *s)
 static void
 attacks_run(struct sim *s, uint64_t now)
 {
-	if (now < s->next_attack_ms || out_pending(s) > SIM_OUT_HIGH)
+	/* Attack only a gateway that is listening: before its first ACCEPT
+	 * our frames may still be flushed away when it opens the line, and
+	 * the counts would not add up. */
+	if (s->st.handshakes == 0 || now < s->next_attack_ms ||
+	    out_pending(s) > SIM_OUT_HIGH)
 		return;
 	s->next_attack_ms = now + s->o.attack_ms;
 	if (s->unknown_done < s->o.unknown)

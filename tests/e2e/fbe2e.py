@@ -313,12 +313,17 @@ class Harness:
     # --- daemon ---------------------------------------------------------
 
     def write_daemon_conf(self, batch_age_ms=500, max_records=500,
-                          max_bytes=4900, log_level="info", extra=""):
+                          max_bytes=4900, log_level="info", extra="",
+                          rate_per_min=None, rate_burst=None):
         state = self.path("state")
         os.makedirs(state, 0o700, exist_ok=True)
         conc = ",\n".join(
             '  { name = "%s"; path = "%s"; driver = "fbsp"; baud = 115200; }'
             % (s["name"], s["link"]) for s in self.sims)
+        policy = ""
+        if rate_per_min is not None:
+            policy = "policy = { rate_per_min = %d; rate_burst = %d; };" % (
+                rate_per_min, rate_burst or 100)
         conf = self.path("fieldbridge.conf")
         with open(conf, "w") as f:
             f.write("""gateway_id = "%(gw)s";
@@ -345,11 +350,13 @@ batch = {
   max_age_ms = %(age)d;
 };
 log_level = "%(level)s";
+%(policy)s
 %(extra)s
 """ % {"gw": GATEWAY_ID, "state": state, "reg": self.registry,
        "keys": self.keys, "conc": conc, "port": self.port, "pki": self.pki,
        "prefix": TOPIC_PREFIX, "age": batch_age_ms, "maxrec": max_records,
-       "maxbytes": max_bytes, "level": log_level, "extra": extra})
+       "maxbytes": max_bytes, "level": log_level, "extra": extra,
+       "policy": policy})
         self.daemon_conf = conf
         return conf
 
