@@ -70,7 +70,9 @@ record(void *arg, const struct radio_event *ev)
 	case RADIO_EV_RX:
 		r->rx_meta = ev->u.rx.meta;
 		r->rx_len = ev->u.rx.len;
-		memcpy(r->rx_payload, ev->u.rx.payload, ev->u.rx.len);
+		if (ev->u.rx.len > 0)
+			memcpy(r->rx_payload, ev->u.rx.payload,
+			    ev->u.rx.len);
 		break;
 	case RADIO_EV_STATUS:
 		r->uptime = ev->u.status.uptime_s;
@@ -184,7 +186,8 @@ got_frame(void *arg, int verdict, const struct sframe *f)
 	}
 	assert_true(g->n < 8);
 	g->f[g->n] = *f;
-	memcpy(g->payload[g->n], f->payload, f->payload_len);
+	if (f->payload_len > 0)
+		memcpy(g->payload[g->n], f->payload, f->payload_len);
 	g->f[g->n].payload = g->payload[g->n];
 	g->n++;
 }
