@@ -257,12 +257,13 @@ class Harness:
         self.keys = self.path("keys.conf")
         self._run([self.sim_bin, "--gen-registry", str(n), "--registry",
                    self.registry, "--keys", self.keys, "--streams", streams])
-        # id -> stream, from the file we just wrote.
-        self.streams = {}
+        # id -> stream and id -> name, from the file we just wrote.
+        self.streams, self.names = {}, {}
         with open(self.registry) as f:
-            for m in re.finditer(r'id = "([0-9A-F]{16})";.*stream = "([^"]+)"',
-                                 f.read()):
-                self.streams[m.group(1)] = m.group(2)
+            for m in re.finditer(r'id = "([0-9A-F]{16})"; name = "([^"]*)"; '
+                                 r'stream = "([^"]+)"', f.read()):
+                self.names[m.group(1)] = m.group(2)
+                self.streams[m.group(1)] = m.group(3)
 
     def start_sim(self, name, args):
         link = self.path(name + ".tty")
@@ -391,17 +392,15 @@ log_level = "%(level)s";
         return self.read("daemon.err")
 
     def daemon_rejections(self):
-        """{reason: count} from the daemon's exit summary.
-
-        The daemon ends with counters lines such as
-        "... dropped: bad_tag=3 replay=2 unknown=1 ..."; the last value of
-        each key wins."""
+        """{reason: count} from the daemon's exit summary, the line
+        "final: records accepted N, ..., dropped: unknown=1 bad_tag=3 ...".
+        """
         out = {}
         for line in self.daemon_log().splitlines():
-            if re.search(r"\b(drop|reject|summary|stat|counters)", line,
-                         re.I):
-                out.update({k: v for k, v in parse_kv(line).items()
-                            if isinstance(v, int)})
+            if "dropped:" in line:
+                out = {k: v for k, v in
+                       parse_kv(line.split("dropped:", 1)[1]).items()
+                       if isinstance(v, int)}
         return out
 
     # --- what arrived upstream -------------------------------------------
