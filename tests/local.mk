@@ -15,4 +15,4 @@ tests_test_sim_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 # with certificates made at test time (Python 3, standard library only).
 TESTS += tests/e2e/test_e2e
 dist_noinst_SCRIPTS += tests/e2e/test_e2e tests/e2e/demo tests/fuzz/run
-EXTRA_DIST += tests/e2e/fbe2e.py
+EXTRA_DIST += tests/e2e/fbe2e.py tests/fuzz/lsan.supp
