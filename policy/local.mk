@@ -24,3 +24,19 @@ TESTS += tests/test_ident
 tests_test_ident_SOURCES = tests/test_ident.c
 tests_test_ident_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_ident_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_link
+TESTS += tests/fuzz/fuzz_link
+tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz_link.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_link_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/link"'
+tests_fuzz_fuzz_link_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_link_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/link
+
+check_PROGRAMS += tests/fuzz/fuzz_registry
+TESTS += tests/fuzz/fuzz_registry
+tests_fuzz_fuzz_registry_SOURCES = tests/fuzz/fuzz_registry.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_registry_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/registry"'
+tests_fuzz_fuzz_registry_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_registry_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/registry

@@ -654,8 +654,8 @@ registry_key_entry(struct registry_ctx *ctx, struct registry_scan *s,
 		goto out;
 	}
 	key.eui = eui;
-	d = bsearch(&key, ctx->reg->dev, ctx->reg->ndev, sizeof(*d),
-	    registry_cmp);
+	d = ctx->reg->ndev == 0 ? NULL : bsearch(&key, ctx->reg->dev,
+	    ctx->reg->ndev, sizeof(*d), registry_cmp);
 	if (d == NULL) {
 		r = registry_err(s, s->entry_line, "key for unknown device %s "
 		    "(not in %s)", buf, ctx->devices_path);
