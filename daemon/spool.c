@@ -139,7 +139,7 @@
 				    (1 + BATCH_STREAM_MAX) + FTR_TRAILER_LEN)
 #define ACK_REC_LEN		24
 #define SEG_BYTES_MAX		(1ULL << 30)	/* offsets fit 32 bits */
-#define SCRATCH_BYTES		(64 * 1024)
+#define SCRATCH_BYTES		(16 * 1024)	/* small: RSS stays flat */
 #define WALL_SANE_MS		1577836800000ULL	/* 2020-01-01 */
 #define SEG_NAME_LEN		20	/* 16 hex + ".seg" */
 
