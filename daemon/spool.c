@@ -2168,6 +2168,8 @@ spool_stats(const struct spool *sp, struct spool_stats *st)
 	for (i = 0; i < sp->nsegs; i++) {
 		seg = sp->segs[i];
 		left = seg->count > seg->nacked ? seg->count - seg->nacked : 0;
+		if (seg->count > 0 && seg->max_seq > st->max_seq)
+			st->max_seq = seg->max_seq;
 		st->batches += left;
 		st->records += seg->records > seg->acked_records ?
 		    seg->records - seg->acked_records : 0;

@@ -133,6 +133,7 @@ struct spool_stats {
 	uint64_t	outstanding;	/* handed out by spool_next, not acked */
 	int64_t		oldest_age_ms;	/* -1: empty or unknown wall clock */
 	uint64_t	segments;
+	uint64_t	max_seq;	/* largest seq stored, 0 if none */
 	uint64_t	appended_batches;	/* counters since spool_open */
 	uint64_t	appended_records;
 	uint64_t	acked_batches;

@@ -222,6 +222,7 @@ test_append_reopen_ack(void **state)
 	assert_int_equal(st.batches, 10);
 	assert_int_equal(st.records, 30);
 	assert_int_equal(st.bytes, 2000);
+	assert_int_equal(st.max_seq, 10);
 	spool_free(sp);
 
 	sp = open_spool(NULL);
@@ -925,7 +926,7 @@ test_enospc_tmpfs(void **state)
 	struct spool_event ev;
 	struct spool_stats st;
 	struct spool *sp;
-	char mnt[128];
+	char mnt[96];
 	uint64_t s, last = 0;
 	int full = 0, gaps = 0;
 
