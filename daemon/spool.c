@@ -1565,7 +1565,8 @@ spool_load(struct spool *sp)
 		r = -errno;
 		goto out;
 	}
-	qsort(ids, nids, sizeof(*ids), id_cmp);
+	if (nids > 1)
+		qsort(ids, nids, sizeof(*ids), id_cmp);
 	for (i = 0; i < nids; i++) {
 		if ((r = seg_load(sp, ids[i], i + 1 == nids, &seg)) != 0)
 			goto out;
