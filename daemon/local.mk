@@ -47,3 +47,9 @@ tests_fuzz_fuzz_conf_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/f
 tests_fuzz_fuzz_conf_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_conf_LDADD = $(FB_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/conf
+
+check_PROGRAMS += tests/test_notify
+TESTS += tests/test_notify
+tests_test_notify_SOURCES = tests/test_notify.c
+tests_test_notify_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_notify_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)

@@ -34,6 +34,8 @@ notify_open(void)
 	int fd, r;
 
 	notify_close();
+	notify_wd_ms = 0;
+	notify_wd_last = 0;
 	if ((wd = getenv("WATCHDOG_USEC")) != NULL) {
 		pid = getenv("WATCHDOG_PID");
 		errno = 0;
