@@ -40,11 +40,10 @@ notify_open(void)
 		pid = getenv("WATCHDOG_PID");
 		errno = 0;
 		usec = strtoull(wd, &end, 10);
+		/* Keep-alives at half the period systemd waits. */
 		if (errno == 0 && *end == '\0' && usec > 0 && (pid == NULL ||
 		    strtol(pid, NULL, 10) == (long)getpid()))
-			notify_wd_ms = usec / 2000;
-		if (notify_wd_ms == 0 && usec > 0)
-			notify_wd_ms = 1;
+			notify_wd_ms = usec / 2000 > 0 ? usec / 2000 : 1;
 	}
 	(void)unsetenv("WATCHDOG_USEC");
 	(void)unsetenv("WATCHDOG_PID");
