@@ -79,7 +79,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	char mnt[96];
+
 	(void)state;
+	/* A failed tmpfs test must not leave its mount behind. */
+	snprintf(mnt, sizeof(mnt), "%s/mnt", tdir);
+	(void)umount2(mnt, MNT_DETACH);
 	(void)nftw(tdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return 0;
 }
