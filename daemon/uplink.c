@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemon/conf.h"
 #include "daemon/log.h"
@@ -249,7 +250,7 @@ static void
 uplink_down(struct uplink *u, int rc, uint64_t now_ms)
 {
 	enum uplink_state was = u->state;
-	int i;
+	int i, err = errno;
 
 	/* Drops the socket and every message libmosquitto still holds. */
 	(void)mosquitto_reinitialise(u->mosq, u->client_id, true, u);
@@ -265,6 +266,8 @@ uplink_down(struct uplink *u, int rc, uint64_t now_ms)
 		return;
 	}
 	u->state = UPLINK_IDLE;
+	if (rc == MOSQ_ERR_ERRNO)
+		errno = err;
 	if (was == UPLINK_UP) {
 		u->st.disconnects++;
 		log_warnx("connection to %s:%d lost: %s", u->host, u->port,
@@ -321,6 +324,22 @@ uplink_after(struct uplink *u, int rc, uint64_t now_ms)
 		uplink_down(u, u->lost ? u->lost_rc : rc, now_ms);
 }
 
+/* The socket reported an error or a hang-up: give the attempt up. */
+static void
+uplink_sock_failed(struct uplink *u, uint64_t now_ms)
+{
+	socklen_t len = sizeof(int);
+	int fd = mosquitto_socket(u->mosq), soerr = 0;
+
+	/* The TLS layer may already have taken the socket's error. */
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 ||
+	    soerr == 0)
+		soerr = u->state == UPLINK_CONNECTING ? ECONNREFUSED :
+		    ECONNRESET;
+	errno = soerr;
+	uplink_down(u, MOSQ_ERR_ERRNO, now_ms);
+}
+
 void
 uplink_handle(struct uplink *u, short revents, uint64_t now_ms)
 {
@@ -329,6 +348,16 @@ uplink_handle(struct uplink *u, short revents, uint64_t now_ms)
 	u->now_ms = now_ms;
 	if (u->state == UPLINK_IDLE || u->state == UPLINK_STOPPED)
 		return;
+	/*
+	 * libmosquitto 2.0.11 takes SSL_ERROR_SYSCALL during the TLS connect
+	 * for "try again", so a refused or reset TCP connect is never
+	 * reported: the socket would poll POLLERR/POLLHUP for ever.  Before
+	 * the CONNACK such a socket is a failed attempt.
+	 */
+	if ((revents & (POLLERR | POLLHUP)) && u->state == UPLINK_CONNECTING) {
+		uplink_sock_failed(u, now_ms);
+		return;
+	}
 	if (revents & (POLLIN | POLLHUP | POLLERR)) {
 		u->last_rx_ms = now_ms;
 		rc = mosquitto_loop_read(u->mosq, 1);
@@ -339,6 +368,10 @@ uplink_handle(struct uplink *u, short revents, uint64_t now_ms)
 		rc = mosquitto_loop_write(u->mosq, 1);
 		uplink_after(u, rc, now_ms);
 	}
+	/* A hung-up socket that libmosquitto did not give up on. */
+	if ((revents & (POLLERR | POLLHUP)) && u->state != UPLINK_IDLE &&
+	    u->state != UPLINK_STOPPED)
+		uplink_sock_failed(u, now_ms);
 }
 
 int64_t

@@ -411,6 +411,35 @@ test_broker_restart(void **state)
 	uplink_free(u);
 }
 
+/*
+ * Regression: while the broker's port is closed, each attempt fails and
+ * the next follows after the backoff; once the broker is back the uplink
+ * connects within the backoff ceiling.  (An attempt once stayed stuck in
+ * CONNECTING until the silence timeout.)
+ */
+static void
+test_broker_down_retries(void **state)
+{
+	struct uplink *u;
+	int never = 0;
+	uint64_t t0;
+
+	(void)state;
+	broker_start("");
+	u = new_uplink(30, 12, 4);
+	uplink_start(u, now_ms());
+	assert_true(run_until(u, &connects, 1, 5000));
+	broker_stop();
+	assert_true(run_until(u, &disconnects, 1, 3000));
+	(void)run_until(u, &never, 1, 1500);
+	assert_true(uplink_stats(u)->attempts >= 4);
+	broker_start("");
+	t0 = now_ms();
+	assert_true(run_until(u, &connects, 2, 3000));
+	assert_true(now_ms() - t0 < 1500);
+	uplink_free(u);
+}
+
 static void
 test_backoff_bounds(void **state)
 {
@@ -444,6 +473,7 @@ main(void)
 		T(test_tls13_required),
 		T(test_half_open_noticed_and_reconnect),
 		T(test_broker_restart),
+		T(test_broker_down_retries),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
