@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""bench/e2e.py - end-to-end figures of fieldbridged, measured from outside.
+
+  e2e_records_per_s[_sandboxed]   simulator -> daemon -> local mutual-TLS
+                                  mosquitto -> subscriber; records arriving
+                                  at the subscriber per second, from the
+                                  first batch to the last record
+  wire_bytes_per_record           TCP payload bytes, both directions, on the
+  wire_bytes_per_record_unbatched daemon's broker connection (read with ss
+                                  from the kernel, not from the daemon),
+                                  per record: default batching, and batches
+                                  of one record
+  rss_10k_devices_kib             the daemon's peak RSS (VmHWM) with 10,000
+                                  registered devices, all of them joined and
+                                  sending
+
+Usage: bench/e2e.py --build DIR [--runs N] [--only NAME[,NAME]]
+Prints one `name value unit` line per figure (the median of the runs).
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "e2e"))
+import fbe2e  # noqa: E402
+
+
+class Counter:
+    """Counts records arriving in the subscriber's file, incrementally."""
+
+    def __init__(self, h):
+        self.path = h.path("upstream.txt")
+        self.off = 0
+        self.records = 0
+        self.first_t = None
+        self.first_n = 0
+        self.last_t = None
+        self.tail = b""
+
+    def poll(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.off)
+                data = f.read()
+        except FileNotFoundError:
+            return self.records
+        if not data:
+            return self.records
+        self.off += len(data)
+        data = self.tail + data
+        cut = data.rfind(b"\n") + 1
+        self.tail = data[cut:]
+        n = data[:cut].count(b'"fcnt":')
+        if n:
+            now = time.monotonic()
+            if self.first_t is None:
+                self.first_t, self.first_n = now, n
+            self.last_t = now
+            self.records += n
+        return self.records
+
+
+def tcp_bytes(port, pid):
+    """bytes_sent + bytes_received of pid's established connection to
+    127.0.0.1:port, as the kernel counts them (TCP payload)."""
+    out = subprocess.run(["ss", "-tinpH", "state", "established",
+                          "dst", "127.0.0.1:%d" % port],
+                         stdout=subprocess.PIPE, text=True,
+                         check=True).stdout
+    total = None
+    blocks = re.split(r"\n(?=\S)", out)
+    for b in blocks:
+        if "pid=%d," % pid not in b:
+            continue
+        s = re.search(r"bytes_sent:(\d+)", b)
+        r = re.search(r"bytes_received:(\d+)", b)
+        total = (int(s.group(1)) if s else 0) + (int(r.group(1)) if r else 0)
+    if total is None:
+        raise fbe2e.HarnessError("no connection of pid %d to port %d in ss"
+                                 % (pid, port))
+    return total
+
+
+def vm_hwm_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise fbe2e.HarnessError("no VmHWM for %d" % pid)
+
+
+def run(build, nodes, count, rate, sims=1, max_records=500,
+        sandbox=True, measure_wire=False, measure_rss=False, timeout=120):
+    """One run; returns a dict of what was measured."""
+    res = {}
+    with fbe2e.Harness(build) as h:
+        h.make_certs()
+        h.gen_registry(nodes)
+        h.start_broker()
+        h.start_subscriber()
+        per = nodes // sims
+        for i in range(sims):
+            h.start_sim("c%d" % i, ["--nodes", per, "--offset", i * per,
+                                    "--rate", rate, "--count", count,
+                                    "--quiet", "--seed", 7 + i])
+        h.write_daemon_conf(batch_age_ms=1000, max_records=max_records,
+                            rate_per_min=6000000, rate_burst=100000,
+                            log_level="notice")
+        d = h.start_daemon([] if sandbox else ["--no-sandbox"])
+        want = nodes // sims * sims * count
+        c = Counter(h)
+        end = time.monotonic() + timeout
+        while c.poll() < want:
+            if d.poll() is not None:
+                raise fbe2e.HarnessError("daemon exited:\n" + h.daemon_log())
+            if time.monotonic() > end:
+                raise fbe2e.HarnessError("only %d of %d records arrived"
+                                         % (c.records, want))
+            time.sleep(0.02)
+        if c.last_t > c.first_t:
+            res["rate"] = (c.records - c.first_n) / (c.last_t - c.first_t)
+        res["records"] = c.records
+        if measure_wire:
+            res["wire"] = tcp_bytes(h.port, d.pid) / c.records
+        if measure_rss:
+            res["rss"] = vm_hwm_kib(d.pid)
+        h.stop_daemon()
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    only = set(filter(None, a.only.split(",")))
+
+    def want(name):
+        return not only or name in only
+
+    def median(f, key):
+        return statistics.median(f()[key] for _ in range(a.runs))
+
+    if want("e2e_records_per_s"):
+        v = median(lambda: run(a.build, 1000, 300, 0, sims=2,
+                               sandbox=False), "rate")
+        print("e2e_records_per_s %.0f records/s" % v, flush=True)
+    if want("e2e_records_per_s_sandboxed"):
+        v = median(lambda: run(a.build, 1000, 300, 0, sims=2,
+                               sandbox=True), "rate")
+        print("e2e_records_per_s_sandboxed %.0f records/s" % v, flush=True)
+    if want("wire_bytes_per_record"):
+        v = median(lambda: run(a.build, 50, 200, 20, measure_wire=True),
+                   "wire")
+        print("wire_bytes_per_record %.1f bytes" % v, flush=True)
+    if want("wire_bytes_per_record_unbatched"):
+        v = median(lambda: run(a.build, 50, 40, 20, max_records=1,
+                               measure_wire=True), "wire")
+        print("wire_bytes_per_record_unbatched %.1f bytes" % v, flush=True)
+    if want("rss_10k_devices_kib"):
+        v = median(lambda: run(a.build, 10000, 3, 1, measure_rss=True,
+                               timeout=180), "rss")
+        print("rss_10k_devices_kib %d KiB" % v, flush=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except fbe2e.HarnessError as e:
+        print("bench/e2e.py: %s" % e, file=sys.stderr)
+        sys.exit(1)
