@@ -316,12 +316,40 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 		    LOOP_STATUS_FILE, strerror(errno));
 }
 
+/* Send o->reply to the node that sent rx. */
+static void
+loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
+    const struct ident_out *o, uint64_t now_ms)
+{
+	struct radio_tx tx;
+	int r;
+
+	/* Answer on the channel the node listens on: the one it just
+	 * used. */
+	memset(&tx, 0, sizeof(tx));
+	tx.id = ++p->txid;
+	tx.meta.modulation = rx->meta.modulation;
+	tx.meta.freq_hz = rx->meta.freq_hz;
+	tx.meta.datarate = rx->meta.datarate;
+	tx.meta.bw_hz = rx->meta.bw_hz;
+	tx.power_dbm = (int8_t)p->cc->tx_power_dbm;
+	tx.at_tmst_us = 0;
+	tx.payload = o->reply;
+	tx.len = o->reply_len;
+	if ((r = radio_port_transmit(p->port, &tx)) != 0) {
+		d->c.replies_failed++;
+		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
+		    "%s: cannot queue a downlink: %s",
+		    radio_port_name(p->port), strerror(-r));
+	} else
+		d->c.replies++;
+}
+
 static void
 loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 {
 	struct ident_out *o = &d->iout;
 	struct record rec;
-	struct radio_tx tx;
 	struct timespec wall;
 	char eui[17];
 	uint64_t now_ms = loop_now_ms();
@@ -350,27 +378,13 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 	case IDENT_NONE:
 		break;
 	case IDENT_REPLY:
-		/* Answer on the channel the node listens on: the one it
-		 * just used. */
-		memset(&tx, 0, sizeof(tx));
-		tx.id = ++p->txid;
-		tx.meta.modulation = rx->meta.modulation;
-		tx.meta.freq_hz = rx->meta.freq_hz;
-		tx.meta.datarate = rx->meta.datarate;
-		tx.meta.bw_hz = rx->meta.bw_hz;
-		tx.power_dbm = (int8_t)p->cc->tx_power_dbm;
-		tx.at_tmst_us = 0;
-		tx.payload = o->reply;
-		tx.len = o->reply_len;
-		if ((r = radio_port_transmit(p->port, &tx)) != 0) {
-			d->c.replies_failed++;
-			log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
-			    "%s: cannot queue a downlink: %s",
-			    radio_port_name(p->port), strerror(-r));
-		} else
-			d->c.replies++;
+		loop_reply(d, p, rx, o, now_ms);
 		break;
 	case IDENT_RECORD:
+		/* A keepalive the node asked for: first, so it makes the
+		 * node's receive window.  It acknowledges nothing. */
+		if (o->reply_len > 0)
+			loop_reply(d, p, rx, o, now_ms);
 		memset(&rec, 0, sizeof(rec));
 		rec.eui = o->dev->eui;
 		rec.fcnt = o->fcnt;

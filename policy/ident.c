@@ -27,8 +27,17 @@
  * and previous sids, and finds a sid's device through an open-addressing
  * hash table (linear probing, backward-shift deletion) holding both.
  *
- * All of it lives in memory only: after a restart every sid is unknown and
- * the nodes re-handshake (link.h: LINK_REJOIN_SILENT_UPLINKS).  One AES-CCM
+ * A DATA_UP with LINK_FLAG_KEEPALIVE_REQ that is accepted as a record also
+ * gets a LINK_DOWN_KEEPALIVE in out->reply: the node has heard nothing for
+ * a while and wants to know that this session still exists.  It says only
+ * that: records may still sit in an unsealed batch in memory, so it
+ * acknowledges nothing.  The gateway keeps no silence count of its own;
+ * answering each request is what makes a lost keepalive cost just one more
+ * request, not a handshake.
+ *
+ * All of it lives in memory only: after a restart every sid is unknown, no
+ * request is answered, and the nodes re-handshake (link.h:
+ * LINK_REJOIN_SILENT_UPLINKS).  One AES-CCM
  * handle is re-keyed per frame: measured at 7 M opens/s against 7.5 M with
  * a handle per session, which would cost 400 bytes a device.
  */
@@ -75,6 +84,7 @@ struct ident {
 	size_t			 tabused;
 	struct link_aead	*aead;
 	struct rate_limit	 rate;
+	uint64_t		 keepalives;	/* LINK_DOWN_KEEPALIVEs built */
 };
 
 /* ---- sid -> device ---- */
@@ -396,10 +406,31 @@ out:
 	return r;
 }
 
+/* Seal the next downlink of n's session into out->reply; 0 or -errno. */
+static int
+ident_seal_down(struct ident *id, struct ident_node *n, const uint8_t *plain,
+    size_t len, struct ident_out *out)
+{
+	int r;
+
+	/* Counter spent: the node must re-handshake first. */
+	if (n->down_last >= LINK_FCNT_MAX)
+		return -ENOTCONN;
+	if ((r = link_aead_setkey(id->aead, n->ks.down)) != 0 ||
+	    (r = link_seal_with(id->aead, LINK_DIR_DOWN, n->ks.sid,
+	    n->down_last + 1, plain, len, out->reply,
+	    sizeof(out->reply))) < 0)
+		return r;
+	n->down_last++;
+	out->reply_len = (size_t)r;
+	return 0;
+}
+
 static int
 ident_data(struct ident *id, const struct link_msg *m, uint64_t now_ms,
     struct ident_out *out)
 {
+	const uint8_t keepalive = LINK_DOWN_KEEPALIVE;
 	const struct ident_slot *s;
 	struct ident_node *n;
 	int len;
@@ -428,6 +459,11 @@ ident_data(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 		return IDENT_DROP_RATE;
 	out->payload_len = (size_t)len;
 	out->action = IDENT_RECORD;
+	/* Failing to build the keepalive loses nothing but the answer: the
+	 * node asks again with its next uplink. */
+	if ((m->flags & LINK_FLAG_KEEPALIVE_REQ) != 0 &&
+	    ident_seal_down(id, n, &keepalive, 1, out) == 0)
+		id->keepalives++;
 	return IDENT_OK;
 }
 
@@ -481,24 +517,23 @@ ident_downlink(struct ident *id, uint64_t eui, const uint8_t *body,
 		return -ENOTCONN;
 	if (len + 1 > sizeof(plain))
 		return -EMSGSIZE;
-	/* Counter spent: the node must re-handshake first. */
-	if (n->down_last >= LINK_FCNT_MAX)
-		return -ENOTCONN;
 	plain[0] = LINK_DOWN_COMMAND;
 	if (len > 0)
 		memcpy(plain + 1, body, len);
-	if ((r = link_aead_setkey(id->aead, n->ks.down)) != 0 ||
-	    (r = link_seal_with(id->aead, LINK_DIR_DOWN, n->ks.sid,
-	    n->down_last + 1, plain, len + 1, out->reply,
-	    sizeof(out->reply))) < 0)
+	if ((r = ident_seal_down(id, n, plain, len + 1, out)) != 0)
 		goto out;
-	n->down_last++;
 	out->fcnt = n->down_last;
-	out->reply_len = (size_t)r;
 	out->action = IDENT_REPLY;
+	r = (int)out->reply_len;
 out:
 	gnutls_memset(plain, 0, sizeof(plain));
 	return r;
+}
+
+uint64_t
+ident_keepalive_count(const struct ident *id)
+{
+	return id->keepalives;
 }
 
 const char *

@@ -1,8 +1,9 @@
 /*
  * ident.h - the gateway side of the node link protocol: challenge-response
  * identity, sessions, replay windows.  Input is one radio payload; output is
- * a verified record to pass on, a downlink to send (CHALLENGE or ACCEPT), or
- * a drop verdict that indexes the drop counters.
+ * a verified record to pass on (possibly with a KEEPALIVE downlink to send
+ * as well), a downlink to send (CHALLENGE or ACCEPT), or a drop verdict
+ * that indexes the drop counters.
  *
  * No I/O: the caller logs and counts.  Time is the monotonic clock in ms.
  */
@@ -34,7 +35,11 @@ enum ident_verdict {
 
 enum ident_action {
 	IDENT_NONE = 0,
-	IDENT_RECORD,		/* out->payload is verified telemetry */
+	IDENT_RECORD,		/* out->payload is verified telemetry; when
+				 * out->reply_len > 0, also send out->reply
+				 * (a LINK_DOWN_KEEPALIVE the node asked
+				 * for: not an acknowledgement, the record
+				 * is not on disk yet) */
 	IDENT_REPLY,		/* send out->reply to the node */
 };
 
@@ -72,6 +77,9 @@ int	ident_input(struct ident *id, const uint8_t *frame, size_t len,
  * in out->reply or -errno (-ENOTCONN without a session). */
 int	ident_downlink(struct ident *id, uint64_t eui, const uint8_t *body,
 	    size_t len, struct ident_out *out);
+
+/* LINK_DOWN_KEEPALIVEs built so far (answers to keepalive requests). */
+uint64_t ident_keepalive_count(const struct ident *id);
 
 const char *ident_strverdict(int verdict);	/* short name, for counters */
 

@@ -5,12 +5,14 @@
  * policy/ident.c, the node's in tools/fieldbridge-sim.  The normative text,
  * with test vectors, is docs/link-protocol.md; in short:
  *
- *   byte 0 of every frame: version (high nibble) | type (low nibble)
+ *   byte 0 of every frame: version (high nibble) | type (low nibble);
+ *   bit 3 of a DATA_UP's type nibble is LINK_FLAG_KEEPALIVE_REQ (0x1c)
  *
  *   HELLO      0x11 | eui(8) | Nn(16)                    25 bytes
  *   CHALLENGE  0x12 | eui(8) | Ng(16) | Tg(16)           41 bytes
  *   RESPONSE   0x13 | eui(8) | Tn(16)                    25 bytes
  *   DATA_UP    0x14 | sid(4) | fcnt(3) | ct(n) | mic(8)  16 + n bytes
+ *              0x1c   the same, asking for a keepalive downlink
  *   DATA_DOWN  0x15 | sid(4) | fcnt(3) | ct(n) | mic(8)  16 + n bytes
  *
  * All integers big-endian.  Tg and Tn are HMAC-SHA-256 truncated to 16
@@ -79,7 +81,13 @@ link_parse(const uint8_t *buf, size_t len, struct link_msg *m)
 		return LINK_ERR_SHORT;
 	if (buf[0] >> 4 != LINK_VERSION)
 		return LINK_ERR_VERSION;
+	/* The flag bit exists only on DATA_UP; elsewhere the nibble is
+	 * 8..15 and so an unknown type, as it always was. */
 	m->type = buf[0] & 0x0f;
+	if (m->type == (LINK_FLAG_KEEPALIVE_REQ | LINK_DATA_UP)) {
+		m->type = LINK_DATA_UP;
+		m->flags = LINK_FLAG_KEEPALIVE_REQ;
+	}
 	switch (m->type) {
 	case LINK_HELLO:
 		want = LINK_HELLO_LEN;
@@ -293,19 +301,24 @@ link_ccm_nonce(uint8_t nonce[LINK_CCM_NONCE_LEN], enum link_dir dir,
 }
 
 int
-link_seal_with(struct link_aead *a, enum link_dir dir, uint32_t sid,
-    uint32_t fcnt, const uint8_t *plain, size_t len, uint8_t *out, size_t cap)
+link_seal_flags_with(struct link_aead *a, enum link_dir dir,
+    unsigned int flags, uint32_t sid, uint32_t fcnt, const uint8_t *plain,
+    size_t len, uint8_t *out, size_t cap)
 {
 	uint8_t nonce[LINK_CCM_NONCE_LEN];
 	size_t ctlen;
 
+	if (flags != 0 && (flags != LINK_FLAG_KEEPALIVE_REQ ||
+	    dir != LINK_DIR_UP))
+		return -EINVAL;
 	if (fcnt > LINK_FCNT_MAX)
 		return -ERANGE;
 	if (len > LINK_PAYLOAD_MAX)
 		return -EMSGSIZE;
 	if (cap < len + LINK_DATA_OVERHEAD)
 		return -ENOBUFS;
-	out[0] = link_hdr(dir == LINK_DIR_UP ? LINK_DATA_UP : LINK_DATA_DOWN);
+	out[0] = (uint8_t)(link_hdr(dir == LINK_DIR_UP ? LINK_DATA_UP :
+	    LINK_DATA_DOWN) | flags);
 	link_put_be(out + 1, sid, 4);
 	link_put_be(out + 5, fcnt, 3);
 	link_ccm_nonce(nonce, dir, sid, fcnt);
@@ -315,6 +328,14 @@ link_seal_with(struct link_aead *a, enum link_dir dir, uint32_t sid,
 	    out + LINK_DATA_HDR_LEN, &ctlen) != 0)
 		return -EIO;
 	return (int)(LINK_DATA_HDR_LEN + ctlen);
+}
+
+int
+link_seal_with(struct link_aead *a, enum link_dir dir, uint32_t sid,
+    uint32_t fcnt, const uint8_t *plain, size_t len, uint8_t *out, size_t cap)
+{
+	return link_seal_flags_with(a, dir, 0, sid, fcnt, plain, len, out,
+	    cap);
 }
 
 int
@@ -337,8 +358,9 @@ link_open_with(struct link_aead *a, enum link_dir dir,
 }
 
 int
-link_seal(const struct link_session_keys *ks, enum link_dir dir,
-    uint32_t fcnt, const uint8_t *plain, size_t len, uint8_t *out, size_t cap)
+link_seal_flags(const struct link_session_keys *ks, enum link_dir dir,
+    unsigned int flags, uint32_t fcnt, const uint8_t *plain, size_t len,
+    uint8_t *out, size_t cap)
 {
 	struct link_aead *a;
 	int r;
@@ -346,9 +368,17 @@ link_seal(const struct link_session_keys *ks, enum link_dir dir,
 	if ((r = link_aead_new(dir == LINK_DIR_UP ? ks->up : ks->down,
 	    &a)) != 0)
 		return r;
-	r = link_seal_with(a, dir, ks->sid, fcnt, plain, len, out, cap);
+	r = link_seal_flags_with(a, dir, flags, ks->sid, fcnt, plain, len, out,
+	    cap);
 	link_aead_free(a);
 	return r;
+}
+
+int
+link_seal(const struct link_session_keys *ks, enum link_dir dir,
+    uint32_t fcnt, const uint8_t *plain, size_t len, uint8_t *out, size_t cap)
+{
+	return link_seal_flags(ks, dir, 0, fcnt, plain, len, out, cap);
 }
 
 int

@@ -10,6 +10,9 @@
  *               -> up key, down key
  *   gw -> node  DATA_DOWN  sid, fcnt 1, sealed [LINK_DOWN_ACCEPT]: the ACCEPT
  *   node -> gw  DATA_UP    sid, fcnt, AES-128-CCM(payload), 8-byte tag
+ *               (header bit LINK_FLAG_KEEPALIVE_REQ: "tell me you still
+ *               know this session")
+ *   gw -> node  DATA_DOWN  sid, next fcnt, sealed [LINK_DOWN_KEEPALIVE]
  *
  * The session id is not derived: the GATEWAY picks it (random, never 0,
  * unique among its live and recently superseded sessions) and sends it in
@@ -41,10 +44,24 @@
 #define LINK_CHALLENGE_LEN	(1 + 8 + LINK_NONCE_LEN + LINK_PROOF_LEN)
 #define LINK_RESPONSE_LEN	(1 + 8 + LINK_PROOF_LEN)
 #define LINK_DATA_HDR_LEN	8	/* header 1 + sid 4 + fcnt 3 */
-/* A node that sent this many uplinks without hearing any verified
- * downlink starts a new handshake (the gateway may have restarted and
- * forgotten its session; it cannot tell the node so without the keys). */
-#define LINK_REJOIN_SILENT_UPLINKS	16
+/*
+ * Session liveness, on the node (docs/link-protocol.md, "Keepalive"): a
+ * node that has sent LINK_KEEPALIVE_REQ_UPLINKS uplinks without hearing
+ * any verified downlink sets LINK_FLAG_KEEPALIVE_REQ on every further
+ * uplink, and the gateway answers each such uplink it accepts with a
+ * LINK_DOWN_KEEPALIVE.  Once LINK_REJOIN_SILENT_UPLINKS uplinks went
+ * unanswered (16 requests in a row) the gateway has most likely restarted
+ * and forgotten the session, which it cannot tell the node without the
+ * keys: the node starts a new handshake.  The gateway does not depend on
+ * either number; a node may pick smaller ones.
+ */
+#define LINK_KEEPALIVE_REQ_UPLINKS	32
+#define LINK_REJOIN_SILENT_UPLINKS	48
+
+/* Header bit 3 of a DATA_UP (0x1c instead of 0x14): the node asks for a
+ * LINK_DOWN_KEEPALIVE.  It is part of the CCM associated data, so nobody
+ * can set or clear it; reserved (a LINK_ERR_TYPE) on every other type. */
+#define LINK_FLAG_KEEPALIVE_REQ		0x08
 
 enum link_type {
 	LINK_HELLO = 1,
@@ -63,11 +80,14 @@ enum link_dir {
 enum link_down_kind {
 	LINK_DOWN_ACCEPT = 1,	/* session established, body empty */
 	LINK_DOWN_COMMAND = 2,	/* cloud-to-node command */
+	LINK_DOWN_KEEPALIVE = 3,	/* "this session is alive", body empty;
+					 * NOT an acknowledgement of data */
 };
 
 /* Envelope of a parsed frame; pointers point into the parsed buffer. */
 struct link_msg {
 	uint8_t		 type;		/* enum link_type */
+	uint8_t		 flags;		/* DATA_UP: LINK_FLAG_KEEPALIVE_REQ */
 	uint64_t	 eui;		/* HELLO, CHALLENGE, RESPONSE */
 	const uint8_t	*nonce;		/* HELLO: Nn; CHALLENGE: Ng */
 	const uint8_t	*proof;		/* CHALLENGE: Tg; RESPONSE: Tn */
@@ -124,6 +144,11 @@ int	link_session_derive(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
 int	link_seal(const struct link_session_keys *ks, enum link_dir dir,
 	    uint32_t fcnt, const uint8_t *plain, size_t len,
 	    uint8_t *out, size_t cap);
+/* The same with header flags: LINK_FLAG_KEEPALIVE_REQ on a DATA_UP, 0
+ * otherwise (-EINVAL for anything else). */
+int	link_seal_flags(const struct link_session_keys *ks, enum link_dir dir,
+	    unsigned int flags, uint32_t fcnt, const uint8_t *plain, size_t len,
+	    uint8_t *out, size_t cap);
 /* Check and decrypt a parsed DATA_* frame of direction dir; returns the
  * plaintext length, LINK_ERR_MIC, or -errno.  plain must hold
  * m->ct_len - LINK_MIC_LEN bytes.  The nonce uses m->sid, the sid in the
@@ -146,6 +171,9 @@ void	link_aead_free(struct link_aead *a);
 int	link_seal_with(struct link_aead *a, enum link_dir dir, uint32_t sid,
 	    uint32_t fcnt, const uint8_t *plain, size_t len,
 	    uint8_t *out, size_t cap);
+int	link_seal_flags_with(struct link_aead *a, enum link_dir dir,
+	    unsigned int flags, uint32_t sid, uint32_t fcnt,
+	    const uint8_t *plain, size_t len, uint8_t *out, size_t cap);
 int	link_open_with(struct link_aead *a, enum link_dir dir,
 	    const struct link_msg *m, uint8_t *plain, size_t cap);
 

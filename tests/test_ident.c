@@ -214,6 +214,24 @@ send_up(struct fixture *f, struct tnode *n, const char *payload,
 	return ident_input(f->id, frame, len, now, &f->out);
 }
 
+/* An uplink the way a node sends it, with the keepalive request flag set
+ * as link.h says: after LINK_KEEPALIVE_REQ_UPLINKS silent uplinks. */
+static int
+send_up_silent(struct fixture *f, struct tnode *n, unsigned int *silent,
+    uint64_t now)
+{
+	uint8_t frame[LINK_FRAME_MAX];
+	unsigned int flags = *silent >= LINK_KEEPALIVE_REQ_UPLINKS ?
+	    LINK_FLAG_KEEPALIVE_REQ : 0;
+	int len;
+
+	len = link_seal_flags(&n->ks, LINK_DIR_UP, flags, ++n->up,
+	    (const uint8_t *)"t=1", 3, frame, sizeof(frame));
+	assert_true(len > 0);
+	(*silent)++;
+	return ident_input(f->id, frame, (size_t)len, now, &f->out);
+}
+
 static void
 test_full_handshake(void **state)
 {
@@ -721,6 +739,10 @@ test_malformed(void **state)
 		{ 0x10, LINK_HELLO_LEN },	/* type 0 */
 		{ 0x16, LINK_HELLO_LEN },	/* type 6 */
 		{ 0x1f, 20 },			/* type 15 */
+		{ 0x1c, LINK_DATA_OVERHEAD - 1 },	/* short, flagged */
+		{ 0x1c, LINK_FRAME_MAX + 1 },
+		{ 0x1d, 20 },			/* flag on DATA_DOWN */
+		{ 0x19, LINK_HELLO_LEN },	/* flag on HELLO */
 	};
 	size_t i;
 
@@ -789,6 +811,130 @@ test_downlink_command(void **state)
 	    LINK_PAYLOAD_MAX - 1, &f->out), LINK_FRAME_MAX);
 	assert_int_equal(ident_downlink(f->id, EUI_A, big, LINK_PAYLOAD_MAX,
 	    &f->out), -EMSGSIZE);
+}
+
+/* The gateway answers a keepalive request, and only that: no downlink
+ * for the first LINK_KEEPALIVE_REQ_UPLINKS silent records, one for the
+ * next, and then silence again until the node asks again. */
+static void
+test_keepalive_after_silent_records_not_before(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int silent = 0, i;
+	int round;
+
+	handshake(f, &f->a, 0);
+	assert_int_equal(ident_keepalive_count(f->id), 0);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < LINK_KEEPALIVE_REQ_UPLINKS; i++) {
+			assert_int_equal(send_up_silent(f, &f->a, &silent,
+			    10 + i), IDENT_OK);
+			assert_int_equal(f->out.action, IDENT_RECORD);
+			assert_int_equal(f->out.reply_len, 0);
+		}
+		assert_int_equal(send_up_silent(f, &f->a, &silent, 100),
+		    IDENT_OK);
+		/* Still a record, and the answer rides along. */
+		assert_int_equal(f->out.action, IDENT_RECORD);
+		assert_int_equal(f->out.payload_len, 3);
+		assert_int_equal(f->out.reply_len, LINK_DATA_OVERHEAD + 1);
+		assert_int_equal(node_down(&f->a, f->out.reply,
+		    f->out.reply_len, NULL, NULL), LINK_DOWN_KEEPALIVE);
+		/* The next down counter: ACCEPT 1, then 2, 3, 4. */
+		assert_int_equal(f->a.down_last, 2 + round);
+		assert_int_equal(ident_keepalive_count(f->id),
+		    (uint64_t)round + 1);
+		silent = 0;
+	}
+}
+
+/* A lost keepalive costs one more request, not a handshake; commands
+ * and keepalives share the down counter. */
+static void
+test_keepalive_lost_is_asked_again(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int silent = LINK_KEEPALIVE_REQ_UPLINKS;
+	uint8_t lost[LINK_FRAME_MAX];
+	size_t lost_len;
+
+	handshake(f, &f->a, 0);
+	assert_int_equal(send_up_silent(f, &f->a, &silent, 1), IDENT_OK);
+	assert_int_equal(f->out.reply_len, LINK_DATA_OVERHEAD + 1);
+	memcpy(lost, f->out.reply, f->out.reply_len);	/* never heard */
+	lost_len = f->out.reply_len;
+	assert_int_equal(send_up_silent(f, &f->a, &silent, 2), IDENT_OK);
+	assert_int_equal(f->out.action, IDENT_RECORD);
+	assert_int_equal(node_down(&f->a, f->out.reply, f->out.reply_len,
+	    NULL, NULL), LINK_DOWN_KEEPALIVE);
+	assert_int_equal(f->a.down_last, 3);
+	assert_int_equal(ident_keepalive_count(f->id), 2);
+	/* The late one does not open as new: its counter is behind. */
+	{
+		struct link_msg m;
+
+		assert_int_equal(link_parse(lost, lost_len, &m), LINK_OK);
+		assert_true(m.fcnt <= f->a.down_last);
+	}
+	assert_int_equal(ident_downlink(f->id, EUI_A, (const uint8_t *)"c", 1,
+	    &f->out), LINK_DATA_OVERHEAD + 2);
+	assert_int_equal(f->out.fcnt, 4);
+	silent = LINK_KEEPALIVE_REQ_UPLINKS;
+	assert_int_equal(send_up_silent(f, &f->a, &silent, 3), IDENT_OK);
+	assert_int_equal(node_down(&f->a, f->out.reply, f->out.reply_len,
+	    NULL, NULL), LINK_DOWN_KEEPALIVE);
+	assert_int_equal(f->a.down_last, 5);
+}
+
+/* Only an accepted record is answered: a forged flag, a replayed flagged
+ * frame, one over the rate, and any flagged frame after a restart get no
+ * downlink, so nobody but the node can make the gateway transmit. */
+static void
+test_keepalive_only_for_accepted_records(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t frame[LINK_FRAME_MAX];
+	unsigned int silent;
+	int len;
+
+	handshake(f, &f->a, 0);
+	/* The flag set on a captured frame: the MIC fails. */
+	len = link_seal(&f->a.ks, LINK_DIR_UP, ++f->a.up,
+	    (const uint8_t *)"x", 1, frame, sizeof(frame));
+	frame[0] |= LINK_FLAG_KEEPALIVE_REQ;
+	assert_int_equal(ident_input(f->id, frame, (size_t)len, 1, &f->out),
+	    IDENT_DROP_BAD_TAG);
+	assert_int_equal(f->out.reply_len, 0);
+	/* A flagged frame replayed. */
+	len = link_seal_flags(&f->a.ks, LINK_DIR_UP, LINK_FLAG_KEEPALIVE_REQ,
+	    ++f->a.up, (const uint8_t *)"x", 1, frame, sizeof(frame));
+	assert_int_equal(ident_input(f->id, frame, (size_t)len, 2, &f->out),
+	    IDENT_OK);
+	assert_true(f->out.reply_len > 0);
+	assert_int_equal(ident_input(f->id, frame, (size_t)len, 3, &f->out),
+	    IDENT_DROP_REPLAY);
+	assert_int_equal(f->out.reply_len, 0);
+	assert_int_equal(ident_keepalive_count(f->id), 1);
+	/* Over the rate: not a record, no answer. */
+	ident_set_rate(f->id, 60, 1);
+	silent = LINK_KEEPALIVE_REQ_UPLINKS;
+	assert_int_equal(send_up_silent(f, &f->a, &silent, 4), IDENT_OK);
+	assert_int_equal(f->out.reply_len, LINK_DATA_OVERHEAD + 1);
+	assert_int_equal(send_up_silent(f, &f->a, &silent, 5),
+	    IDENT_DROP_RATE);
+	assert_int_equal(f->out.reply_len, 0);
+	assert_int_equal(ident_keepalive_count(f->id), 2);
+	/* A restarted gateway knows no session: nothing to answer, so the
+	 * node counts on towards LINK_REJOIN_SILENT_UPLINKS. */
+	ident_set_rate(f->id, 0, 0);
+	ident_free(f->id);
+	f->id = ident_new(f->reg);
+	assert_non_null(f->id);
+	assert_int_equal(send_up_silent(f, &f->a, &silent, 6),
+	    IDENT_DROP_UNKNOWN);
+	assert_int_equal(f->out.action, IDENT_NONE);
+	assert_int_equal(f->out.reply_len, 0);
+	assert_int_equal(ident_keepalive_count(f->id), 0);
 }
 
 /* Session ids: never 0, all distinct, and the hash table finds every
@@ -961,6 +1107,9 @@ main(void)
 		T(test_malformed),
 		T(test_direction),
 		T(test_downlink_command),
+		T(test_keepalive_after_silent_records_not_before),
+		T(test_keepalive_lost_is_asked_again),
+		T(test_keepalive_only_for_accepted_records),
 		cmocka_unit_test(test_many_sessions),
 		cmocka_unit_test(test_strverdict),
 		cmocka_unit_test(test_rate_bucket),

@@ -220,6 +220,111 @@ test_vector_data_up(void **state)
 	assert_memory_equal(p, pl, 16);
 }
 
+/* The keepalive a gateway sends after an ACCEPT (down fcnt 2). */
+static void
+test_vector_keepalive(void **state)
+{
+	struct link_session_keys ks;
+	uint8_t f[LINK_FRAME_MAX], p[LINK_FRAME_MAX];
+	const uint8_t ka = LINK_DOWN_KEEPALIVE;
+	struct link_msg m;
+	int n;
+
+	(void)state;
+	vec_keys(&ks);
+	n = link_seal(&ks, LINK_DIR_DOWN, 2, &ka, 1, f, sizeof(f));
+	assert_int_equal(n, LINK_DATA_OVERHEAD + 1);
+	assert_hex(f, (size_t)n, "15123456780000026e6bba5968f4198de8");
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_DATA_DOWN);
+	assert_int_equal(m.flags, 0);
+	assert_int_equal(m.fcnt, 2);
+	assert_int_equal(link_open(&ks, LINK_DIR_DOWN, &m, p, sizeof(p)), 1);
+	assert_int_equal(p[0], LINK_DOWN_KEEPALIVE);
+}
+
+/* A DATA_UP asking for a keepalive: header 0x1c, same overhead. */
+static void
+test_vector_data_up_keepalive_req(void **state)
+{
+	struct link_session_keys ks;
+	uint8_t f[LINK_FRAME_MAX], p[LINK_FRAME_MAX];
+	const char *pl = "fieldbridge test";
+	struct link_msg m;
+	int n;
+
+	(void)state;
+	vec_keys(&ks);
+	n = link_seal_flags(&ks, LINK_DIR_UP, LINK_FLAG_KEEPALIVE_REQ, 33,
+	    (const uint8_t *)pl, strlen(pl), f, sizeof(f));
+	assert_int_equal(n, LINK_DATA_OVERHEAD + 16);
+	assert_hex(f, (size_t)n, "1c123456780000211aa56a84b90c9c141af72901"
+	    "9c1a70e9aee8404bbee8b998");
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_DATA_UP);
+	assert_int_equal(m.flags, LINK_FLAG_KEEPALIVE_REQ);
+	assert_int_equal(m.fcnt, 33);
+	assert_int_equal(link_open(&ks, LINK_DIR_UP, &m, p, sizeof(p)), 16);
+	assert_memory_equal(p, pl, 16);
+	/* An unflagged frame parses with no flag. */
+	n = link_seal_flags(&ks, LINK_DIR_UP, 0, 1, (const uint8_t *)pl,
+	    strlen(pl), f, sizeof(f));
+	assert_int_equal(f[0], 0x14);
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.flags, 0);
+}
+
+/* The flag is in the associated data: nobody can add it to a captured
+ * frame (to make the gateway transmit) or strip it (to make a node think
+ * the gateway forgot it). */
+static void
+test_keepalive_flag_authenticated(void **state)
+{
+	struct link_session_keys ks;
+	uint8_t f[LINK_FRAME_MAX], p[LINK_FRAME_MAX];
+	struct link_msg m;
+	int n;
+
+	(void)state;
+	vec_keys(&ks);
+	n = link_seal(&ks, LINK_DIR_UP, 4, (const uint8_t *)"abc", 3, f,
+	    sizeof(f));
+	f[0] |= LINK_FLAG_KEEPALIVE_REQ;
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.flags, LINK_FLAG_KEEPALIVE_REQ);
+	assert_int_equal(link_open(&ks, LINK_DIR_UP, &m, p, sizeof(p)),
+	    LINK_ERR_MIC);
+	n = link_seal_flags(&ks, LINK_DIR_UP, LINK_FLAG_KEEPALIVE_REQ, 5,
+	    (const uint8_t *)"abc", 3, f, sizeof(f));
+	f[0] &= (uint8_t)~LINK_FLAG_KEEPALIVE_REQ;
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(link_open(&ks, LINK_DIR_UP, &m, p, sizeof(p)),
+	    LINK_ERR_MIC);
+	/* Only on DATA_UP, and no other bits. */
+	assert_int_equal(link_seal_flags(&ks, LINK_DIR_DOWN,
+	    LINK_FLAG_KEEPALIVE_REQ, 1, p, 1, f, sizeof(f)), -EINVAL);
+	assert_int_equal(link_seal_flags(&ks, LINK_DIR_UP, 0x01, 1, p, 1, f,
+	    sizeof(f)), -EINVAL);
+	/* The bit on any other type is an unknown type: 0x19, 0x1a, 0x1b,
+	 * 0x1d. */
+	memset(f, 0, sizeof(f));
+	f[0] = 0x1d;
+	assert_int_equal(link_parse(f, LINK_DATA_OVERHEAD, &m), LINK_ERR_TYPE);
+	f[0] = 0x19;
+	assert_int_equal(link_parse(f, LINK_HELLO_LEN, &m), LINK_ERR_TYPE);
+	f[0] = 0x1b;
+	assert_int_equal(link_parse(f, LINK_RESPONSE_LEN, &m), LINK_ERR_TYPE);
+	/* A flagged DATA_UP obeys the data frame sizes. */
+	f[0] = 0x1c;
+	assert_int_equal(link_parse(f, LINK_DATA_OVERHEAD - 1, &m),
+	    LINK_ERR_LENGTH);
+	assert_int_equal(link_parse(f, LINK_FRAME_MAX + 1, &m),
+	    LINK_ERR_LENGTH);
+	assert_int_equal(link_parse(f, LINK_DATA_OVERHEAD, &m), LINK_OK);
+	/* The keepalive limits leave room for the keepalive to work. */
+	assert_true(LINK_KEEPALIVE_REQ_UPLINKS < LINK_REJOIN_SILENT_UPLINKS);
+}
+
 /* Every header bit, ciphertext bit and MIC bit is covered by the tag. */
 static void
 test_open_tampered(void **state)
@@ -375,7 +480,8 @@ test_parse_wrong_type(void **state)
 
 	(void)state;
 	for (t = 0; t < 16; t++) {
-		if (t >= LINK_HELLO && t <= LINK_DATA_DOWN)
+		if ((t >= LINK_HELLO && t <= LINK_DATA_DOWN) ||
+		    t == (LINK_FLAG_KEEPALIVE_REQ | LINK_DATA_UP))
 			continue;
 		f[0] = (uint8_t)(LINK_VERSION << 4 | t);
 		assert_int_equal(link_parse(f, LINK_HELLO_LEN, &m),
@@ -459,6 +565,9 @@ main(void)
 		cmocka_unit_test(test_vector_handshake),
 		cmocka_unit_test(test_vector_accept),
 		cmocka_unit_test(test_vector_data_up),
+		cmocka_unit_test(test_vector_keepalive),
+		cmocka_unit_test(test_vector_data_up_keepalive_req),
+		cmocka_unit_test(test_keepalive_flag_authenticated),
 		cmocka_unit_test(test_open_tampered),
 		cmocka_unit_test(test_open_wrong_direction),
 		cmocka_unit_test(test_seal_limits),
