@@ -1,1 +1,26 @@
 # daemon/sandbox.* and privsep: confinement
+libfb_a_SOURCES += daemon/sandbox.c daemon/sandbox.h daemon/sandbox_scmp.c \
+	daemon/privsep.c daemon/privsep.h
+
+check_PROGRAMS += tests/test_sandbox tests/test_privsep
+TESTS += tests/test_sandbox tests/test_privsep
+tests_test_sandbox_SOURCES = tests/test_sandbox.c
+tests_test_sandbox_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_sandbox_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+tests_test_privsep_SOURCES = tests/test_privsep.c
+tests_test_privsep_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_privsep_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# The parent's parser of the child's messages reads untrusted bytes.
+check_PROGRAMS += tests/fuzz/fuzz_privsep
+TESTS += tests/fuzz/fuzz_privsep
+tests_fuzz_fuzz_privsep_SOURCES = tests/fuzz/fuzz_privsep.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_privsep_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/privsep"'
+tests_fuzz_fuzz_privsep_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_privsep_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/privsep
+
+# The unit file: systemd-analyze verify and security (skips without it).
+TESTS += tests/test_unit.sh
+dist_noinst_SCRIPTS += tests/test_unit.sh
+EXTRA_DIST += systemd/fieldbridge.service

@@ -1,0 +1,1099 @@
+/*
+ * privsep.c - the privileged parent (monitor) and the child's side of its
+ * protocol.
+ *
+ * Where it sits: main() reads the configuration as root and calls
+ * privsep_start().  The parent stays root but keeps only what the confined
+ * child cannot do itself (DESIGN invariant 5):
+ *   - open the configured serial paths (after realpath: by-id links move
+ *     when a USB concentrator is replugged) and pass the fd;
+ *   - open the configured registry and keys files and pass a read-only fd,
+ *     so a SIGHUP reload sees the current bytes and the secrets never land
+ *     in the state directory;
+ *   - keep copies of the resolver files (glibc reads etc/hosts and stats
+ *     etc/resolv.conf inside the chroot on every lookup) and of the TLS
+ *     files (libmosquitto re-reads them at every reconnect) current below
+ *     the state directory, written atomically;
+ *   - restart the child with exponential backoff, so systemd sees one
+ *     service; forward SIGTERM and SIGHUP.
+ * The parent runs under a seccomp filter of its own (sandbox.c), which is a
+ * superset of the child's because each new child starts under it.
+ *
+ * Wire format (AF_UNIX SOCK_SEQPACKET: one message per datagram; integers
+ * big-endian, decoded byte by byte):
+ *
+ *   offset size
+ *   0      4    total length L, header included; must equal the datagram
+ *   4      2    type (enum privsep_msg_type)
+ *   6      2    reserved, zero
+ *   8      L-8  body:
+ *                 OPEN_SERIAL  u16 n, n bytes of path (1..4095, no NUL)
+ *                 OPEN_FILE    u8 which (< PRIVSEP_FILE_MAX)
+ *                 REPLY        s32 result: 0 with one SCM_RIGHTS fd, or
+ *                              -errno without one
+ *
+ * Trailing bytes, unknown types, a non-zero reserved field, a datagram
+ * longer than PRIVSEP_MSG_SIZE_MAX (MSG_TRUNC) or descriptors sent by the
+ * child are malformed: the parent logs, kills the child and restarts it.
+ * The child sends one request and waits for its reply, so replies need no
+ * id; a child that does not read its replies is killed too.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "daemon/privsep.h"
+
+#define PRIVSEP_REPLY_LEN	(PRIVSEP_HDR_LEN + 4)
+#define PRIVSEP_REFUSALS_LOGGED	10	/* per child: a compromised one may spam */
+#define PRIVSEP_LOG_LEN		512
+
+struct privsep_child {
+	int	 fd;
+	int	(*configure)(int fd, unsigned int baud);
+};
+
+struct privsep_copy_state {
+	int		have;
+	int		missing_logged;
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	struct timespec	mtim;
+	struct timespec	ctim;
+};
+
+struct privsep_parent {
+	const struct privsep_conf *pc;
+	int		 sfd;		/* signalfd */
+	int		 sock;		/* our end of the child's socketpair */
+	int		 state_fd;	/* the state directory, never the child's */
+	pid_t		 child;
+	int		 stopping;
+	unsigned int	 backoff_ms;
+	unsigned int	 restarts;	/* quick restarts in a row */
+	unsigned int	 refusals;	/* logged for the current child */
+	uint64_t	 child_started_ms;
+	uint64_t	 restart_at_ms;
+	uint64_t	 copy_check_ms;
+	struct privsep_copy_state cs[PRIVSEP_COPIES_MAX];
+};
+
+/* ------------------------------------------------------------------ */
+/* Wire format.                                                         */
+/* ------------------------------------------------------------------ */
+
+static uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint16_t
+get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static void
+put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+/* The header, checked against the datagram; returns the body's length. */
+static int
+privsep_hdr_parse(const uint8_t *buf, size_t len, uint16_t *type,
+    size_t *body)
+{
+	*type = 0;
+	*body = 0;
+	if (len > PRIVSEP_MSG_SIZE_MAX)
+		return -EMSGSIZE;
+	if (len < PRIVSEP_HDR_LEN)
+		return -EBADMSG;
+	if (get_be32(buf) != len || get_be16(buf + 6) != 0)
+		return -EBADMSG;
+	*type = get_be16(buf + 4);
+	*body = len - PRIVSEP_HDR_LEN;
+	return 0;
+}
+
+int
+privsep_msg_parse(const uint8_t *buf, size_t len, struct privsep_req *req)
+{
+	const uint8_t *p;
+	size_t rem, n;
+	uint16_t type;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	if ((r = privsep_hdr_parse(buf, len, &type, &rem)) < 0)
+		return r;
+	p = buf + PRIVSEP_HDR_LEN;
+	switch (type) {
+	case PRIVSEP_MSG_OPEN_SERIAL:
+		if (rem < 2)
+			return -EBADMSG;
+		n = get_be16(p);
+		p += 2;
+		rem -= 2;
+		if (n == 0 || n > PRIVSEP_PATH_LEN_MAX || n > rem)
+			return -EBADMSG;
+		if (memchr(p, '\0', n) != NULL)
+			return -EBADMSG;
+		memcpy(req->path, p, n);
+		req->path[n] = '\0';
+		rem -= n;
+		break;
+	case PRIVSEP_MSG_OPEN_FILE:
+		if (rem < 1)
+			return -EBADMSG;
+		if (p[0] >= PRIVSEP_FILE_MAX)
+			return -EBADMSG;
+		req->which = (enum privsep_file)p[0];
+		rem -= 1;
+		break;
+	default:
+		return -EBADMSG;
+	}
+	if (rem != 0)
+		return -EBADMSG;	/* trailing bytes */
+	req->type = (enum privsep_msg_type)type;
+	return 0;
+}
+
+int
+privsep_msg_encode(const struct privsep_req *req, uint8_t *buf, size_t cap,
+    size_t *len)
+{
+	size_t n, total;
+
+	*len = 0;
+	switch (req->type) {
+	case PRIVSEP_MSG_OPEN_SERIAL:
+		n = strnlen(req->path, sizeof(req->path));
+		if (n == 0 || n > PRIVSEP_PATH_LEN_MAX)
+			return -ENAMETOOLONG;
+		total = PRIVSEP_HDR_LEN + 2 + n;
+		if (total > cap)
+			return -ENOBUFS;
+		put_be16(buf + PRIVSEP_HDR_LEN, (uint16_t)n);
+		memcpy(buf + PRIVSEP_HDR_LEN + 2, req->path, n);
+		break;
+	case PRIVSEP_MSG_OPEN_FILE:
+		if ((unsigned int)req->which >= PRIVSEP_FILE_MAX)
+			return -EINVAL;
+		total = PRIVSEP_HDR_LEN + 1;
+		if (total > cap)
+			return -ENOBUFS;
+		buf[PRIVSEP_HDR_LEN] = (uint8_t)req->which;
+		break;
+	default:
+		return -EINVAL;
+	}
+	put_be32(buf, (uint32_t)total);
+	put_be16(buf + 4, (uint16_t)req->type);
+	put_be16(buf + 6, 0);
+	*len = total;
+	return 0;
+}
+
+int
+privsep_reply_parse(const uint8_t *buf, size_t len, int *result)
+{
+	uint32_t v;
+	size_t body;
+	uint16_t type;
+	int r;
+
+	*result = -EPROTO;
+	if ((r = privsep_hdr_parse(buf, len, &type, &body)) < 0)
+		return r;
+	if (type != PRIVSEP_MSG_REPLY || body != 4)
+		return -EBADMSG;
+	v = get_be32(buf + PRIVSEP_HDR_LEN);
+	/* 0 or a negative errno; anything else is not ours. */
+	if (v != 0 && (v < 0x80000000u || v <= (uint32_t)-4096))
+		return -EBADMSG;
+	*result = v == 0 ? 0 : -(int)(~v + 1);
+	return 0;
+}
+
+static void
+privsep_close_fds(struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+	size_t i, n;
+	int fd;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			close(fd);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Child side.                                                          */
+/* ------------------------------------------------------------------ */
+
+static int
+privsep_call(struct privsep_child *ch, const struct privsep_req *req,
+    int *fdp)
+{
+	union {
+		struct cmsghdr	cm;
+		char		buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cbuf;
+	uint8_t out[PRIVSEP_MSG_SIZE_MAX], in[PRIVSEP_REPLY_LEN + 1];
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	size_t len;
+	ssize_t n;
+	int r, result, fd = -1;
+
+	*fdp = -1;
+	if (ch == NULL || ch->fd < 0)
+		return -EBADF;
+	if ((r = privsep_msg_encode(req, out, sizeof(out), &len)) < 0)
+		return r;
+	do
+		n = send(ch->fd, out, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = in;
+	iov.iov_len = sizeof(in);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	do
+		n = recvmsg(ch->fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)) && fd < 0)
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		else
+			goto bad;
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+	    privsep_reply_parse(in, (size_t)n, &result) < 0 ||
+	    (result == 0) != (fd >= 0))
+		goto bad;
+	*fdp = fd;
+	return result;
+bad:
+	privsep_close_fds(&msg);
+	return -EPROTO;
+}
+
+int
+privsep_open_serial(void *arg, const char *path, unsigned int baud)
+{
+	struct privsep_child *ch = arg;
+	struct privsep_req req;
+	int fd, r;
+
+	memset(&req, 0, sizeof(req));
+	req.type = PRIVSEP_MSG_OPEN_SERIAL;
+	if (path == NULL || strlen(path) > PRIVSEP_PATH_LEN_MAX)
+		return -ENAMETOOLONG;
+	memcpy(req.path, path, strlen(path) + 1);
+	if ((r = privsep_call(ch, &req, &fd)) < 0)
+		return r;
+	if (ch->configure != NULL && (r = ch->configure(fd, baud)) < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+void
+privsep_set_configure(struct privsep_child *ch,
+    int (*fn)(int fd, unsigned int baud))
+{
+	ch->configure = fn;
+}
+
+int
+privsep_open_file(struct privsep_child *ch, enum privsep_file which)
+{
+	struct privsep_req req;
+	int fd, r;
+
+	memset(&req, 0, sizeof(req));
+	req.type = PRIVSEP_MSG_OPEN_FILE;
+	req.which = which;
+	if ((r = privsep_call(ch, &req, &fd)) < 0)
+		return r;
+	return fd;
+}
+
+int
+privsep_fetch_file(struct privsep_child *ch, enum privsep_file which,
+    uint8_t **bufp, size_t *lenp)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap;
+	ssize_t n;
+	int fd, r;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if ((fd = privsep_open_file(ch, which)) < 0)
+		return fd;
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size >= PRIVSEP_FILE_SIZE_MAX) {
+		r = -EFBIG;
+		goto out;
+	}
+	/* One byte more than the size: a file that grew shows up as EAGAIN
+	 * instead of being cut short; the caller may retry. */
+	cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap + 1)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == cap) {
+			r = -EAGAIN;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	buf = NULL;
+	r = 0;
+out:
+	if (buf != NULL)
+		privsep_bytes_free(buf, cap);
+	close(fd);
+	return r;
+}
+
+void
+privsep_bytes_free(uint8_t *buf, size_t len)
+{
+	if (buf == NULL)
+		return;
+	gnutls_memset(buf, 0, len);
+	free(buf);
+}
+
+int
+privsep_child_fd(const struct privsep_child *ch)
+{
+	return ch->fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parent.                                                              */
+/* ------------------------------------------------------------------ */
+
+static uint64_t
+privsep_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+privsep_log(struct privsep_parent *pp, int prio, const char *fmt, ...)
+{
+	char msg[PRIVSEP_LOG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (pp->pc->log != NULL)
+		pp->pc->log(prio, msg);
+	else
+		fprintf(stderr, "<%d>privsep: %s\n", prio, msg);
+}
+
+/* A path from the child, made safe to log. */
+static void
+privsep_vis(const char *in, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < outlen; i++)
+		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+	out[i] = '\0';
+}
+
+static int
+privsep_do_open_serial(struct privsep_parent *pp, const char *path,
+    int *fdp)
+{
+	char real[PATH_MAX], vis[128];
+	const char *const *p;
+	struct stat st;
+	int fd;
+
+	*fdp = -1;
+	for (p = pp->pc->serial_paths; p != NULL && *p != NULL; p++)
+		if (strcmp(*p, path) == 0)
+			break;
+	if (p == NULL || *p == NULL) {
+		if (pp->refusals++ < PRIVSEP_REFUSALS_LOGGED) {
+			privsep_vis(path, vis, sizeof(vis));
+			privsep_log(pp, LOG_WARNING, "child asked for serial "
+			    "path \"%s\", which is not configured; refused",
+			    vis);
+		}
+		return -EPERM;
+	}
+	if (realpath(path, real) == NULL)
+		return -errno;
+	if (strncmp(real, "/dev/", 5) != 0) {
+		privsep_log(pp, LOG_WARNING, "serial path %s resolves to %s, "
+		    "outside /dev; refused", path, real);
+		return -EPERM;
+	}
+	if ((fd = open(real, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+		close(fd);
+		return -ENOTTY;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+static int
+privsep_do_open_file(struct privsep_parent *pp, enum privsep_file which,
+    int *fdp)
+{
+	struct stat st;
+	const char *path;
+	int fd;
+
+	*fdp = -1;
+	if ((unsigned int)which >= PRIVSEP_FILE_MAX ||
+	    (path = pp->pc->files[which]) == NULL)
+		return -ENOENT;
+	/* O_NONBLOCK: a FIFO put in its place must not hang the parent. */
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+static int
+privsep_reply(struct privsep_parent *pp, int result, int fd)
+{
+	union {
+		struct cmsghdr	cm;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	uint8_t out[PRIVSEP_REPLY_LEN];
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *cm;
+
+	put_be32(out, PRIVSEP_REPLY_LEN);
+	put_be16(out + 4, PRIVSEP_MSG_REPLY);
+	put_be16(out + 6, 0);
+	put_be32(out + 8, (uint32_t)result);
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = out;
+	iov.iov_len = sizeof(out);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd >= 0) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof(cbuf.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	}
+	/* Never block: a child that does not read its replies is broken. */
+	if (sendmsg(pp->sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+privsep_kill_child(struct privsep_parent *pp, const char *why)
+{
+	privsep_log(pp, LOG_ERR, "%s; ending child %ld", why, (long)pp->child);
+	if (pp->child > 0)
+		(void)kill(pp->child, SIGKILL);
+	if (pp->sock >= 0) {
+		close(pp->sock);
+		pp->sock = -1;
+	}
+}
+
+static void
+privsep_serve(struct privsep_parent *pp)
+{
+	union {
+		struct cmsghdr	cm;
+		char		buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cbuf;
+	uint8_t in[PRIVSEP_MSG_SIZE_MAX + 1];
+	struct privsep_req req;
+	struct msghdr msg;
+	struct iovec iov;
+	ssize_t n;
+	int r, fd = -1;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = in;
+	iov.iov_len = sizeof(in);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	n = recvmsg(pp->sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The child closed its end: it is exiting; SIGCHLD follows. */
+		close(pp->sock);
+		pp->sock = -1;
+		return;
+	}
+	if (msg.msg_controllen > 0) {
+		privsep_close_fds(&msg);
+		privsep_kill_child(pp, "child sent descriptors or control data");
+		return;
+	}
+	if ((msg.msg_flags & MSG_TRUNC) != 0) {
+		privsep_kill_child(pp, "oversized message from child");
+		return;
+	}
+	if ((r = privsep_msg_parse(in, (size_t)n, &req)) < 0) {
+		privsep_kill_child(pp, r == -EMSGSIZE ?
+		    "oversized message from child" :
+		    "malformed message from child");
+		return;
+	}
+	switch (req.type) {
+	case PRIVSEP_MSG_OPEN_SERIAL:
+		r = privsep_do_open_serial(pp, req.path, &fd);
+		break;
+	case PRIVSEP_MSG_OPEN_FILE:
+		r = privsep_do_open_file(pp, req.which, &fd);
+		break;
+	default:
+		r = -EBADMSG;	/* privsep_msg_parse() let no other through */
+		break;
+	}
+	if (privsep_reply(pp, r, fd) < 0)
+		privsep_kill_child(pp, "child does not take its replies");
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Copy one file into the state directory if it changed (or if forced):
+ * a temporary file, fsync, rename.  Every component is opened relative to
+ * the state directory without following links, so a child that owns the
+ * state directory cannot aim the root parent's writes elsewhere. */
+static int
+privsep_copy_one(struct privsep_parent *pp, size_t i, int force)
+{
+	const struct privsep_copy *c = &pp->pc->copies[i];
+	struct privsep_copy_state *cs = &pp->cs[i];
+	char dir[PATH_MAX], tmp[NAME_MAX + 1], buf[8192];
+	const char *name, *slash;
+	struct stat st;
+	uint64_t total = 0;
+	ssize_t n, w, off;
+	gid_t gid;
+	int dfd = -1, in = -1, out = -1, r;
+
+	if (stat(c->src, &st) != 0) {
+		r = -errno;
+		if (!cs->missing_logged)
+			privsep_log(pp, c->required ? LOG_ERR : LOG_WARNING,
+			    "%s: %s; keeping the copy %s as it is", c->src,
+			    strerror(errno), c->dst);
+		cs->missing_logged = 1;
+		return c->required ? r : 0;
+	}
+	cs->missing_logged = 0;
+	if (!force && cs->have && cs->dev == st.st_dev &&
+	    cs->ino == st.st_ino && cs->size == st.st_size &&
+	    cs->mtim.tv_sec == st.st_mtim.tv_sec &&
+	    cs->mtim.tv_nsec == st.st_mtim.tv_nsec &&
+	    cs->ctim.tv_sec == st.st_ctim.tv_sec &&
+	    cs->ctim.tv_nsec == st.st_ctim.tv_nsec)
+		return 0;
+
+	/* dst is "dir/name" or "name"; one level of directory at most. */
+	slash = strchr(c->dst, '/');
+	name = slash != NULL ? slash + 1 : c->dst;
+	if (slash != NULL) {
+		if ((size_t)(slash - c->dst) >= sizeof(dir)) {
+			r = -ENAMETOOLONG;
+			goto out;
+		}
+		memcpy(dir, c->dst, (size_t)(slash - c->dst));
+		dir[slash - c->dst] = '\0';
+		if ((r = mkdirat(pp->state_fd, dir, 0755)) != 0 &&
+		    errno != EEXIST) {
+			r = -errno;
+			goto out;
+		}
+		if ((dfd = openat(pp->state_fd, dir, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			r = -errno;
+			goto out;
+		}
+		/* A new directory: the service's UMask=0077 would hide it
+		 * from the child. */
+		if (r == 0 && fchmod(dfd, 0755) != 0) {
+			r = -errno;
+			goto out;
+		}
+	} else if ((dfd = fcntl(pp->state_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (*name == '\0' || strchr(name, '/') != NULL ||
+	    (size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp)) {
+		r = -EINVAL;
+		goto out;
+	}
+
+	if ((in = open(c->src, O_RDONLY | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fstat(in, &st) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	(void)unlinkat(dfd, tmp, 0);
+	if ((out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (;;) {
+		n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((total += (uint64_t)n) > PRIVSEP_COPY_SIZE_MAX) {
+			r = -EFBIG;
+			goto out;
+		}
+		for (off = 0; off < n; off += w) {
+			if ((w = write(out, buf + off, (size_t)(n - off))) < 0) {
+				r = -errno;
+				goto out;
+			}
+		}
+	}
+	if ((c->mode & 070) != 0 && pp->pc->copy_gid != (gid_t)-1 &&
+	    fchown(out, (uid_t)-1, pp->pc->copy_gid) != 0) {
+		/* Without CAP_CHOWN: join the group, then hand the file over
+		 * (an owner may give a file to a group it belongs to). */
+		gid = pp->pc->copy_gid;
+		if (errno != EPERM || setgroups(1, &gid) != 0 ||
+		    fchown(out, (uid_t)-1, gid) != 0) {
+			r = -errno;
+			goto out;
+		}
+	}
+	if (fchmod(out, c->mode & 0777) != 0 || fsync(out) != 0 ||
+	    renameat(dfd, tmp, dfd, name) != 0) {
+		r = -errno;
+		goto out;
+	}
+	cs->have = 1;
+	cs->dev = st.st_dev;
+	cs->ino = st.st_ino;
+	cs->size = st.st_size;
+	cs->mtim = st.st_mtim;
+	cs->ctim = st.st_ctim;
+	r = 0;
+out:
+	if (r < 0) {
+		privsep_log(pp, LOG_ERR, "copying %s to %s/%s: %s", c->src,
+		    pp->pc->state_dir, c->dst, strerror(-r));
+		if (out >= 0)
+			(void)unlinkat(dfd, tmp, 0);
+	}
+	if (out >= 0)
+		close(out);
+	if (in >= 0)
+		close(in);
+	if (dfd >= 0)
+		close(dfd);
+	/* An optional file that failed to copy keeps its old copy. */
+	return (r < 0 && c->required) ? r : 0;
+}
+
+static int
+privsep_copy_all(struct privsep_parent *pp, int hup)
+{
+	size_t i;
+	int r, first = 0;
+
+	for (i = 0; i < pp->pc->ncopies; i++) {
+		if (!hup && pp->pc->copies[i].hup_only && pp->cs[i].have)
+			continue;
+		if ((r = privsep_copy_one(pp, i, hup)) < 0 && first == 0)
+			first = r;
+	}
+	return first;
+}
+
+static void
+privsep_run_child(struct privsep_parent *pp, int fd)
+{
+	struct privsep_child ch;
+	sigset_t set;
+	int status;
+
+	/* Nothing of the parent's stays: the signalfd, its socket end and the
+	 * state directory (an open directory would be a way out of chroot). */
+	close(pp->sfd);
+	close(pp->sock);
+	close(pp->state_fd);
+	sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+	(void)signal(SIGPIPE, SIG_DFL);
+	ch.fd = fd;
+	ch.configure = NULL;
+	status = pp->pc->child_main(&ch, pp->pc->child_arg);
+	(void)fflush(NULL);
+	_exit(status & 0xff);
+}
+
+static int
+privsep_spawn(struct privsep_parent *pp)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return -errno;
+	(void)fflush(NULL);	/* no stdio buffer is written twice */
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		pp->sock = sv[0];
+		privsep_run_child(pp, sv[1]);
+	}
+	close(sv[1]);
+	pp->sock = sv[0];
+	pp->child = pid;
+	pp->refusals = 0;
+	pp->child_started_ms = privsep_now_ms();
+	return 0;
+}
+
+static const char *
+privsep_signame(int sig)
+{
+	switch (sig) {
+	case SIGSYS:
+		return "SIGSYS: a syscall outside the seccomp allowlist (see "
+		    "the audit log, or run with --seccomp=trap)";
+	case SIGKILL:
+		return "SIGKILL";
+	case SIGSEGV:
+		return "SIGSEGV";
+	case SIGABRT:
+		return "SIGABRT";
+	case SIGTERM:
+		return "SIGTERM";
+	default:
+		return "a signal";
+	}
+}
+
+/* The child has ended.  Returns -1 to restart it, else the parent's exit
+ * status. */
+static int
+privsep_child_ended(struct privsep_parent *pp, int status)
+{
+	const struct privsep_conf *pc = pp->pc;
+	uint64_t now = privsep_now_ms();
+	unsigned int min = pc->backoff_min_ms ? pc->backoff_min_ms :
+	    PRIVSEP_BACKOFF_MIN_MS;
+	unsigned int max = pc->backoff_max_ms ? pc->backoff_max_ms :
+	    PRIVSEP_BACKOFF_MAX_MS;
+
+	pp->child = -1;
+	if (pp->sock >= 0) {
+		close(pp->sock);
+		pp->sock = -1;
+	}
+	if (pp->stopping)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		privsep_log(pp, LOG_INFO, "child exited; stopping");
+		return 0;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == PRIVSEP_EXIT_FATAL) {
+		privsep_log(pp, LOG_ERR, "child failed and says a restart "
+		    "cannot help; stopping");
+		return PRIVSEP_EXIT_FATAL;
+	}
+	if (now - pp->child_started_ms >= PRIVSEP_STABLE_MS) {
+		pp->backoff_ms = min;
+		pp->restarts = 0;
+	} else if (pp->backoff_ms == 0) {
+		pp->backoff_ms = min;
+	} else {
+		pp->backoff_ms = pp->backoff_ms > max / 2 ? max :
+		    pp->backoff_ms * 2;
+	}
+	if (pc->restarts_max > 0 && pp->restarts >= pc->restarts_max) {
+		privsep_log(pp, LOG_ERR, "child failed %u times in a row; "
+		    "giving up", pp->restarts + 1);
+		return 1;
+	}
+	pp->restarts++;
+	if (WIFSIGNALED(status))
+		privsep_log(pp, LOG_ERR, "child killed by signal %d (%s); "
+		    "restarting in %u ms", WTERMSIG(status),
+		    privsep_signame(WTERMSIG(status)), pp->backoff_ms);
+	else
+		privsep_log(pp, LOG_ERR, "child exited with status %d; "
+		    "restarting in %u ms", WEXITSTATUS(status), pp->backoff_ms);
+	pp->restart_at_ms = now + pp->backoff_ms;
+	return -1;
+}
+
+/* Returns -1 to go on, else the parent's exit status. */
+static int
+privsep_signals(struct privsep_parent *pp)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+	pid_t pid;
+	int status, r;
+
+	while ((n = read(pp->sfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			if (!pp->stopping)
+				privsep_log(pp, LOG_INFO, "signal %u: stopping",
+				    si.ssi_signo);
+			pp->stopping = 1;
+			if (pp->child > 0)
+				(void)kill(pp->child, (int)si.ssi_signo);
+			break;
+		case SIGHUP:
+			/* Copies first: the child's reload must see them. */
+			(void)privsep_copy_all(pp, 1);
+			if (pp->child > 0)
+				(void)kill(pp->child, SIGHUP);
+			break;
+		default:
+			break;
+		}
+	}
+	/* Reap after the other signals: a SIGTERM to the whole service
+	 * arrives before its child's death is noticed. */
+	while (pp->child > 0 &&
+	    (pid = waitpid(pp->child, &status, WNOHANG)) == pp->child) {
+		if ((r = privsep_child_ended(pp, status)) >= 0)
+			return r;
+	}
+	if (pp->stopping && pp->child <= 0)
+		return 0;
+	return -1;
+}
+
+static int
+privsep_loop(struct privsep_parent *pp)
+{
+	struct pollfd pfd[2];
+	uint64_t now, wake;
+	int timeout, r, nfd;
+
+	for (;;) {
+		now = privsep_now_ms();
+		if (pp->child <= 0 && !pp->stopping && now >= pp->restart_at_ms) {
+			if ((r = privsep_spawn(pp)) < 0) {
+				privsep_log(pp, LOG_ERR, "fork: %s; retrying",
+				    strerror(-r));
+				pp->restart_at_ms = now + PRIVSEP_BACKOFF_MAX_MS;
+			}
+		}
+		if (now >= pp->copy_check_ms) {
+			(void)privsep_copy_all(pp, 0);
+			pp->copy_check_ms = now + PRIVSEP_COPY_CHECK_MS;
+		}
+		wake = pp->copy_check_ms;
+		if (pp->child <= 0 && !pp->stopping && pp->restart_at_ms < wake)
+			wake = pp->restart_at_ms;
+		timeout = wake > now ? (int)(wake - now) : 0;
+
+		pfd[0].fd = pp->sfd;
+		pfd[0].events = POLLIN;
+		nfd = 1;
+		if (pp->sock >= 0) {
+			pfd[1].fd = pp->sock;
+			pfd[1].events = POLLIN;
+			nfd = 2;
+		}
+		if (poll(pfd, (nfds_t)nfd, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			privsep_log(pp, LOG_ERR, "poll: %s", strerror(errno));
+			return 1;
+		}
+		if ((pfd[0].revents & POLLIN) != 0 &&
+		    (r = privsep_signals(pp)) >= 0)
+			return r;
+		if (nfd == 2 && pp->sock >= 0 && pfd[1].revents != 0)
+			privsep_serve(pp);
+	}
+}
+
+int
+privsep_start(const struct privsep_conf *pc)
+{
+	struct privsep_parent pp;
+	sigset_t set;
+	int r, status = 1;
+
+	memset(&pp, 0, sizeof(pp));
+	pp.pc = pc;
+	pp.sfd = pp.sock = pp.state_fd = -1;
+	pp.child = -1;
+	if (pc->child_main == NULL || pc->state_dir == NULL ||
+	    pc->ncopies > PRIVSEP_COPIES_MAX) {
+		privsep_log(&pp, LOG_ERR, "bad configuration");
+		return 1;
+	}
+	/* Keys live in this process: no core dumps. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    (pp.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		privsep_log(&pp, LOG_ERR, "signalfd: %s", strerror(errno));
+		goto out;
+	}
+	if ((pp.state_fd = open(pc->state_dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		privsep_log(&pp, LOG_ERR, "%s: %s", pc->state_dir,
+		    strerror(errno));
+		goto out;
+	}
+	if (privsep_copy_all(&pp, 1) < 0)
+		goto out;
+	pp.copy_check_ms = privsep_now_ms() + PRIVSEP_COPY_CHECK_MS;
+	/* Before the first fork: every child, the first included, starts
+	 * under the same filter, so a missing rule shows up at once and not
+	 * at the first restart weeks later. */
+	if ((r = sandbox_filter_load(SANDBOX_ROLE_PARENT, pc->mode)) < 0) {
+		privsep_log(&pp, LOG_ERR, "loading the parent's seccomp "
+		    "filter: %s", strerror(-r));
+		goto out;
+	}
+	status = privsep_loop(&pp);
+out:
+	if (pp.child > 0) {
+		(void)kill(pp.child, SIGTERM);
+		(void)waitpid(pp.child, NULL, 0);
+	}
+	if (pp.sock >= 0)
+		close(pp.sock);
+	if (pp.state_fd >= 0)
+		close(pp.state_fd);
+	if (pp.sfd >= 0)
+		close(pp.sfd);
+	return status;
+}
