@@ -17,8 +17,11 @@
  *
  * A CHALLENGE whose proof Tg does not verify is ignored (mutual
  * authentication: a rogue gateway gets no RESPONSE).  No answer within
- * SIM_HS_TIMEOUT_MS sends a fresh HELLO, and so do LINK_REJOIN_SILENT_UPLINKS
- * uplinks without a verified downlink (the gateway may have forgotten us).
+ * SIM_HS_TIMEOUT_MS sends a fresh HELLO.  After LINK_KEEPALIVE_REQ_UPLINKS
+ * uplinks without a verified downlink a node asks for a keepalive in every
+ * uplink (LINK_FLAG_KEEPALIVE_REQ); after LINK_REJOIN_SILENT_UPLINKS it
+ * gives up on the session and sends a fresh HELLO (the gateway may have
+ * restarted and forgotten us).
  * The gateway picks the session id and sends it in the ACCEPT's header, so
  * an ACCEPT is matched to its node by trying the down keys of the nodes
  * waiting for one, oldest RESPONSE first (nearly always the first try: the
@@ -157,7 +160,7 @@ struct stats {
 	uint64_t	sent, forged, replayed, replayed_hello, replayed_response;
 	uint64_t	unknown, garbage_bytes, flood;
 	uint64_t	hellos, handshakes, rejoins, bad_gw_proof, bad_down;
-	uint64_t	commands;
+	uint64_t	commands, keepalive_reqs, keepalives;
 	uint64_t	tx_req, resets, frames_up, frames_bad_in;
 };
 
@@ -574,6 +577,8 @@ node_down(struct sim *s, int ni, const struct link_msg *m, uint64_t tus)
 		s->st.handshakes++;
 	} else if (plain[0] == LINK_DOWN_COMMAND)
 		s->st.commands++;
+	else if (plain[0] == LINK_DOWN_KEEPALIVE)
+		s->st.keepalives++;
 	return 0;
 }
 
@@ -615,6 +620,7 @@ node_send(struct sim *s, int ni)
 	struct pending *pe;
 	struct capture *c;
 	size_t plen;
+	unsigned int flags;
 	int len;
 
 	if (n->fcnt_up >= LINK_FCNT_MAX ||
@@ -624,13 +630,17 @@ node_send(struct sim *s, int ni)
 		node_hello(s, ni, now_ms());
 		return -EAGAIN;
 	}
+	flags = n->silent >= LINK_KEEPALIVE_REQ_UPLINKS ?
+	    LINK_FLAG_KEEPALIVE_REQ : 0;
 	plen = sim_payload(&n->sensor, pl, sizeof(pl));
-	len = link_seal_with(n->up, LINK_DIR_UP, n->ks.sid, n->fcnt_up + 1,
-	    pl, plen, frame, sizeof(frame));
+	len = link_seal_flags_with(n->up, LINK_DIR_UP, flags, n->ks.sid,
+	    n->fcnt_up + 1, pl, plen, frame, sizeof(frame));
 	if (len < 0)
 		return len;
 	if (radio_up(s, ni, frame, (size_t)len) < 0)
 		return -ENOBUFS;
+	if (flags != 0)
+		s->st.keepalive_reqs++;
 	n->fcnt_up++;
 	n->silent++;
 	n->sent++;
@@ -1295,13 +1305,15 @@ summary(const struct sim *s, FILE *f)
 	    " unknown=%" PRIu64 " garbage_bytes=%" PRIu64 " flood=%" PRIu64
 	    " hellos=%" PRIu64 " handshakes=%" PRIu64 " rejoins=%" PRIu64
 	    " bad_gw_proof=%" PRIu64
-	    " bad_downlink=%" PRIu64 " commands=%" PRIu64 " tx_req=%" PRIu64
+	    " bad_downlink=%" PRIu64 " commands=%" PRIu64
+	    " keepalive_reqs=%" PRIu64 " keepalives=%" PRIu64
+	    " tx_req=%" PRIu64
 	    " resets=%" PRIu64 " frames_up=%" PRIu64 " bad_frames_in=%" PRIu64
 	    " unwritten_bytes=%zu\n",
 	    t->sent, t->forged, t->replayed, t->replayed_hello,
 	    t->replayed_response, t->unknown, t->garbage_bytes, t->flood,
 	    t->hellos, t->handshakes, t->rejoins, t->bad_gw_proof, t->bad_down,
-	    t->commands, t->tx_req, t->resets, t->frames_up, t->frames_bad_in,
+	    t->commands, t->keepalive_reqs, t->keepalives, t->tx_req, t->resets, t->frames_up, t->frames_bad_in,
 	    out_pending(s));
 }
 
