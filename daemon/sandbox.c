@@ -55,6 +55,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
 #ifdef FB_TEST_HOOKS
 #include <netinet/in.h>
 #include <sys/ptrace.h>
@@ -200,6 +203,8 @@ static const int sys_parent[] = {
 	SCMP_SYS(setresuid),
 	SCMP_SYS(setgid),		/* the check that gid 0 cannot be regained */
 	SCMP_SYS(setuid),		/* the check that uid 0 cannot be regained */
+	SCMP_SYS(capset),		/* each child drops every capability */
+	SCMP_SYS(capget),		/*   and checks that none is left */
 	SCMP_SYS(seccomp),		/* loading the child's stacked filter; */
 					/*   libseccomp probes the API level with it */
 	/* Keeping the copies inside the chroot current (resolver, TLS). */
@@ -265,6 +270,7 @@ static const int sys_prctl_parent[] = {
 	PR_SET_DUMPABLE,	/* no core dumps of key material */
 	PR_SET_PDEATHSIG,	/* each child: die with the parent */
 	PR_CAPBSET_READ,	/* libseccomp/glibc capability probes */
+	PR_CAP_AMBIENT,		/* each child clears its ambient set */
 };
 
 /* Namespace flags a fork never needs (the clone rule refuses them). */
@@ -765,6 +771,31 @@ sandbox_check_fds(int keep, char *err, size_t errlen)
 	return r;
 }
 
+/* Clear every capability set, ambient included, and check with capget.
+ * After a setuid from root they are empty already; started as the service
+ * user with an ambient CAP_SYS_CHROOT, this is where it goes. */
+static int
+sandbox_drop_caps(void)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 &&
+	    errno != EINVAL)
+		return -errno;
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		return -errno;
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return -errno;
+	if ((data[0].effective | data[0].permitted | data[0].inheritable |
+	    data[1].effective | data[1].permitted | data[1].inheritable) != 0)
+		return -EPERM;
+	return 0;
+}
+
 #ifdef FB_TEST_HOOKS
 /*
  * Test builds only (--enable-test-hooks): FB_TEST_ESCAPE makes the freshly
@@ -827,6 +858,10 @@ sandbox_confine(const struct sandbox_conf *sc, char *err, size_t errlen)
 	if (!sc->resolved)
 		return sandbox_err(err, errlen, -EINVAL,
 		    "sandbox: user and groups not resolved");
+	if (geteuid() != 0 && (getuid() != sc->uid || geteuid() != sc->uid))
+		return sandbox_err(err, errlen, -EPERM,
+		    "sandbox: running as uid %u, neither root nor %s",
+		    (unsigned int)geteuid(), sc->user);
 	if ((r = sandbox_open_dir(sc->state_dir, sc->uid, &dfd, err,
 	    errlen)) < 0)
 		return r;
@@ -841,11 +876,19 @@ sandbox_confine(const struct sandbox_conf *sc, char *err, size_t errlen)
 	close(dfd);
 	dfd = -1;
 
-	if (setgroups(sc->ngids, sc->gids) != 0 ||
+	/* Started as root: drop to the service user.  Started as the service
+	 * user already (systemd's User=, with CAP_SYS_CHROOT as an ambient
+	 * capability): the identity is right, only capabilities remain. */
+	if (geteuid() == 0 && (setgroups(sc->ngids, sc->gids) != 0 ||
 	    setresgid(sc->gid, sc->gid, sc->gid) != 0 ||
-	    setresuid(sc->uid, sc->uid, sc->uid) != 0) {
+	    setresuid(sc->uid, sc->uid, sc->uid) != 0)) {
 		r = sandbox_err(err, errlen, -errno,
 		    "sandbox: dropping to %s: %s", sc->user, strerror(errno));
+		goto out;
+	}
+	if ((r = sandbox_drop_caps()) < 0) {
+		r = sandbox_err(err, errlen, r,
+		    "sandbox: dropping capabilities: %s", strerror(-r));
 		goto out;
 	}
 	/* Verify the drop, as OpenSSH's permanently_set_uid() does. */

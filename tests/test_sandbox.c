@@ -37,6 +37,9 @@
 
 #include <cmocka.h>
 
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
 #include "daemon/sandbox.h"
 
 #define TEST_USER	"nobody"
@@ -621,6 +624,56 @@ test_parent_filter_allows_child_confinement(void **state)
 	assert_sigsys(status);
 }
 
+/* systemd's User= start: already the service user, with CAP_SYS_CHROOT
+ * as an ambient capability; confinement must chroot and drop it. */
+static void
+test_confine_started_as_service_user(void **state)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+	char err[SANDBOX_ERR_LEN];
+	pid_t pid;
+	int status;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 ||
+		    setgroups(sc.ngids, sc.gids) != 0 ||
+		    setresgid(sc.gid, sc.gid, sc.gid) != 0 ||
+		    setresuid(sc.uid, sc.uid, sc.uid) != 0)
+			_exit(10);
+		memset(&hdr, 0, sizeof(hdr));
+		memset(data, 0, sizeof(data));
+		hdr.version = _LINUX_CAPABILITY_VERSION_3;
+		data[0].effective = data[0].permitted = data[0].inheritable =
+		    1u << CAP_SYS_CHROOT;
+		if (syscall(SYS_capset, &hdr, data) != 0 ||
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_CHROOT,
+		    0, 0) != 0)
+			_exit(11);
+		if (sandbox_confine(&sc, err, sizeof(err)) != 0) {
+			fprintf(stderr, "confine: %s\n", err);
+			_exit(12);
+		}
+		_exit(check_identity(NULL));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_exit0(status);
+
+	/* Any other unprivileged user is refused. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setresuid(4242, 4242, 4242) != 0)
+			_exit(10);
+		_exit(sandbox_confine(&sc, err, sizeof(err)) == -EPERM ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_exit0(status);
+}
+
 #ifdef FB_TEST_HOOKS
 /* The test-only trigger compiled into test builds of the daemon. */
 static int
@@ -645,7 +698,7 @@ test_hook_escape(void **state)
 #endif
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_confined_identity),
@@ -667,11 +720,17 @@ main(void)
 		cmocka_unit_test(test_filter_print),
 		cmocka_unit_test(test_mode_parse),
 		cmocka_unit_test(test_parent_filter_allows_child_confinement),
+		cmocka_unit_test(test_confine_started_as_service_user),
 #ifdef FB_TEST_HOOKS
 		cmocka_unit_test(test_hook_escape),
 #endif
 	};
 
+	/* tests/test_unit.sh compares the filters with the unit's. */
+	if (argc == 3 && strcmp(argv[1], "--print-filter") == 0)
+		return sandbox_filter_print(strcmp(argv[2], "parent") == 0 ?
+		    SANDBOX_ROLE_PARENT : SANDBOX_ROLE_CHILD, STDOUT_FILENO) ?
+		    1 : 0;
 	if (geteuid() != 0) {
 		printf("test_sandbox: SKIP: needs root (chroot and setuid)\n");
 		return 77;
