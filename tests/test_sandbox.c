@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
@@ -273,6 +274,52 @@ test_allowed_work(void **state)
 	close(ls);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/* glibc inside the chroot: etc/hosts and etc/resolv.conf at every lookup;
+ * two answers make it sort them (an rtnetlink probe, refused, and a UDP
+ * connect per address). */
+static int
+resolve_broker(void *arg)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int n = 0;
+
+	(void)arg;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("broker.test", "8883", &hints, &res) != 0)
+		return 1;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		n++;
+	freeaddrinfo(res);
+	return n == 2 ? 0 : 2;
+}
+
+static void
+test_resolver_inside_chroot(void **state)
+{
+	char path[128];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/etc", state_dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/hosts", state_dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("127.0.0.1 broker.test\n::1 broker.test\n", f);
+	assert_int_equal(fclose(f), 0);
+	/* Read at the first lookup, which is inside the chroot. */
+	snprintf(path, sizeof(path), "%s/etc/host.conf", state_dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("multi on\n", f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(path, sizeof(path), "%s/etc/resolv.conf", state_dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_exit0(run_confined(&sc, resolve_broker, NULL));
 }
 
 /* ---- forbidden syscalls kill ---- */
@@ -703,6 +750,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_confined_identity),
 		cmocka_unit_test(test_allowed_work),
+		cmocka_unit_test(test_resolver_inside_chroot),
 		cmocka_unit_test(test_execve_killed),
 		cmocka_unit_test(test_ptrace_killed),
 		cmocka_unit_test(test_listen_killed),
