@@ -112,6 +112,7 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -246,6 +247,9 @@ struct spool {
 	size_t			 ev_n;
 	struct spool_stats	 st;
 	int			 disk_full;
+	int			 load_damaged;	/* open found torn/bad bytes */
+	uint64_t		 bound_records;	/* of bound's seg before it */
+	uint64_t		 bound_bytes;
 	uint64_t		 qbytes;
 	int			 rd_fd;
 	uint64_t		 rd_id;
@@ -465,6 +469,8 @@ ev_file(struct spool *sp, enum spool_event_type type, enum spool_cause cause,
 {
 	struct spool_event *ev;
 
+	if (type == SPOOL_EV_QUARANTINE || type == SPOOL_EV_TRUNCATED)
+		sp->load_damaged = 1;
 	if ((ev = ev_push(sp, type)) == NULL)
 		return;
 	ev->cause = cause;
@@ -1617,6 +1623,7 @@ spool_open(const char *dir, const struct spool_conf *conf,
     struct spool **spp)
 {
 	struct spool *sp = NULL;
+	struct statvfs vfs;
 	int r = -ENOMEM;
 
 	*spp = NULL;
@@ -1643,8 +1650,6 @@ spool_open(const char *dir, const struct spool_conf *conf,
 		sp->seg_bytes = sp->conf.quota_bytes / 8;
 	if (sp->seg_bytes > SEG_BYTES_MAX)
 		sp->seg_bytes = SEG_BYTES_MAX;
-	if (sp->seg_bytes < SPOOL_SEGMENT_MIN_BYTES)
-		sp->seg_bytes = SPOOL_SEGMENT_MIN_BYTES;
 	if ((sp->scratch = malloc(SCRATCH_BYTES)) == NULL ||
 	    (sp->ev = calloc(SPOOL_EVENTS_MAX, sizeof(*sp->ev))) == NULL)
 		goto out;
@@ -1661,6 +1666,16 @@ spool_open(const char *dir, const struct spool_conf *conf,
 		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto out;
 	}
+	/*
+	 * On a file system smaller than the quota, running out of space
+	 * drops the oldest segment: keep that a sixteenth of the file
+	 * system, not all of it.
+	 */
+	if (fstatvfs(sp->dirfd, &vfs) == 0 && vfs.f_frsize > 0 &&
+	    (uint64_t)vfs.f_blocks * vfs.f_frsize / 16 < sp->seg_bytes)
+		sp->seg_bytes = (uint64_t)vfs.f_blocks * vfs.f_frsize / 16;
+	if (sp->seg_bytes < SPOOL_SEGMENT_MIN_BYTES)
+		sp->seg_bytes = SPOOL_SEGMENT_MIN_BYTES;
 	if ((r = spool_load(sp)) != 0)
 		goto out;
 	spool_rewind(sp);
@@ -1733,6 +1748,22 @@ quota_fit(struct spool *sp, uint64_t need)
 }
 
 /* ---- append / sync ---- */
+
+/*
+ * Whether the disk-full spell is over: a write just succeeded and the file
+ * system has room for two more segments.  Right after dropping the oldest
+ * segment to make room, writes succeed but the disk is as full as before;
+ * saying "space is back" then would make the state flap once a segment.
+ */
+static int
+disk_has_room(struct spool *sp)
+{
+	struct statvfs vfs;
+
+	if (fstatvfs(sp->dirfd, &vfs) != 0)
+		return 1;
+	return (uint64_t)vfs.f_bavail * vfs.f_frsize >= 2 * sp->seg_bytes;
+}
 
 static int
 entry_write(struct spool *sp, const struct batch *b, size_t slen,
@@ -1845,7 +1876,7 @@ spool_append(struct spool *sp, const struct batch *b)
 		    b->nrecords);
 		return -ENOSPC;
 	}
-	if (sp->disk_full) {
+	if (sp->disk_full && disk_has_room(sp)) {
 		sp->disk_full = 0;
 		ev_file(sp, SPOOL_EV_DISK_OK, SPOOL_BAD_NONE, 0, NULL, 0, 0,
 		    NULL);
@@ -1935,10 +1966,14 @@ spool_rewind(struct spool *sp)
 		sp->bound.id = sp->open->id;
 		sp->bound.off = sp->open->end;
 		sp->bound_count = sp->open->count;
+		sp->bound_records = sp->open->records;
+		sp->bound_bytes = sp->open->bytes;
 	} else {
 		sp->bound.id = sp->next_id;
 		sp->bound.off = 0;
 		sp->bound_count = 0;
+		sp->bound_records = 0;
+		sp->bound_bytes = 0;
 	}
 	sp->live = sp->bound;
 	sp->back.id = 0;
@@ -2140,6 +2175,68 @@ spool_ack(struct spool *sp, uint64_t seq)
 	return r;
 }
 
+int
+spool_has_seq(struct spool *sp, uint64_t seq)
+{
+	const struct range *bad;
+	struct seg *seg;
+	struct ehdr h;
+	uint64_t off, next;
+	size_t i;
+	int fd, v, r;
+
+	for (i = sp->nsegs; i-- > 0;) {
+		seg = sp->segs[i];
+		if (seg->count == 0 || seq < seg->min_seq || seq > seg->max_seq)
+			continue;
+		if ((fd = seg_rfd(sp, seg)) < 0)
+			return fd;
+		for (off = SEG_HDR_LEN; off < seg->end;) {
+			if ((bad = range_at(seg, off)) != NULL) {
+				off = bad->end;
+				continue;
+			}
+			if ((v = entry_at(sp, fd, off, seg->end, &h, 1)) < 0)
+				return v;
+			if (v == V_OK) {
+				if (h.seq == seq)
+					return 1;
+				off += ent_size(&h);
+				continue;
+			}
+			if ((r = resync(sp, fd, off + 1, seg->end, &next)) < 0)
+				return r;
+			off = next;
+		}
+	}
+	/*
+	 * Older than everything kept: acknowledged or dropped, unless what
+	 * was found at open was damaged (then it may have been lost).
+	 */
+	for (i = 0; i < sp->nsegs; i++) {
+		seg = sp->segs[i];
+		if (seg->count > 0)
+			return !sp->load_damaged && seq < seg->min_seq;
+	}
+	return 0;
+}
+
+int
+spool_reclaim(struct spool *sp)
+{
+	if (sp->conf.full_policy != SPOOL_DROP_OLDEST || sp->nsegs == 0 ||
+	    (sp->nsegs == 1 && sp->segs[0] == sp->open &&
+	    sp->open->count == 0))
+		return -ENOSPC;
+	if (!sp->disk_full) {
+		sp->disk_full = 1;
+		ev_file(sp, SPOOL_EV_DISK_FULL, SPOOL_BAD_NONE, ENOSPC, NULL, 0,
+		    0, NULL);
+	}
+	seg_drop(sp, sp->segs[0], SPOOL_GAP_DISK_FULL);
+	return 0;
+}
+
 /* ---- reporting ---- */
 
 int
@@ -2162,6 +2259,8 @@ spool_stats(const struct spool *sp, struct spool_stats *st)
 
 	*st = sp->st;
 	st->oldest_age_ms = -1;
+	st->quota_bytes = sp->conf.quota_bytes;
+	st->segment_bytes = sp->seg_bytes;
 	st->segments = sp->nsegs;
 	st->disk_bytes = sp->used;
 	st->outstanding = sp->nout;
@@ -2176,12 +2275,28 @@ spool_stats(const struct spool *sp, struct spool_stats *st)
 		    seg->records - seg->acked_records : 0;
 		st->bytes += seg->bytes > seg->acked_bytes ?
 		    seg->bytes - seg->acked_bytes : 0;
-		if (seg->id < sp->bound.id)
+		if (seg->id < sp->bound.id) {
 			st->backlog_batches += left;
-		else if (seg->id == sp->bound.id) {
+			st->backlog_records += seg->records >
+			    seg->acked_records ? seg->records -
+			    seg->acked_records : 0;
+			st->backlog_bytes += seg->bytes > seg->acked_bytes ?
+			    seg->bytes - seg->acked_bytes : 0;
+		} else if (seg->id == sp->bound.id) {
 			before = acked_before(seg, sp->bound.off);
-			if (sp->bound_count > before)
-				st->backlog_batches += sp->bound_count - before;
+			if (sp->bound_count > before) {
+				/*
+				 * Acks are kept per entry offset, not per
+				 * size: the part of this segment before the
+				 * boundary is reckoned pro rata.
+				 */
+				left = sp->bound_count - before;
+				st->backlog_batches += left;
+				st->backlog_records += sp->bound_records *
+				    left / sp->bound_count;
+				st->backlog_bytes += sp->bound_bytes * left /
+				    sp->bound_count;
+			}
 		}
 		if (left > 0 && st->oldest_age_ms < 0 &&
 		    wall_sane(seg->min_wall, now))
@@ -2207,6 +2322,26 @@ spool_cause_str(enum spool_cause c)
 		return "garbage";
 	case SPOOL_BAD_FOOTER:
 		return "bad segment footer";
+	}
+	return "unknown";
+}
+
+const char *
+spool_gap_cause_name(enum spool_gap_cause c)
+{
+	switch (c) {
+	case SPOOL_GAP_QUOTA:
+		return "quota";
+	case SPOOL_GAP_AGE:
+		return "max_age";
+	case SPOOL_GAP_DISK_FULL:
+		return "disk_full";
+	case SPOOL_GAP_REFUSED:
+		return "refused";
+	case SPOOL_GAP_CORRUPT:
+		return "corrupt";
+	case SPOOL_GAP_IO:
+		return "write_error";
 	}
 	return "unknown";
 }

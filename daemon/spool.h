@@ -130,6 +130,11 @@ struct spool_stats {
 	uint64_t	bytes;		/* JSON bytes not yet acknowledged */
 	uint64_t	disk_bytes;	/* segment files on disk */
 	uint64_t	backlog_batches; /* of batches: before the live boundary */
+	uint64_t	backlog_records; /* of records (pro rata in the segment
+					  * holding the boundary) */
+	uint64_t	backlog_bytes;	/* of bytes, likewise */
+	uint64_t	quota_bytes;
+	uint64_t	segment_bytes;	/* in effect (quota and fs size) */
 	uint64_t	outstanding;	/* handed out by spool_next, not acked */
 	int64_t		oldest_age_ms;	/* -1: empty or unknown wall clock */
 	uint64_t	segments;
@@ -220,6 +225,23 @@ int	spool_ack(struct spool *sp, uint64_t seq);
  */
 void	spool_rewind(struct spool *sp);
 
+/*
+ * Whether a batch of this seq was stored and is still held, or was already
+ * released (acknowledged, dropped): 1, 0 (not in the spool: e.g. lost in a
+ * power cut before its sync), or -errno.  Used at start-up to check a few
+ * claims (the open-batch journal's); it reads the segments whose seq range
+ * holds seq, so it is not for the data path.
+ */
+int	spool_has_seq(struct spool *sp, uint64_t seq);
+
+/*
+ * Another writer in the same file system ran out of space: drops the
+ * oldest segment (reported as a disk-full gap) if the policy is
+ * drop-oldest.  0, or -ENOSPC when there is nothing to drop or the policy
+ * keeps the history.
+ */
+int	spool_reclaim(struct spool *sp);
+
 /* Takes the oldest queued event: 1 and *ev, or 0 when none. */
 int	spool_event_next(struct spool *sp, struct spool_event *ev);
 
@@ -227,5 +249,7 @@ void	spool_stats(const struct spool *sp, struct spool_stats *st);
 
 const char	*spool_cause_str(enum spool_cause c);
 const char	*spool_gap_cause_str(enum spool_gap_cause c);
+/* One word, for JSON and key=value files: "quota", "max_age", ... */
+const char	*spool_gap_cause_name(enum spool_gap_cause c);
 
 #endif

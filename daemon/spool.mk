@@ -20,3 +20,21 @@ noinst_PROGRAMS += bench/spool_bench
 bench_spool_bench_SOURCES = bench/spool_bench.c
 bench_spool_bench_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 bench_spool_bench_LDADD = $(FB_LIBS)
+
+# daemon/journal.* : the open-batch journal that keeps the durability
+# window below the batch age (issue 3), its unit test and fuzz target.
+libfb_a_SOURCES += daemon/journal.c daemon/journal.h
+
+check_PROGRAMS += tests/test_journal
+TESTS += tests/test_journal
+tests_test_journal_SOURCES = tests/test_journal.c
+tests_test_journal_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_journal_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_journal
+TESTS += tests/fuzz/fuzz_journal
+tests_fuzz_fuzz_journal_SOURCES = tests/fuzz/fuzz_journal.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_journal_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/journal"'
+tests_fuzz_fuzz_journal_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_journal_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/journal
