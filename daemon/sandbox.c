@@ -66,6 +66,7 @@
 #include "daemon/sandbox.h"
 
 #define SANDBOX_TRAP_NR_MAX	1024	/* names kept for the SIGSYS handler */
+#define SANDBOX_DIR_DEPTH_MAX	64	/* ".." steps from an open directory */
 
 /* ------------------------------------------------------------------ */
 /* The confined child: what the whole daemon needs after start-up.      */
@@ -740,6 +741,39 @@ out:
 	return r;
 }
 
+/* Whether directory fd is the new root (root_st) or below it: walk up by
+ * "..", which ends at "/" where ".." is the directory itself.  A directory
+ * inside the new root is no way out of it (the kernel stops ".." at the
+ * process's root), and the daemon keeps a few open (the batch sequence's
+ * and the spool's, for fsync). */
+static int
+sandbox_dir_inside(int fd, const struct stat *root_st)
+{
+	struct stat st, up;
+	int cur, next, i, inside = 0;
+
+	if ((cur = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return 0;
+	for (i = 0; i < SANDBOX_DIR_DEPTH_MAX; i++) {
+		if (fstat(cur, &st) != 0)
+			break;
+		if (st.st_dev == root_st->st_dev && st.st_ino == root_st->st_ino) {
+			inside = 1;
+			break;
+		}
+		if ((next = openat(cur, "..", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) < 0)
+			break;
+		close(cur);
+		cur = next;
+		if (fstat(cur, &up) != 0 || (up.st_dev == st.st_dev &&
+		    up.st_ino == st.st_ino))
+			break;		/* reached "/" */
+	}
+	close(cur);
+	return inside;
+}
+
 /* An open directory descriptor from outside the new root is a way out of
  * it (fchdir, openat).  Refuse to confine while one is open. */
 static int
@@ -747,10 +781,13 @@ sandbox_check_fds(int keep, char *err, size_t errlen)
 {
 	DIR *d;
 	struct dirent *de;
-	struct stat st;
+	struct stat st, root_st;
 	char *end;
 	long fd;
 	int r = 0;
+
+	if (fstat(keep, &root_st) != 0)
+		return -errno;
 
 	if ((d = opendir("/proc/self/fd")) == NULL)
 		return 0;	/* no /proc: nothing to check with */
@@ -760,7 +797,8 @@ sandbox_check_fds(int keep, char *err, size_t errlen)
 		fd = strtol(de->d_name, &end, 10);
 		if (*end != '\0' || fd == dirfd(d) || fd == keep)
 			continue;
-		if (fstat((int)fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (fstat((int)fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    !sandbox_dir_inside((int)fd, &root_st)) {
 			r = sandbox_err(err, errlen, -EBADF,
 			    "sandbox: descriptor %ld is an open directory "
 			    "(a way out of the chroot)", fd);

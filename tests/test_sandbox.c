@@ -532,6 +532,34 @@ test_confine_refuses_open_directory(void **state)
 	assert_exit0(status);
 }
 
+/* The daemon keeps the state directory and its spool open (fsync of the
+ * directory): directories inside the new root are no way out of it. */
+static void
+test_confine_allows_directory_inside(void **state)
+{
+	char err[SANDBOX_ERR_LEN], sub[128];
+	pid_t pid;
+	int status;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/spool", state_dir);
+	assert_true(mkdir(sub, 0700) == 0 || errno == EEXIST);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (open(state_dir, O_RDONLY | O_DIRECTORY) < 0 ||
+		    open(sub, O_RDONLY | O_DIRECTORY) < 0)
+			_exit(2);
+		if (sandbox_confine(&sc, err, sizeof(err)) != 0) {
+			fprintf(stderr, "confine: %s\n", err);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_exit0(status);
+}
+
 static void
 test_resolve_unknown(void **state)
 {
@@ -763,6 +791,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_check_dir),
 		cmocka_unit_test(test_confine_refuses_bad_dir),
 		cmocka_unit_test(test_confine_refuses_open_directory),
+		cmocka_unit_test(test_confine_allows_directory_inside),
 		cmocka_unit_test(test_resolve_unknown),
 		cmocka_unit_test(test_make_dir),
 		cmocka_unit_test(test_filter_print),
