@@ -174,9 +174,35 @@ static const struct conf_key conf_policy_keys[] = {
 	{ .name = NULL }
 };
 
+static const struct conf_enum conf_when_full[] = {
+	{ "drop-oldest", CONF_SPOOL_DROP_OLDEST },
+	{ "refuse-newest", CONF_SPOOL_REFUSE_NEWEST },
+	{ NULL, 0 }
+};
+
+static const struct conf_key conf_spool_keys[] = {
+	K_INT("quota_mib", OFF(spool.quota_mib), 1024, 1, 4194304,
+	    "disk space for batches waiting for the broker, MiB"),
+	K_INT("max_age_s", OFF(spool.max_age_s), 0, 0, 315360000,
+	    "drop batches older than this (wall clock); 0: no age limit"),
+	K_ENUM("when_full", OFF(spool.when_full), conf_when_full,
+	    CONF_SPOOL_DROP_OLDEST, "quota or disk full: drop the oldest "
+	    "batches or refuse new ones (each loss is reported upstream)"),
+	/*
+	 * Up to a minute is allowed, for storage that wears (SD cards,
+	 * eMMC) where fewer syncs matter more than the last seconds; the
+	 * daemon warns above CONF_DURABILITY_WARN_MS.
+	 */
+	K_INT("durability_ms", OFF(spool.durability_ms), 1000, 10, 60000,
+	    "at most this much of accepted data is lost in a power cut "
+	    "(sync period)"),
+	K_INT("drain_rate_bps", OFF(spool.drain_rate_bps), 0, 0, 1000000000,
+	    "backlog sent after an outage, bytes/s; 0: no limit (fresh data "
+	    "is never limited)"),
+	{ .name = NULL }
+};
+
 static const struct conf_key conf_daemon_keys[] = {
-	K_INT("queue_max_kib", OFF(daemon.queue_max_kib), 8192, 64, 1048576,
-	    "sealed batches held in memory; the oldest are dropped beyond"),
 	K_INT("shutdown_timeout_ms", OFF(daemon.shutdown_timeout_ms), 5000,
 	    0, 60000, "how long to wait for acknowledgements at exit"),
 	K_INT("stats_interval_s", OFF(daemon.stats_interval_s), 60, 0, 86400,
@@ -206,6 +232,8 @@ static const struct conf_key conf_root_keys[] = {
 	  .help = "batching bounds" },
 	{ .name = "policy", .type = CT_GROUP, .sub = conf_policy_keys,
 	  .help = "limits applied to every device" },
+	{ .name = "spool", .type = CT_GROUP, .sub = conf_spool_keys,
+	  .help = "the on-disk spool of batches not yet delivered" },
 	{ .name = "daemon", .type = CT_GROUP, .sub = conf_daemon_keys,
 	  .help = "the process itself" },
 	K_ENUM("log_level", OFF(log_level), conf_log_levels, LOG_INFO,

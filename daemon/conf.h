@@ -22,6 +22,11 @@
 #define CONF_PREFIX_MAX		127
 #define CONF_CONCENTRATORS_MAX	16
 #define CONF_ERR_MAX		4096	/* room for all messages of a file */
+/* spool.when_full */
+#define CONF_SPOOL_DROP_OLDEST	0
+#define CONF_SPOOL_REFUSE_NEWEST	1
+/* Above this durability window the daemon warns at start-up. */
+#define CONF_DURABILITY_WARN_MS	1000
 
 struct conf_concentrator {
 	char		name[CONF_NAME_MAX + 1];
@@ -68,7 +73,15 @@ struct conf {
 	} policy;
 
 	struct {
-		int	queue_max_kib;		/* in-memory queue of batches */
+		int	quota_mib;		/* spool size on disk */
+		int	max_age_s;		/* 0: keep as long as there is
+						 * room */
+		int	when_full;		/* CONF_SPOOL_DROP_OLDEST, ... */
+		int	durability_ms;		/* spool and journal sync period */
+		int	drain_rate_bps;		/* backlog bytes/s; 0: no limit */
+	} spool;
+
+	struct {
 		int	shutdown_timeout_ms;	/* wait for PUBACKs at exit */
 		int	stats_interval_s;	/* counters line in the log */
 		int	status_interval_s;	/* state_dir/status rewrite */

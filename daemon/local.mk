@@ -9,7 +9,6 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/conf.c daemon/conf.h \
 	daemon/seqno.c daemon/seqno.h \
 	daemon/batch.c daemon/batch.h \
-	daemon/memq.c daemon/memq.h \
 	daemon/notify.c daemon/notify.h \
 	daemon/uplink.c daemon/uplink.h \
 	daemon/loop.c daemon/loop.h

@@ -8,9 +8,11 @@
  *                     parameters as the packet it answers
  *     IDENT_RECORD -> struct record -> batcher_add
  *     a verdict    -> drop counter by reason, rate-limited log line
- *   batcher (sealed batch) -> memq (in memory; the spool replaces it)
- *   memq -> uplink_publish while uplink_ready(); PUBACK -> memq_ack;
- *   lost connection -> memq_rewind (at-least-once, in order).
+ *   accepted record -> outbox (journal + batcher; outbox.c): sealed
+ *   batch -> spool on disk -> uplink_publish while uplink_ready(), live
+ *   batches first; PUBACK -> spool_ack; every (re)connect rewinds the
+ *   spool (at-least-once, in order).  The outbox commits (journal and
+ *   spool synced) every spool.durability_ms from the tick.
  *
  * Signals: SIGTERM/SIGINT stop reading, flush open batches, wait (bounded
  * by daemon.shutdown_timeout_ms) for their PUBACKs, publish the retained
@@ -30,8 +32,10 @@
  * all on one line.  The ident drops count frames; "stream" counts records
  * the batcher refused (a stream name unfit for a topic); the serial ones
  * count frames the concentrator codec discarded; "queue" counts batches
- * dropped from the full in-memory queue and "lost" batches that could not
- * get a sequence number or were still queued at exit.
+ * the spool dropped (quota, age, full disk, corruption, refused; each also
+ * reported upstream as a gap event) and "lost" batches that could not get
+ * a sequence number.  Batches not delivered at exit are not lost: they
+ * stay in the spool.
  *
  * The same counters go to STATE_DIR/status as key=value lines, rewritten
  * atomically every daemon.status_interval_s and at exit, for
@@ -60,9 +64,10 @@
 #include "daemon/conf.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
-#include "daemon/memq.h"
+#include "daemon/outbox.h"
 #include "daemon/notify.h"
 #include "daemon/seqno.h"
+#include "daemon/spool.h"
 #include "daemon/uplink.h"
 #include "policy/ident.h"
 #include "policy/registry.h"
@@ -126,10 +131,6 @@ struct loop_counters {
 	uint64_t	records;	/* accepted into the batcher */
 	uint64_t	ident[IDENT_VERDICT_COUNT];
 	uint64_t	stream;		/* batcher_add refused */
-	uint64_t	delivered;	/* batches acknowledged */
-	uint64_t	delivered_records;
-	uint64_t	lost_at_exit;
-	uint64_t	lost_at_exit_records;
 	uint64_t	replies;	/* downlinks queued */
 	uint64_t	replies_failed;
 };
@@ -141,7 +142,7 @@ struct loop {
 	struct ident		*ident;
 	struct seqno		*seq;
 	struct batcher		*bt;
-	struct memq		*q;
+	struct outbox		*ob;
 	struct uplink		*up;
 	struct loop_port	 ports[CONF_CONCENTRATORS_MAX];
 	int			 nports;
@@ -210,7 +211,8 @@ static void
 loop_log_counters(struct loop *d, const char *prefix)
 {
 	const struct batcher_stats *bs = batcher_stats(d->bt);
-	const struct memq_stats *qs = memq_stats(d->q);
+	const struct outbox_stats *os = outbox_stats(d->ob);
+	uint64_t qb, qr;
 	char line[1024];
 	size_t used = 0;
 	int n;
@@ -225,8 +227,8 @@ loop_log_counters(struct loop *d, const char *prefix)
 	    "(records %llu), dropped:", prefix,
 	    (unsigned long long)d->c.records,
 	    (unsigned long long)bs->batches,
-	    (unsigned long long)d->c.delivered,
-	    (unsigned long long)d->c.delivered_records);
+	    (unsigned long long)os->delivered,
+	    (unsigned long long)os->delivered_records);
 	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
 	    i++)
 		APPEND(" %s=%llu", loop_ident_names[loop_ident_order[i]],
@@ -236,11 +238,11 @@ loop_log_counters(struct loop *d, const char *prefix)
 		APPEND(" %s=%llu", loop_serial_names[i % LOOP_SERIAL_DROPS],
 		    (unsigned long long)loop_serial_total(d,
 		    (int)(i % LOOP_SERIAL_DROPS)));
+	outbox_dropped(d->ob, &qb, &qr);
 	APPEND(" queue=%llu (records %llu) lost=%llu (records %llu)",
-	    (unsigned long long)qs->dropped_batches,
-	    (unsigned long long)qs->dropped_records,
-	    (unsigned long long)(bs->lost_batches + d->c.lost_at_exit),
-	    (unsigned long long)(bs->lost_records + d->c.lost_at_exit_records));
+	    (unsigned long long)qb, (unsigned long long)qr,
+	    (unsigned long long)bs->lost_batches,
+	    (unsigned long long)bs->lost_records);
 #undef APPEND
 	log_info("%s", line);
 }
@@ -250,8 +252,9 @@ static void
 loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 {
 	const struct batcher_stats *bs = batcher_stats(d->bt);
-	const struct memq_stats *qs = memq_stats(d->q);
+	const struct outbox_stats *os = outbox_stats(d->ob);
 	const struct uplink_stats *us = uplink_stats(d->up);
+	uint64_t qb, qr;
 	FILE *f;
 	int fd, k, open_ports = 0;
 	size_t i;
@@ -282,13 +285,13 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 	fprintf(f, "ports=%d\nports_open=%d\n", d->nports, open_ports);
 	fprintf(f, "records_accepted=%llu\nrecords_pending=%llu\n"
 	    "batches_sealed=%llu\nbatches_delivered=%llu\n"
-	    "records_delivered=%llu\nqueue_batches=%zu\nqueue_bytes=%zu\n",
+	    "records_delivered=%llu\n",
 	    (unsigned long long)d->c.records,
 	    (unsigned long long)batcher_pending(d->bt),
 	    (unsigned long long)bs->batches,
-	    (unsigned long long)d->c.delivered,
-	    (unsigned long long)d->c.delivered_records, memq_count(d->q),
-	    memq_bytes(d->q));
+	    (unsigned long long)os->delivered,
+	    (unsigned long long)os->delivered_records);
+	outbox_status(d->ob, f);
 	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
 	    i++)
 		fprintf(f, "drop_%s=%llu\n",
@@ -300,13 +303,12 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 		    loop_serial_names[i % LOOP_SERIAL_DROPS],
 		    (unsigned long long)loop_serial_total(d,
 		    (int)(i % LOOP_SERIAL_DROPS)));
-	fprintf(f, "drop_queue_batches=%llu\ndrop_queue_records=%llu\n"
+	outbox_dropped(d->ob, &qb, &qr);
+	fprintf(f, "drop_spool_batches=%llu\ndrop_spool_records=%llu\n"
 	    "lost_batches=%llu\nlost_records=%llu\n",
-	    (unsigned long long)qs->dropped_batches,
-	    (unsigned long long)qs->dropped_records,
-	    (unsigned long long)(bs->lost_batches + d->c.lost_at_exit),
-	    (unsigned long long)(bs->lost_records +
-	    d->c.lost_at_exit_records));
+	    (unsigned long long)qb, (unsigned long long)qr,
+	    (unsigned long long)bs->lost_batches,
+	    (unsigned long long)bs->lost_records);
 	fprintf(f, "downlinks=%llu\ndownlinks_failed=%llu\n",
 	    (unsigned long long)d->c.replies,
 	    (unsigned long long)d->c.replies_failed);
@@ -395,7 +397,7 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 		rec.meta = rx->meta;
 		rec.payload = o->payload;
 		rec.len = o->payload_len;
-		if ((r = batcher_add(d->bt, &rec)) != 0) {
+		if ((r = outbox_record(d->ob, d->bt, &rec)) != 0) {
 			d->c.stream++;
 			log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
 			    "record of %s on stream \"%s\" dropped: %s",
@@ -472,12 +474,17 @@ loop_sink(void *arg, struct batch *b)
 
 	log_debug("batch %llu sealed: stream %s, %u records, %zu bytes",
 	    (unsigned long long)b->seq, b->stream, b->nrecords, b->len);
-	(void)memq_push(d->q, b);
+	outbox_sealed(d->ob, b);
 }
 
 static void
 loop_on_connect(void *arg)
 {
+	struct loop *d = arg;
+
+	/* What was in flight goes out again, in order; what is stored
+	 * becomes backlog. */
+	outbox_on_connect(d->ob, loop_now_ms());
 	(void)notify_status("connected to the broker");
 }
 
@@ -486,8 +493,7 @@ loop_on_disconnect(void *arg, int reason)
 {
 	struct loop *d = arg;
 
-	/* What was in flight goes out again, in order, once reconnected. */
-	memq_rewind(d->q);
+	outbox_on_disconnect(d->ob);
 	(void)notify_status("broker connection lost, reconnecting");
 }
 
@@ -495,29 +501,27 @@ static void
 loop_on_ack(void *arg, uint64_t cookie)
 {
 	struct loop *d = arg;
-	int n;
 
-	if ((n = memq_ack(d->q, cookie)) < 0)
-		return;
-	d->c.delivered++;
-	d->c.delivered_records += (uint64_t)n;
+	outbox_on_ack(d->ob, cookie);
 }
 
-/* Hand the uplink as many queued batches as its window takes. */
-static void
-loop_feed(struct loop *d)
+/* Streams whose topic the uplink uses for something else. */
+static int
+loop_check_streams(const struct registry *reg)
 {
-	const struct batch *b;
-	int r;
+	size_t i;
+	const char *name;
 
-	while (uplink_ready(d->up) > 0 && (b = memq_next(d->q)) != NULL) {
-		r = uplink_publish(d->up, b->stream, b->data, b->len, b->seq);
-		if (r != 0) {
-			/* Sent again later; a duplicate is allowed. */
-			memq_rewind(d->q);
-			break;
+	for (i = 0; i < registry_stream_count(reg); i++) {
+		name = registry_stream_name(reg, (uint16_t)i);
+		if (name != NULL && outbox_stream_reserved(name)) {
+			log_warnx("registry: stream name \"%s\" is reserved "
+			    "(the topic PREFIX/GATEWAY/%s carries the "
+			    "gateway's own messages)", name, name);
+			return -EINVAL;
 		}
 	}
+	return 0;
 }
 
 static void
@@ -532,6 +536,11 @@ loop_reload(struct loop *d)
 	if (r != 0) {
 		log_warnx("registry not reloaded, keeping the old one: %s",
 		    err);
+		return;
+	}
+	if (loop_check_streams(reg) != 0) {
+		log_warnx("registry not reloaded, keeping the old one");
+		registry_free(reg);
 		return;
 	}
 	if ((r = ident_set_registry(d->ident, reg)) != 0) {
@@ -566,8 +575,12 @@ loop_start_drain(struct loop *d, uint64_t now_ms)
 		radio_port_free(p->port);
 		p->port = NULL;
 	}
+	/* Every accepted record sealed and on disk: a clean stop loses
+	 * nothing, delivered now or after the next start. */
 	batcher_flush(d->bt);
-	log_info("stopping: %zu batches to deliver", memq_count(d->q));
+	if (outbox_commit(d->ob) != 0)
+		log_warnx("stopping: the spool could not be synced");
+	log_info("stopping: publishing what is left of the live batches");
 }
 
 static void
@@ -608,6 +621,7 @@ loop_tick(struct loop *d, uint64_t now_ms)
 		if (d->ports[k].port != NULL)
 			(void)radio_port_tick(d->ports[k].port, now_ms);
 	batcher_tick(d->bt, now_ms);
+	outbox_tick(d->ob, now_ms, d->clock_synced);
 	(void)uplink_tick(d->up, now_ms);
 	notify_watchdog_tick(now_ms);
 	if (d->conf.daemon.stats_interval_s > 0 && now_ms >= d->next_stats_ms) {
@@ -634,7 +648,7 @@ loop_tick(struct loop *d, uint64_t now_ms)
 	log_rl_flush(&d->rl_tx, now_ms);
 	/* Draining: all delivered, or out of time -> say goodbye. */
 	if (d->draining && !uplink_stopped(d->up)) {
-		if ((memq_count(d->q) == 0 && uplink_inflight(d->up) == 0) ||
+		if ((outbox_live_empty(d->ob) && uplink_inflight(d->up) == 0) ||
 		    now_ms >= d->drain_deadline_ms) {
 			if (now_ms < d->drain_deadline_ms + LOOP_OFFLINE_WAIT_MS)
 				uplink_stop(d->up, now_ms);
@@ -687,7 +701,8 @@ loop_poll(struct loop *d)
 			    now_ms);
 	if (pfd[1].revents)
 		loop_tick(d, now_ms);
-	loop_feed(d);
+	/* Stopping: only what is live still goes (the backlog waits). */
+	outbox_feed(d->ob, now_ms, d->draining);
 	return 0;
 }
 
@@ -793,6 +808,8 @@ loop_open(struct loop *d)
 		fatalx("%s", err);
 	log_info("registry: %zu devices, %zu streams", registry_count(d->reg),
 	    registry_stream_count(d->reg));
+	if (loop_check_streams(d->reg) != 0)
+		fatalx("registry: rename the stream");
 	if (loop_check_files(d->conf_path, &d->conf, stderr) != 0)
 		fatalx("TLS files missing, see above");
 
@@ -819,17 +836,24 @@ loop_open(struct loop *d)
 		fatalx("cannot create the identity state: out of memory");
 	ident_set_rate(d->ident, (unsigned)d->conf.policy.rate_per_min,
 	    (unsigned)d->conf.policy.rate_burst);
-	if ((d->q = memq_new((size_t)d->conf.daemon.queue_max_kib * 1024)) ==
-	    NULL)
-		fatalx("out of memory");
+	if ((r = outbox_open(&d->conf, d->seq, &d->ob)) != 0)
+		fatalx("cannot open the spool %s/%s: %s", d->conf.state_dir,
+		    OUTBOX_SPOOL_DIR, strerror(-r));
+	if (d->conf.spool.durability_ms > CONF_DURABILITY_WARN_MS)
+		log_warnx("spool.durability_ms is %d: a power cut may lose up "
+		    "to %d ms of accepted records", d->conf.spool.durability_ms,
+		    d->conf.spool.durability_ms);
 	lim.max_records = (uint32_t)d->conf.batch.max_records;
 	lim.max_bytes = (size_t)d->conf.batch.max_bytes;
 	lim.max_age_ms = (uint32_t)d->conf.batch.max_age_ms;
 	if ((r = batcher_new(d->conf.gateway_id, &lim, d->seq, loop_sink, d,
 	    &d->bt)) != 0)
 		fatalx("cannot create the batcher: %s", strerror(-r));
+	/* Records the last run held in open batches, before any new one. */
+	(void)outbox_recover(d->ob, d->bt);
 	if ((r = uplink_new(&d->conf, &ops, d, &d->up)) != 0)
 		fatalx("cannot create the MQTT client: %s", strerror(-r));
+	outbox_set_uplink(d->ob, d->up);
 
 	log_ratelimit_init(&d->rl_tx, "warnings", LOOP_RL_INTERVAL_MS,
 	    LOOP_RL_BURST);
@@ -895,9 +919,12 @@ loop_close(struct loop *d)
 
 	for (k = 0; k < d->nports; k++)
 		radio_port_free(d->ports[k].port);
+	/* Seal what is open: into the spool, synced, not lost. */
+	if (d->bt != NULL && d->ob != NULL)
+		batcher_flush(d->bt);
+	outbox_free(d->ob);
 	uplink_free(d->up);
 	batcher_free(d->bt);
-	memq_free(d->q);
 	ident_free(d->ident);
 	registry_free(d->reg);
 	seqno_free(d->seq);
@@ -906,6 +933,19 @@ loop_close(struct loop *d)
 	if (d->sfd >= 0)
 		close(d->sfd);
 	notify_close();
+}
+
+/* At exit: what stays in the spool for the next start. */
+static void
+loop_log_spool_left(struct loop *d)
+{
+	struct spool_stats st;
+
+	outbox_spool_stats(d->ob, &st);
+	if (st.batches > 0)
+		log_info("%llu batches (%llu records) stay in the spool for "
+		    "the next start", (unsigned long long)st.batches,
+		    (unsigned long long)st.records);
 }
 
 int
@@ -968,22 +1008,9 @@ loop_run(const struct loop_opts *o)
 			break;
 
 	now_ms = loop_now_ms();
-	if (memq_count(d->q) > 0) {
-		d->c.lost_at_exit = memq_count(d->q);
-		{
-			/* Count their records before the queue goes. */
-			const struct batch *b;
-			uint64_t n = 0;
-
-			memq_rewind(d->q);
-			while ((b = memq_next(d->q)) != NULL)
-				n += b->nrecords;
-			d->c.lost_at_exit_records = n;
-		}
-		log_warnx("%llu batches (%llu records) not delivered before "
-		    "exit, lost", (unsigned long long)d->c.lost_at_exit,
-		    (unsigned long long)d->c.lost_at_exit_records);
-	}
+	batcher_flush(d->bt);
+	(void)outbox_commit(d->ob);
+	loop_log_spool_left(d);
 	loop_write_status(d, now_ms, "stopped");
 	loop_log_counters(d, "final: ");
 	loop_close(d);

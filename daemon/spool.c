@@ -254,6 +254,8 @@ struct spool {
 	int			 rd_fd;
 	uint64_t		 rd_id;
 	uint8_t			*scratch;
+	uint8_t			*wbuf;		/* an entry gathered for pwrite */
+	size_t			 wcap;
 };
 
 static uint64_t
@@ -269,8 +271,7 @@ wall_now_ms(void)
  * Indirections the unit test replaces (it includes this file) to simulate
  * a full disk, a failing fsync and the passing of time.
  */
-static ssize_t (*spool_pwritev)(int, const struct iovec *, int, off_t) =
-    pwritev;
+static ssize_t (*spool_pwrite)(int, const void *, size_t, off_t) = pwrite;
 static int (*spool_fdatasync)(int) = fdatasync;
 static uint64_t (*spool_clock_ms)(void) = wall_now_ms;
 
@@ -366,12 +367,37 @@ pread_full(int fd, void *buf, size_t n, uint64_t off)
 	return (ssize_t)got;
 }
 
+/*
+ * Writes the pieces at off as one pwrite(2): an entry is gathered into a
+ * buffer first rather than written with pwritev, which keeps the seccomp
+ * allowlist (daemon/sandbox.c) one call shorter for the price of copying
+ * a few KiB per batch.
+ */
 static int
-write_at(int fd, const struct iovec *iov, int n, uint64_t off, size_t total)
+write_at(struct spool *sp, int fd, const struct iovec *iov, int n,
+    uint64_t off, size_t total)
 {
+	const void *p = iov[0].iov_base;
+	uint8_t *nb;
+	size_t used = 0;
 	ssize_t r;
+	int i;
 
-	r = spool_pwritev(fd, iov, n, (off_t)off);
+	if (n > 1) {
+		if (sp->wcap < total) {
+			if ((nb = realloc(sp->wbuf, total)) == NULL)
+				return -ENOMEM;
+			sp->wbuf = nb;
+			sp->wcap = total;
+		}
+		for (i = 0; i < n && used + iov[i].iov_len <= total; i++) {
+			memcpy(sp->wbuf + used, iov[i].iov_base,
+			    iov[i].iov_len);
+			used += iov[i].iov_len;
+		}
+		p = sp->wbuf;
+	}
+	r = spool_pwrite(fd, p, total, (off_t)off);
 	if (r < 0)
 		return -errno;
 	/* A short write to a regular file means the space ran out. */
@@ -1020,7 +1046,7 @@ seg_seal(struct spool *sp, struct seg *seg)
 	k += FTR_TRAILER_LEN;
 	iov.iov_base = f;
 	iov.iov_len = k;
-	if ((r = write_at(seg->fd, &iov, 1, seg->end, k)) != 0) {
+	if ((r = write_at(sp, seg->fd, &iov, 1, seg->end, k)) != 0) {
 		(void)ftruncate(seg->fd, (off_t)seg->end);
 		return r;
 	}
@@ -1069,7 +1095,7 @@ seg_create(struct spool *sp)
 	hdr_build(h, seg->id);
 	iov.iov_base = h;
 	iov.iov_len = sizeof(h);
-	if ((r = write_at(seg->fd, &iov, 1, 0, sizeof(h))) != 0 ||
+	if ((r = write_at(sp, seg->fd, &iov, 1, 0, sizeof(h))) != 0 ||
 	    (r = segs_push(sp, seg)) != 0) {
 		(void)unlinkat(sp->dirfd, name, 0);
 		goto fail;
@@ -1269,7 +1295,7 @@ ack_write(struct spool *sp, struct seg *seg, uint64_t seq, uint32_t off,
 		return -errno;
 	/* Keep records aligned even after a torn one. */
 	end -= end % ACK_REC_LEN;
-	if ((r = write_at(seg->ack_fd, &iov, 1, (uint64_t)end, sizeof(rec)))
+	if ((r = write_at(sp, seg->ack_fd, &iov, 1, (uint64_t)end, sizeof(rec)))
 	    != 0) {
 		(void)ftruncate(seg->ack_fd, end);
 		return r;
@@ -1489,7 +1515,7 @@ seg_load(struct spool *sp, uint64_t id, int last, struct seg **segp)
 		hdr_build(h, id);
 		iov.iov_base = h;
 		iov.iov_len = sizeof(h);
-		if ((r = write_at(fd, &iov, 1, 0, sizeof(h))) != 0)
+		if ((r = write_at(sp, fd, &iov, 1, 0, sizeof(h))) != 0)
 			goto out;
 		seg->data_dirty = 1;
 	}
@@ -1704,6 +1730,7 @@ spool_free(struct spool *sp)
 	free(sp->out);
 	free(sp->ev);
 	free(sp->scratch);
+	free(sp->wbuf);
 	if (sp->rd_fd >= 0)
 		(void)close(sp->rd_fd);
 	if (sp->qdirfd >= 0)
@@ -1800,7 +1827,7 @@ entry_write(struct spool *sp, const struct batch *b, size_t slen,
 	iov[1].iov_len = slen;
 	iov[2].iov_base = b->data;
 	iov[2].iov_len = b->len;
-	if ((r = write_at(seg->fd, iov, 3, seg->size, esize)) != 0) {
+	if ((r = write_at(sp, seg->fd, iov, 3, seg->size, esize)) != 0) {
 		/* Leave no partial entry behind. */
 		if (ftruncate(seg->fd, (off_t)seg->size) != 0)
 			seg_roll(sp);
@@ -1820,8 +1847,12 @@ entry_write(struct spool *sp, const struct batch *b, size_t slen,
 	return 0;
 }
 
-int
-spool_append(struct spool *sp, const struct batch *b)
+/*
+ * With report, a batch that cannot be stored is reported as a gap; the
+ * caller of spool_append_kept keeps its data and tries again instead.
+ */
+static int
+append_batch(struct spool *sp, const struct batch *b, int report)
 {
 	uint64_t wall = spool_clock_ms(), esize;
 	size_t slen;
@@ -1829,13 +1860,16 @@ spool_append(struct spool *sp, const struct batch *b)
 
 	slen = strnlen(b->stream, sizeof(b->stream));
 	if (!stream_ok(b->stream, slen)) {
-		gap_one(sp, SPOOL_GAP_IO, b->seq, "?", b->nrecords);
+		if (report)
+			gap_one(sp, SPOOL_GAP_IO, b->seq, "?", b->nrecords);
 		return -EINVAL;
 	}
 	esize = ENT_HDR_LEN + slen + b->len;
 	if (b->len > SPOOL_DATA_MAX_BYTES ||
 	    esize + SEG_HDR_LEN + FTR_MAX_LEN > sp->conf.quota_bytes) {
-		gap_one(sp, SPOOL_GAP_REFUSED, b->seq, b->stream, b->nrecords);
+		if (report)
+			gap_one(sp, SPOOL_GAP_REFUSED, b->seq, b->stream,
+			    b->nrecords);
 		return -EFBIG;
 	}
 	expire(sp);
@@ -1843,8 +1877,9 @@ spool_append(struct spool *sp, const struct batch *b)
 	if (sp->used + esize + SEG_HDR_LEN + FTR_MAX_LEN >
 	    sp->conf.quota_bytes) {
 		if (sp->conf.full_policy == SPOOL_REFUSE_NEWEST) {
-			gap_one(sp, SPOOL_GAP_REFUSED, b->seq, b->stream,
-			    b->nrecords);
+			if (report)
+				gap_one(sp, SPOOL_GAP_REFUSED, b->seq,
+				    b->stream, b->nrecords);
 			return -ENOSPC;
 		}
 		quota_fit(sp, esize + SEG_HDR_LEN + FTR_MAX_LEN);
@@ -1856,8 +1891,9 @@ spool_append(struct spool *sp, const struct batch *b)
 		if (r != -ENOSPC && r != -EDQUOT) {
 			ev_file(sp, SPOOL_EV_IO_ERROR, SPOOL_BAD_NONE, -r,
 			    NULL, 0, 0, NULL);
-			gap_one(sp, SPOOL_GAP_IO, b->seq, b->stream,
-			    b->nrecords);
+			if (report)
+				gap_one(sp, SPOOL_GAP_IO, b->seq, b->stream,
+				    b->nrecords);
 			return r;
 		}
 		if (!sp->disk_full) {
@@ -1872,8 +1908,9 @@ spool_append(struct spool *sp, const struct batch *b)
 			seg_drop(sp, sp->segs[0], SPOOL_GAP_DISK_FULL);
 			continue;
 		}
-		gap_one(sp, SPOOL_GAP_DISK_FULL, b->seq, b->stream,
-		    b->nrecords);
+		if (report)
+			gap_one(sp, SPOOL_GAP_DISK_FULL, b->seq, b->stream,
+			    b->nrecords);
 		return -ENOSPC;
 	}
 	if (sp->disk_full && disk_has_room(sp)) {
@@ -1884,6 +1921,18 @@ spool_append(struct spool *sp, const struct batch *b)
 	sp->st.appended_batches++;
 	sp->st.appended_records += b->nrecords;
 	return 0;
+}
+
+int
+spool_append(struct spool *sp, const struct batch *b)
+{
+	return append_batch(sp, b, 1);
+}
+
+int
+spool_append_kept(struct spool *sp, const struct batch *b)
+{
+	return append_batch(sp, b, 0);
 }
 
 int

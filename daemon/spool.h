@@ -184,6 +184,12 @@ void	spool_free(struct spool *sp);
  * stream name), other -errno (I/O).
  */
 int	spool_append(struct spool *sp, const struct batch *b);
+/*
+ * The same for a message the caller keeps until it is stored (the daemon's
+ * gap events): a failure is returned but not reported as a gap.  Drops of
+ * older batches it causes are reported as usual.
+ */
+int	spool_append_kept(struct spool *sp, const struct batch *b);
 
 /*
  * Makes everything appended and acknowledged so far durable (fdatasync of

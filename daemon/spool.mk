@@ -25,6 +25,9 @@ bench_spool_bench_LDADD = $(FB_LIBS)
 # window below the batch age (issue 3), its unit test and fuzz target.
 libfb_a_SOURCES += daemon/journal.c daemon/journal.h
 
+# daemon/outbox.* : journal + spool + uplink feeding, what loop.c calls.
+libfb_a_SOURCES += daemon/outbox.c daemon/outbox.h
+
 check_PROGRAMS += tests/test_journal
 TESTS += tests/test_journal
 tests_test_journal_SOURCES = tests/test_journal.c

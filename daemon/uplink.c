@@ -449,7 +449,14 @@ int
 uplink_publish(struct uplink *u, const char *stream, const void *data,
     size_t len, uint64_t cookie)
 {
-	char topic[UPLINK_TOPIC_MAX];
+	return uplink_publish_sub(u, stream, NULL, data, len, cookie);
+}
+
+int
+uplink_publish_sub(struct uplink *u, const char *stream, const char *sub,
+    const void *data, size_t len, uint64_t cookie)
+{
+	char topic[UPLINK_TOPIC_MAX + UPLINK_SUB_MAX + 1];
 	int i, mid = 0, r, n;
 
 	if (u->state != UPLINK_UP)
@@ -459,7 +466,11 @@ uplink_publish(struct uplink *u, const char *stream, const void *data,
 	if (len > INT32_MAX || stream[0] == '\0' ||
 	    strpbrk(stream, "/+#") != NULL)
 		return -EINVAL;
-	n = snprintf(topic, sizeof(topic), "%s%s", u->base, stream);
+	if (sub != NULL && (sub[0] == '\0' || strlen(sub) > UPLINK_SUB_MAX ||
+	    strpbrk(sub, "/+#") != NULL))
+		return -EINVAL;
+	n = snprintf(topic, sizeof(topic), "%s%s%s%s", u->base, stream,
+	    sub != NULL ? "/" : "", sub != NULL ? sub : "");
 	if (n < 0 || (size_t)n >= sizeof(topic))
 		return -EINVAL;
 	for (i = 0; i < u->nslots && u->slots[i].mid != 0; i++)

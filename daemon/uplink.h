@@ -65,6 +65,11 @@ int	uplink_ready(const struct uplink *u);
  * 0, -ENOTCONN, -ENOBUFS (window full), -EINVAL, -EIO. */
 int	uplink_publish(struct uplink *u, const char *stream, const void *data,
 	    size_t len, uint64_t cookie);
+/* The same to PREFIX/GATEWAY/stream/sub (sub: one topic level of at most
+ * UPLINK_SUB_MAX characters, e.g. "backlog"); sub NULL is uplink_publish. */
+#define UPLINK_SUB_MAX		15
+int	uplink_publish_sub(struct uplink *u, const char *stream,
+	    const char *sub, const void *data, size_t len, uint64_t cookie);
 int	uplink_inflight(const struct uplink *u);
 int	uplink_connected(const struct uplink *u);
 

@@ -19,7 +19,6 @@
 #include <cmocka.h>
 
 #include "daemon/batch.h"
-#include "daemon/memq.h"
 #include "daemon/seqno.h"
 
 #define SUNK_MAX	4096
@@ -520,88 +519,6 @@ test_seqno_empty_and_trailing(void **state)
 	}
 }
 
-static struct batch *
-fake_batch(uint64_t seq, size_t len, uint32_t nrec)
-{
-	struct batch *b = calloc(1, sizeof(*b));
-
-	assert_non_null(b);
-	b->seq = seq;
-	b->len = len;
-	b->nrecords = nrec;
-	b->data = calloc(1, len + 1);
-	assert_non_null(b->data);
-	snprintf(b->stream, sizeof(b->stream), "s");
-	return b;
-}
-
-/* memq: in order, acks in any order, rewind resends unacked in order. */
-static void
-test_memq_order_ack_rewind(void **state)
-{
-	struct memq *q = memq_new(1 << 20);
-	const struct batch *b;
-	uint64_t i;
-
-	(void)state;
-	for (i = 1; i <= 5; i++)
-		assert_int_equal(memq_push(q, fake_batch(i, 100, 2)), 0);
-	assert_int_equal(memq_count(q), 5);
-	assert_int_equal(memq_bytes(q), 500);
-	for (i = 1; i <= 3; i++) {
-		b = memq_next(q);
-		assert_non_null(b);
-		assert_int_equal(b->seq, i);
-	}
-	assert_int_equal(memq_unsent(q), 2);
-	/* Out of order acknowledgement. */
-	assert_int_equal(memq_ack(q, 2), 2);
-	assert_int_equal(memq_ack(q, 2), -ENOENT);
-	assert_int_equal(memq_ack(q, 4), -ENOENT);	/* not sent yet */
-	/* Connection lost: 1 and 3 go out again, before 4 and 5. */
-	memq_rewind(q);
-	assert_int_equal(memq_unsent(q), 4);
-	assert_int_equal(memq_next(q)->seq, 1);
-	assert_int_equal(memq_next(q)->seq, 3);
-	assert_int_equal(memq_next(q)->seq, 4);
-	assert_int_equal(memq_ack(q, 1), 2);
-	assert_int_equal(memq_ack(q, 3), 2);
-	assert_int_equal(memq_ack(q, 4), 2);
-	assert_int_equal(memq_next(q)->seq, 5);
-	assert_null(memq_next(q));
-	assert_int_equal(memq_ack(q, 5), 2);
-	assert_int_equal(memq_count(q), 0);
-	assert_int_equal(memq_bytes(q), 0);
-	memq_free(q);
-}
-
-/* Over the byte cap the oldest unsent batches go, never those in flight. */
-static void
-test_memq_cap_drops_oldest_unsent(void **state)
-{
-	struct memq *q = memq_new(1000);
-	uint64_t i;
-
-	(void)state;
-	assert_int_equal(memq_push(q, fake_batch(1, 400, 1)), 0);
-	assert_int_equal(memq_next(q)->seq, 1);		/* in flight */
-	assert_int_equal(memq_push(q, fake_batch(2, 400, 3)), 0);
-	assert_int_equal(memq_push(q, fake_batch(3, 400, 5)), 0);
-	/* 1200 > 1000: batch 2 (oldest unsent) was dropped. */
-	assert_int_equal(memq_count(q), 2);
-	assert_int_equal(memq_stats(q)->dropped_batches, 1);
-	assert_int_equal(memq_stats(q)->dropped_records, 3);
-	assert_int_equal(memq_next(q)->seq, 3);
-	assert_int_equal(memq_ack(q, 1), 1);
-	assert_int_equal(memq_ack(q, 3), 5);
-	/* Many pushes grow the ring; order stays. */
-	for (i = 10; i < 400; i++)
-		assert_int_equal(memq_push(q, fake_batch(i, 1, 1)), 0);
-	for (i = 10; i < 400; i++)
-		assert_int_equal(memq_next(q)->seq, i);
-	memq_free(q);		/* frees what it still holds */
-}
-
 /* Encoding speed: printed for the record, asserted only loosely. */
 static void
 test_speed(void **state)
@@ -650,8 +567,6 @@ main(void)
 		T(test_seqno_restart),
 		T(test_seqno_corrupt_file),
 		T(test_seqno_empty_and_trailing),
-		T(test_memq_order_ack_rewind),
-		T(test_memq_cap_drops_oldest_unsent),
 		T(test_speed),
 	};
 

@@ -142,6 +142,66 @@ test_good(void **state)
 	assert_int_equal(c.batch.max_records, 500);
 	assert_int_equal(c.batch.max_age_ms, 5000);
 	assert_int_equal(c.log_level, LOG_INFO);
+	assert_int_equal(c.spool.quota_mib, 1024);
+	assert_int_equal(c.spool.max_age_s, 0);
+	assert_int_equal(c.spool.when_full, CONF_SPOOL_DROP_OLDEST);
+	assert_int_equal(c.spool.durability_ms, 1000);
+	assert_int_equal(c.spool.drain_rate_bps, 0);
+}
+
+static void
+test_spool_group(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	write_conf(15, "spool = { quota_mib = 64; max_age_s = 86400; "
+	    "when_full = \"refuse-newest\"; durability_ms = 250; "
+	    "drain_rate_bps = 20000; };");
+	assert_int_equal(load(&c), 0);
+	assert_int_equal(c.spool.quota_mib, 64);
+	assert_int_equal(c.spool.max_age_s, 86400);
+	assert_int_equal(c.spool.when_full, CONF_SPOOL_REFUSE_NEWEST);
+	assert_int_equal(c.spool.durability_ms, 250);
+	assert_int_equal(c.spool.drain_rate_bps, 20000);
+}
+
+static void
+test_spool_bad_when_full(void **state)
+{
+	(void)state;
+	write_conf(15, "spool = { when_full = \"drop-newest\"; };");
+	expect_error(15, "spool.when_full: \"drop-newest\" is not one of "
+	    "\"drop-oldest\", \"refuse-newest\"");
+}
+
+static void
+test_spool_out_of_range(void **state)
+{
+	(void)state;
+	write_conf(15, "spool = { quota_mib = 0; };");
+	expect_error(15, "spool.quota_mib: 0 is out of range (1..4194304)");
+	write_conf(15, "spool = { durability_ms = 5; };");
+	expect_error(15, "spool.durability_ms: 5 is out of range (10..60000)");
+	write_conf(15, "spool = { durability_ms = 60001; };");
+	expect_error(15, "spool.durability_ms: 60001 is out of range "
+	    "(10..60000)");
+	write_conf(15, "spool = { drain_rate_bps = -1; };");
+	expect_error(15, "spool.drain_rate_bps: -1 is out of range "
+	    "(0..1000000000)");
+	/* Wraps to 0 in libconfig, which would mean "no limit". */
+	write_conf(15, "spool = { max_age_s = 4294967296; };");
+	expect_error(15, "spool.max_age_s: 4294967296 is out of range "
+	    "(0..315360000)");
+}
+
+/* The in-memory queue is gone; its setting is an error, not ignored. */
+static void
+test_queue_max_kib_is_gone(void **state)
+{
+	(void)state;
+	write_conf(15, "daemon = { queue_max_kib = 8192; };");
+	expect_error(15, "unknown key 'daemon.queue_max_kib'");
 }
 
 /* The example shipped in etc/ must always load. */
@@ -419,6 +479,10 @@ main(void)
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_good),
+		T(test_spool_group),
+		T(test_spool_bad_when_full),
+		T(test_spool_out_of_range),
+		T(test_queue_max_kib_is_gone),
 		T(test_example_config),
 		T(test_syntax_error),
 		T(test_wrong_type),

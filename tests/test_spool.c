@@ -37,18 +37,17 @@ fake_clock(void)
 }
 
 static ssize_t
-hook_pwritev(int fd, const struct iovec *iov, int n, off_t off)
+hook_pwrite(int fd, const void *p, size_t n, off_t off)
 {
 	if (fail_count != 0) {
 		if (fail_count > 0)
 			fail_count--;
 		if (fail_short)
-			return pwrite(fd, iov[0].iov_base, iov[0].iov_len / 2,
-			    off);
+			return pwrite(fd, p, n / 2, off);
 		errno = fail_errno;
 		return -1;
 	}
-	return pwritev(fd, iov, n, off);
+	return pwrite(fd, p, n, off);
 }
 
 static int
@@ -69,7 +68,7 @@ setup(void **state)
 	snprintf(sdir, sizeof(sdir), "%s/spool", tdir);
 	fake_now = 1700000000000ULL;
 	spool_clock_ms = fake_clock;
-	spool_pwritev = hook_pwritev;
+	spool_pwrite = hook_pwrite;
 	fail_errno = ENOSPC;
 	fail_count = 0;
 	fail_short = 0;
