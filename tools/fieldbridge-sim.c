@@ -154,6 +154,7 @@ struct opts {
 	unsigned int	 attack_ms;
 	const char	*flood;
 	int		 quiet;
+	int		 log_time;	/* --log-time: 4th column */
 };
 
 struct stats {
@@ -232,6 +233,8 @@ usage(FILE *f)
 "  --count C        records per node, then drain the line and exit\n"
 "  --duration S     exit after S seconds\n"
 "  --log FILE       one line per record sent: EUI FCNT PAYLOADHEX\n"
+"  --log-time       add a 4th column: CLOCK_MONOTONIC microseconds when the\n"
+"                   record's frame was written to the pty\n"
 "  --seed N         seed for payloads and schedules (nonces stay random)\n"
 "  --quiet          no progress lines on stderr\n"
 "attacks (each counted in the summary at exit):\n"
@@ -310,6 +313,10 @@ pending_flush(struct sim *s)
 		registry_format_eui(pe->eui, eui);
 		fprintf(s->logf, "%s %" PRIu32 " ", eui, pe->fcnt);
 		log_hex(s->logf, pe->payload, pe->len);
+		/* The frame has just been written: its send time, on the
+		 * clock a test's time.monotonic() reads. */
+		if (s->o.log_time)
+			fprintf(s->logf, " %" PRIu64, now_us());
 		fputc('\n', s->logf);
 		s->pend_head = (s->pend_head + 1) % s->pend_cap;
 		s->pend_count--;
@@ -1075,7 +1082,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	enum { O_REG = 256, O_KEYS, O_NODES, O_OFFSET, O_RATE, O_COUNT,
 		O_DUR, O_LINK, O_LOG, O_SEED, O_GEN, O_STREAMS, O_FORGE,
 		O_REPLAY, O_UNKNOWN, O_GARBAGE, O_FLOOD, O_ATTACK, O_QUIET,
-		O_HELP };
+		O_LOG_TIME, O_HELP };
 	static const struct option lo[] = {
 		{ "registry", required_argument, NULL, O_REG },
 		{ "keys", required_argument, NULL, O_KEYS },
@@ -1086,6 +1093,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "duration", required_argument, NULL, O_DUR },
 		{ "link", required_argument, NULL, O_LINK },
 		{ "log", required_argument, NULL, O_LOG },
+		{ "log-time", no_argument, NULL, O_LOG_TIME },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "gen-registry", required_argument, NULL, O_GEN },
 		{ "streams", required_argument, NULL, O_STREAMS },
@@ -1114,6 +1122,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_STREAMS: o->streams = optarg; break;
 		case O_FLOOD: o->flood = optarg; break;
 		case O_QUIET: o->quiet = 1; break;
+		case O_LOG_TIME: o->log_time = 1; break;
 		case O_NODES: bad |= parse_uint(optarg, &o->nodes); break;
 		case O_OFFSET: bad |= parse_uint(optarg, &o->offset); break;
 		case O_GEN: bad |= parse_uint(optarg, &o->gen); break;
