@@ -32,8 +32,13 @@
  * a while and wants to know that this session still exists.  It says only
  * that: records may still sit in an unsealed batch in memory, so it
  * acknowledges nothing.  The gateway keeps no silence count of its own;
- * answering each request is what makes a lost keepalive cost just one more
- * request, not a handshake.
+ * answering requests is what makes a lost keepalive cost a few more
+ * requests, not a handshake.  It answers at most one request in
+ * IDENT_KEEPALIVE_SPACING uplinks: a fast node has many flagged frames in
+ * flight before the first answer reaches it, and answering each would
+ * flood the downlink (the concentrator's queue, and on LoRa the duty
+ * cycle).  The spacing is below LINK_REJOIN_SILENT_UPLINKS -
+ * LINK_KEEPALIVE_REQ_UPLINKS, so one lost keepalive never forces a join.
  *
  * All of it lives in memory only: after a restart every sid is unknown, no
  * request is answered, and the nodes re-handshake (link.h:
@@ -61,6 +66,8 @@ struct ident_node {
 	uint32_t		 prev_sid;
 	uint32_t		 up_last;
 	uint32_t		 down_last;
+	uint32_t		 ka_fcnt;	/* uplink answered by the last
+						 * keepalive, 0: none yet */
 	uint64_t		 chal_deadline;	/* 0: none pending */
 	uint8_t			 nn[LINK_NONCE_LEN];
 	uint8_t			 ng[LINK_NONCE_LEN];
@@ -394,6 +401,7 @@ ident_response(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	n->ks = ks;
 	n->up_last = 0;
 	n->down_last = 1;
+	n->ka_fcnt = 0;
 	if (link_aead_setkey(id->aead, n->ks.down) != 0 ||
 	    (len = link_seal_with(id->aead, LINK_DIR_DOWN, n->ks.sid, 1,
 	    &accept, 1, out->reply, sizeof(out->reply))) < 0)
@@ -462,8 +470,12 @@ ident_data(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	/* Failing to build the keepalive loses nothing but the answer: the
 	 * node asks again with its next uplink. */
 	if ((m->flags & LINK_FLAG_KEEPALIVE_REQ) != 0 &&
-	    ident_seal_down(id, n, &keepalive, 1, out) == 0)
+	    (n->ka_fcnt == 0 ||
+	    m->fcnt - n->ka_fcnt >= IDENT_KEEPALIVE_SPACING) &&
+	    ident_seal_down(id, n, &keepalive, 1, out) == 0) {
+		n->ka_fcnt = m->fcnt;
 		id->keepalives++;
+	}
 	return IDENT_OK;
 }
 

@@ -16,6 +16,8 @@
 #include "radio/link.h"
 #include "policy/registry.h"
 
+/* At most one keepalive answer per this many uplinks of a session. */
+#define IDENT_KEEPALIVE_SPACING	8
 #define IDENT_CHALLENGE_TTL_MS	30000	/* pending challenge lifetime */
 #define IDENT_HELLO_SEEN	4	/* HELLO nonces remembered per device */
 

@@ -854,7 +854,7 @@ static void
 test_keepalive_lost_is_asked_again(void **state)
 {
 	struct fixture *f = *state;
-	unsigned int silent = LINK_KEEPALIVE_REQ_UPLINKS;
+	unsigned int silent = LINK_KEEPALIVE_REQ_UPLINKS, i;
 	uint8_t lost[LINK_FRAME_MAX];
 	size_t lost_len;
 
@@ -863,6 +863,12 @@ test_keepalive_lost_is_asked_again(void **state)
 	assert_int_equal(f->out.reply_len, LINK_DATA_OVERHEAD + 1);
 	memcpy(lost, f->out.reply, f->out.reply_len);	/* never heard */
 	lost_len = f->out.reply_len;
+	/* The requests right after it were in flight already: spaced out. */
+	for (i = 1; i < IDENT_KEEPALIVE_SPACING; i++) {
+		assert_int_equal(send_up_silent(f, &f->a, &silent, 2), IDENT_OK);
+		assert_int_equal(f->out.action, IDENT_RECORD);
+		assert_int_equal(f->out.reply_len, 0);
+	}
 	assert_int_equal(send_up_silent(f, &f->a, &silent, 2), IDENT_OK);
 	assert_int_equal(f->out.action, IDENT_RECORD);
 	assert_int_equal(node_down(&f->a, f->out.reply, f->out.reply_len,
@@ -880,10 +886,37 @@ test_keepalive_lost_is_asked_again(void **state)
 	    &f->out), LINK_DATA_OVERHEAD + 2);
 	assert_int_equal(f->out.fcnt, 4);
 	silent = LINK_KEEPALIVE_REQ_UPLINKS;
+	for (i = 1; i < IDENT_KEEPALIVE_SPACING; i++)
+		assert_int_equal(send_up_silent(f, &f->a, &silent, 3), IDENT_OK);
 	assert_int_equal(send_up_silent(f, &f->a, &silent, 3), IDENT_OK);
 	assert_int_equal(node_down(&f->a, f->out.reply, f->out.reply_len,
 	    NULL, NULL), LINK_DOWN_KEEPALIVE);
 	assert_int_equal(f->a.down_last, 5);
+}
+
+/* A fast node has many flagged uplinks in flight before the first answer
+ * reaches it: regression for a downlink flood that filled the
+ * concentrator's queue (ENOBUFS) when every one of them was answered. */
+static void
+test_keepalive_burst_answered_spaced(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int silent = LINK_KEEPALIVE_REQ_UPLINKS, i, answers = 0;
+
+	handshake(f, &f->a, 0);
+	for (i = 0; i < 10 * IDENT_KEEPALIVE_SPACING; i++) {
+		assert_int_equal(send_up_silent(f, &f->a, &silent, 1), IDENT_OK);
+		assert_int_equal(f->out.action, IDENT_RECORD);
+		if (f->out.reply_len > 0) {
+			assert_int_equal(i % IDENT_KEEPALIVE_SPACING, 0);
+			answers++;
+		}
+	}
+	assert_int_equal(answers, 10);
+	assert_int_equal(ident_keepalive_count(f->id), 10);
+	/* The spacing leaves room for a lost answer before a re-join. */
+	assert_true(2 * IDENT_KEEPALIVE_SPACING <=
+	    LINK_REJOIN_SILENT_UPLINKS - LINK_KEEPALIVE_REQ_UPLINKS);
 }
 
 /* Only an accepted record is answered: a forged flag, a replayed flagged
@@ -894,7 +927,7 @@ test_keepalive_only_for_accepted_records(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t frame[LINK_FRAME_MAX];
-	unsigned int silent;
+	unsigned int silent, i;
 	int len;
 
 	handshake(f, &f->a, 0);
@@ -916,8 +949,10 @@ test_keepalive_only_for_accepted_records(void **state)
 	assert_int_equal(f->out.reply_len, 0);
 	assert_int_equal(ident_keepalive_count(f->id), 1);
 	/* Over the rate: not a record, no answer. */
-	ident_set_rate(f->id, 60, 1);
 	silent = LINK_KEEPALIVE_REQ_UPLINKS;
+	for (i = 1; i < IDENT_KEEPALIVE_SPACING; i++)
+		assert_int_equal(send_up_silent(f, &f->a, &silent, 4), IDENT_OK);
+	ident_set_rate(f->id, 60, 1);
 	assert_int_equal(send_up_silent(f, &f->a, &silent, 4), IDENT_OK);
 	assert_int_equal(f->out.reply_len, LINK_DATA_OVERHEAD + 1);
 	assert_int_equal(send_up_silent(f, &f->a, &silent, 5),
@@ -1110,6 +1145,7 @@ main(void)
 		T(test_keepalive_after_silent_records_not_before),
 		T(test_keepalive_lost_is_asked_again),
 		T(test_keepalive_only_for_accepted_records),
+		T(test_keepalive_burst_answered_spaced),
 		cmocka_unit_test(test_many_sessions),
 		cmocka_unit_test(test_strverdict),
 		cmocka_unit_test(test_rate_bucket),
