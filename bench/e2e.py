@@ -3,8 +3,9 @@
 
   e2e_records_per_s[_sandboxed]   simulator -> daemon -> local mutual-TLS
                                   mosquitto -> subscriber; records arriving
-                                  at the subscriber per second, from the
-                                  first batch to the last record
+                                  at the subscriber per second, between 10%
+                                  and 90% of them, with 1000 nodes on two
+                                  concentrators offering 300,000 records/s
   wire_bytes_per_record           TCP payload bytes, both directions, on the
   wire_bytes_per_record_unbatched daemon's broker connection (read with ss
                                   from the kernel, not from the daemon),
@@ -32,9 +33,14 @@ import fbe2e  # noqa: E402
 
 
 class Counter:
-    """Counts records arriving in the subscriber's file, incrementally."""
+    """Counts records arriving in the subscriber's file, incrementally, and
+    notes when 10% and 90% of the expected records had arrived: the rate
+    between the two is the steady state, without the nodes' joins at the
+    start and the last partial batches at the end."""
 
-    def __init__(self, h):
+    def __init__(self, h, want):
+        self.want = want
+        self.t10 = self.t90 = None
         self.path = h.path("upstream.txt")
         self.off = 0
         self.records = 0
@@ -63,6 +69,10 @@ class Counter:
                 self.first_t, self.first_n = now, n
             self.last_t = now
             self.records += n
+            if self.t10 is None and self.records >= self.want // 10:
+                self.t10, self.n10 = now, self.records
+            if self.t90 is None and self.records >= self.want * 9 // 10:
+                self.t90, self.n90 = now, self.records
         return self.records
 
 
@@ -114,7 +124,7 @@ def run(build, nodes, count, rate, sims=1, max_records=500,
                             log_level="notice")
         d = h.start_daemon([] if sandbox else ["--no-sandbox"])
         want = nodes // sims * sims * count
-        c = Counter(h)
+        c = Counter(h, want)
         end = time.monotonic() + timeout
         while c.poll() < want:
             if d.poll() is not None:
@@ -123,8 +133,8 @@ def run(build, nodes, count, rate, sims=1, max_records=500,
                 raise fbe2e.HarnessError("only %d of %d records arrived"
                                          % (c.records, want))
             time.sleep(0.02)
-        if c.last_t > c.first_t:
-            res["rate"] = (c.records - c.first_n) / (c.last_t - c.first_t)
+        if c.t90 > c.t10:
+            res["rate"] = (c.n90 - c.n10) / (c.t90 - c.t10)
         res["records"] = c.records
         if measure_wire:
             res["wire"] = tcp_bytes(h.port, d.pid) / c.records
@@ -149,11 +159,11 @@ def main():
         return statistics.median(f()[key] for _ in range(a.runs))
 
     if want("e2e_records_per_s"):
-        v = median(lambda: run(a.build, 1000, 300, 0, sims=2,
+        v = median(lambda: run(a.build, 1000, 1500, 300, sims=2,
                                sandbox=False), "rate")
         print("e2e_records_per_s %.0f records/s" % v, flush=True)
     if want("e2e_records_per_s_sandboxed"):
-        v = median(lambda: run(a.build, 1000, 300, 0, sims=2,
+        v = median(lambda: run(a.build, 1000, 1500, 300, sims=2,
                                sandbox=True), "rate")
         print("e2e_records_per_s_sandboxed %.0f records/s" % v, flush=True)
     if want("wire_bytes_per_record"):
