@@ -8,3 +8,17 @@ tools_fieldbridge_sim_SOURCES = tools/fieldbridge-sim.c tools/sim.h \
 tools_fieldbridge_sim_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tools_fieldbridge_sim_LDADD = $(FB_LIBS)
 dist_noinst_SCRIPTS += tools/dev
+
+# fieldbridge: the technician CLI (first subcommand: status).  The status
+# file parsing and formatting is in cli_status.c, unit-tested.
+bin_PROGRAMS += tools/fieldbridge
+tools_fieldbridge_SOURCES = tools/fieldbridge.c tools/cli_status.c \
+	tools/cli_status.h
+tools_fieldbridge_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tools_fieldbridge_LDADD = $(FB_LIBS)
+
+check_PROGRAMS += tests/test_cli
+TESTS += tests/test_cli
+tests_test_cli_SOURCES = tests/test_cli.c tools/cli_status.c
+tests_test_cli_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_cli_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)

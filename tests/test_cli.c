@@ -1,0 +1,281 @@
+/*
+ * test_cli.c - `fieldbridge status`'s parsing, number formatting, ETA and
+ * the verdict on whether the daemon runs (tools/cli_status.c).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tools/cli_status.h"
+
+static struct cli_kv kv;
+
+/* A status file as the daemon writes it while draining a backlog. */
+static const char draining[] =
+    "state=running\npid=4242\ngateway_id=farm-01\nuptime_s=7384\n"
+    "updated=1790000000\nclock_synced=1\nmqtt_connected=1\n"
+    "mqtt_connects=3\nmqtt_disconnects=2\nmqtt_inflight=12\nports=1\n"
+    "ports_open=1\nrecords_accepted=123456\nbatches_delivered=5678\n"
+    "records_delivered=120000\nspool_batches=1000\nspool_records=50000\n"
+    "spool_bytes=10590617\nspool_disk_bytes=10700000\n"
+    "spool_quota_bytes=1073741824\nspool_oldest_age_s=7260\n"
+    "spool_backlog_batches=990\nspool_backlog_records=49500\n"
+    "spool_backlog_bytes=10485760\ndrain_bytes_per_s=122880\n"
+    "drain_records_per_s=580\ndrain_rate_limit_bps=204800\n"
+    "spool_delivered_backlog_batches=300\nspool_dropped_batches=12\n"
+    "spool_dropped_records=240\ngap_events=3\ngap_events_delivered=2\n"
+    "gap_events_pending=1\ndrop_unknown=1\ndrop_bad_tag=0\n"
+    "drop_spool_batches=12\ndurability_ms=1000\nlast_commit_age_ms=200\n"
+    "journal_pending_records=7\njournal_unwritten_records=2\n";
+
+static char *
+render(const char *text, double age, int alive, double stale, int *health)
+{
+	static char out[8192];
+	FILE *f;
+
+	assert_int_equal(cli_status_parse(text, strlen(text), &kv), 0);
+	f = fmemopen(out, sizeof(out), "w");
+	assert_non_null(f);
+	*health = (int)cli_status_render(&kv, age, alive, stale, f);
+	fclose(f);
+	return out;
+}
+
+static void
+test_parse(void **state)
+{
+	const char text[] = "a=1\nnoequals\n=novalue\nb=two words\nc=\n"
+	    "d=-5\ne=12x\nlast=7";
+
+	(void)state;
+	assert_int_equal(cli_status_parse(text, strlen(text), &kv), 0);
+	assert_string_equal(cli_get(&kv, "a"), "1");
+	assert_string_equal(cli_get(&kv, "b"), "two words");
+	assert_string_equal(cli_get(&kv, "c"), "");
+	assert_null(cli_get(&kv, "noequals"));
+	assert_null(cli_get(&kv, ""));
+	assert_int_equal(cli_get_u64(&kv, "a", 9), 1);
+	assert_int_equal(cli_get_u64(&kv, "b", 9), 9);
+	assert_int_equal(cli_get_u64(&kv, "d", 9), 9);	/* not unsigned */
+	assert_int_equal(cli_get_i64(&kv, "d", 9), -5);
+	assert_int_equal(cli_get_u64(&kv, "e", 9), 9);	/* trailing bytes */
+	assert_int_equal(cli_get_u64(&kv, "missing", 9), 9);
+	assert_int_equal(cli_get_u64(&kv, "last", 0), 7);	/* no newline */
+}
+
+/* A file that is no status file at all, or a truncated one. */
+static void
+test_parse_garbage(void **state)
+{
+	char junk[300];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cli_status_parse("", 0, &kv), -EINVAL);
+	assert_int_equal(cli_status_parse("\n\n\n", 3, &kv), -EINVAL);
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(i * 7 + 1);
+	(void)cli_status_parse(junk, sizeof(junk), &kv);
+	assert_true(kv.n <= CLI_STATUS_KEYS_MAX);
+	/* A value too long for the table is skipped, not cut. */
+	memset(junk, 'v', sizeof(junk));
+	memcpy(junk, "k=", 2);
+	assert_int_equal(cli_status_parse(junk, sizeof(junk), &kv), -EINVAL);
+}
+
+static void
+test_fmt_bytes(void **state)
+{
+	char b[32];
+
+	(void)state;
+	cli_fmt_bytes(b, sizeof(b), 0);
+	assert_string_equal(b, "0 B");
+	cli_fmt_bytes(b, sizeof(b), 1023);
+	assert_string_equal(b, "1023 B");
+	cli_fmt_bytes(b, sizeof(b), 1024);
+	assert_string_equal(b, "1.0 KiB");
+	cli_fmt_bytes(b, sizeof(b), 12897484);
+	assert_string_equal(b, "12.3 MiB");
+	cli_fmt_bytes(b, sizeof(b), 1073741824);
+	assert_string_equal(b, "1.0 GiB");
+	cli_fmt_bytes(b, sizeof(b), UINT64_MAX);
+	assert_string_equal(b, "16777216.0 TiB");
+}
+
+static void
+test_fmt_duration(void **state)
+{
+	char b[32];
+
+	(void)state;
+	cli_fmt_duration(b, sizeof(b), 0);
+	assert_string_equal(b, "0 s");
+	cli_fmt_duration(b, sizeof(b), 59);
+	assert_string_equal(b, "59 s");
+	cli_fmt_duration(b, sizeof(b), 86);
+	assert_string_equal(b, "1 min 26 s");
+	cli_fmt_duration(b, sizeof(b), 7384);
+	assert_string_equal(b, "2 h 03 min");
+	cli_fmt_duration(b, sizeof(b), 3 * 86400 + 4 * 3600 + 5);
+	assert_string_equal(b, "3 d 04 h");
+}
+
+static void
+test_fmt_count(void **state)
+{
+	char b[32];
+
+	(void)state;
+	cli_fmt_count(b, sizeof(b), 0);
+	assert_string_equal(b, "0");
+	cli_fmt_count(b, sizeof(b), 999);
+	assert_string_equal(b, "999");
+	cli_fmt_count(b, sizeof(b), 1000);
+	assert_string_equal(b, "1,000");
+	cli_fmt_count(b, sizeof(b), 1234567);
+	assert_string_equal(b, "1,234,567");
+	cli_fmt_count(b, 4, 1234567);		/* never overruns */
+	assert_int_equal(strlen(b), 3);
+}
+
+static void
+test_eta(void **state)
+{
+	(void)state;
+	assert_int_equal(cli_eta(0, 0), 0);		/* nothing left */
+	assert_int_equal(cli_eta(1000, 0), -1);		/* no rate yet */
+	assert_int_equal(cli_eta(1000, 0.5), -1);
+	assert_int_equal(cli_eta(10485760, 122880), 85);
+	assert_int_equal(cli_eta(3000, 1000), 3);
+	assert_int_equal(cli_eta(UINT64_MAX, 1), -1);	/* absurd */
+}
+
+static void
+test_render_draining(void **state)
+{
+	char *out;
+	int h;
+
+	(void)state;
+	out = render(draining, 2.0, 1, 17, &h);
+	assert_int_equal(h, CLI_OK);
+	assert_non_null(strstr(out, "running, pid 4242, up 2 h 03 min"));
+	assert_non_null(strstr(out, "broker        connected (3 connections, "
+	    "2 lost), 12 batches in flight"));
+	assert_non_null(strstr(out, "spool         1,000 batches, 50,000 "
+	    "records, 10.1 MiB"));
+	assert_non_null(strstr(out, "oldest waiting 2 h 01 min"));
+	assert_non_null(strstr(out, "backlog       990 batches, 49,500 "
+	    "records, 10.0 MiB to send"));
+	assert_non_null(strstr(out, "draining at 120.0 KiB/s (limit 200.0 "
+	    "KiB/s), 580 records/s, ETA 1 min 25 s"));
+	assert_non_null(strstr(out, "dropped       12 batches, 240 records; "
+	    "3 gap events (2 delivered, 1 waiting)"));
+	assert_non_null(strstr(out, "node frames refused: unknown=1\n"));
+	assert_non_null(strstr(out, "5 records of open batches journaled"));
+	assert_null(strstr(out, "DISK FULL"));
+}
+
+static void
+test_render_no_rate_yet(void **state)
+{
+	char text[sizeof(draining) + 64], *out, *p;
+	int h;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s", draining);
+	p = strstr(text, "drain_bytes_per_s=122880");
+	assert_non_null(p);
+	memcpy(p, "drain_bytes_per_s=0     ", 24);
+	out = render(text, 2.0, 1, 17, &h);
+	assert_non_null(strstr(out, "no progress measured yet, ETA unknown"));
+}
+
+static void
+test_render_broker_down(void **state)
+{
+	char text[sizeof(draining) + 64], *out, *p;
+	int h;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s", draining);
+	p = strstr(text, "mqtt_connected=1");
+	p[15] = '0';
+	out = render(text, 2.0, 1, 17, &h);
+	assert_int_equal(h, CLI_OK);
+	assert_non_null(strstr(out, "NOT CONNECTED, retrying"));
+	assert_non_null(strstr(out, "backlog       1,000 batches, 50,000 "
+	    "records, 10.1 MiB waiting for the broker"));
+	assert_null(strstr(out, "ETA"));
+}
+
+/* The daemon's own verdicts: stale, gone, stopped. */
+static void
+test_render_dead(void **state)
+{
+	char text[sizeof(draining) + 64], *out, *p;
+	int h;
+
+	(void)state;
+	out = render(draining, 60.0, 1, 17, &h);
+	assert_int_equal(h, CLI_DEAD);
+	assert_non_null(strstr(out, "NOT RUNNING or hung: status not updated "
+	    "for 1 min 00 s"));
+	out = render(draining, 1.0, 0, 17, &h);
+	assert_int_equal(h, CLI_DEAD);
+	assert_non_null(strstr(out, "process 4242 is gone"));
+	snprintf(text, sizeof(text), "%s", draining);
+	p = strstr(text, "state=running");
+	memcpy(p, "state=stopped", 13);
+	out = render(text, 1.0, -1, 17, &h);
+	assert_int_equal(h, CLI_DEAD);
+	assert_non_null(strstr(out, "stopped cleanly"));
+}
+
+/* An empty spool, the clock unknown, a full disk. */
+static void
+test_render_quiet_gateway(void **state)
+{
+	const char text[] = "state=running\npid=1\nuptime_s=5\n"
+	    "mqtt_connected=1\nspool_batches=2\nspool_oldest_age_s=-1\n"
+	    "spool_disk_full=1\nspool_backlog_batches=0\n";
+	char *out;
+	int h;
+
+	(void)state;
+	out = render(text, 0.5, 1, 17, &h);
+	assert_int_equal(h, CLI_OK);
+	assert_non_null(strstr(out, "oldest waiting: unknown"));
+	assert_non_null(strstr(out, "DISK FULL"));
+	assert_non_null(strstr(out, "backlog       none"));
+	assert_non_null(strstr(out, "node frames refused: none"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_garbage),
+		cmocka_unit_test(test_fmt_bytes),
+		cmocka_unit_test(test_fmt_duration),
+		cmocka_unit_test(test_fmt_count),
+		cmocka_unit_test(test_eta),
+		cmocka_unit_test(test_render_draining),
+		cmocka_unit_test(test_render_no_rate_yet),
+		cmocka_unit_test(test_render_broker_down),
+		cmocka_unit_test(test_render_dead),
+		cmocka_unit_test(test_render_quiet_gateway),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

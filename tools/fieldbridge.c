@@ -1,0 +1,209 @@
+/*
+ * fieldbridge - the technician's command line.  First subcommand:
+ *
+ *	fieldbridge status [-c CONF | -s STATE_DIR] [--stale-after S]
+ *
+ * reads STATE_DIR/status, which the running daemon rewrites every
+ * daemon.status_interval_s, and shows the spool (depth, oldest batch,
+ * backlog draining with an ETA), the broker connection and the counters.
+ * The state directory comes from -s, or from the configuration (-c, by
+ * default /etc/fieldbridge/fieldbridge.conf).  It talks to nobody: the
+ * daemon has no socket of any kind, so a status file is the interface.
+ *
+ * Exit status: 0 the daemon runs; 1 it does not (stopped, crashed, hung:
+ * the status file is stale); 2 bad usage, no configuration, no status file.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/conf.h"
+#include "tools/cli_status.h"
+
+#define FB_STATUS_FILE		"status"
+#define FB_STATUS_INTERVAL_S	5	/* daemon.status_interval_s default */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: fieldbridge status [-c CONF | -s STATE_DIR] "
+	    "[--stale-after SECONDS]\n"
+	    "  -c, --config FILE     the daemon's configuration (default %s)\n"
+	    "  -s, --state-dir DIR   read DIR/status directly\n"
+	    "      --stale-after S   status older than S seconds means the "
+	    "daemon is not\n"
+	    "                        running (default %d x the status "
+	    "interval)\n"
+	    "exit status: 0 running, 1 not running, 2 error\n",
+	    CONF_PATH_DEFAULT, CLI_STALE_PERIODS);
+}
+
+static int
+read_status(const char *path, char *buf, size_t sz, size_t *len,
+    double *age_s)
+{
+	struct stat st;
+	struct timespec now;
+	ssize_t n;
+	size_t got = 0;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		goto out;
+	}
+	while (got < sz) {
+		n = read(fd, buf + got, sz - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*len = got;
+	clock_gettime(CLOCK_REALTIME, &now);
+	*age_s = (double)(now.tv_sec - st.st_mtim.tv_sec) +
+	    (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
+	if (*age_s < 0)
+		*age_s = 0;
+out:
+	close(fd);
+	return r;
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "stale-after", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *conf_path = NULL, *state = NULL, *pidv;
+	struct cli_kv *kv = NULL;
+	struct conf *c = NULL;
+	char *buf = NULL, *err = NULL, path[4200], *e;
+	double age_s = 0, stale_s = -1;
+	size_t len = 0;
+	long pid;
+	int ch, r, alive = -1, interval = FB_STATUS_INTERVAL_S, rc = 2;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:s:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'S':
+			stale_s = strtod(optarg, &e);
+			if (*e != '\0' || stale_s <= 0) {
+				fprintf(stderr, "fieldbridge: --stale-after: "
+				    "\"%s\" is not a positive number\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || (conf_path != NULL && state != NULL)) {
+		usage(stderr);
+		return 2;
+	}
+	if ((kv = malloc(sizeof(*kv))) == NULL ||
+	    (buf = malloc(CLI_STATUS_FILE_MAX)) == NULL)
+		goto oom;
+	if (state == NULL) {
+		if (conf_path == NULL)
+			conf_path = CONF_PATH_DEFAULT;
+		if ((c = malloc(sizeof(*c))) == NULL ||
+		    (err = malloc(CONF_ERR_MAX)) == NULL)
+			goto oom;
+		if (conf_load(conf_path, c, err, CONF_ERR_MAX) != 0) {
+			fprintf(stderr, "%s\n", err);
+			goto out;
+		}
+		state = c->state_dir;
+		interval = c->daemon.status_interval_s;
+	}
+	if (stale_s < 0)
+		stale_s = (double)(CLI_STALE_PERIODS * interval + 2);
+	(void)snprintf(path, sizeof(path), "%s/%s", state, FB_STATUS_FILE);
+	if ((r = read_status(path, buf, CLI_STATUS_FILE_MAX, &len, &age_s))
+	    != 0) {
+		fprintf(stderr, "fieldbridge: %s: %s%s\n", path, strerror(-r),
+		    r == -ENOENT ? " (has fieldbridged ever run with this "
+		    "state directory?)" : "");
+		goto out;
+	}
+	if (cli_status_parse(buf, len, kv) != 0) {
+		fprintf(stderr, "fieldbridge: %s: not a status file\n", path);
+		goto out;
+	}
+	if ((pidv = cli_get(kv, "pid")) != NULL &&
+	    (pid = strtol(pidv, &e, 10)) > 0 && *e == '\0') {
+		/* EPERM: it exists, under another user. */
+		if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+			alive = 1;
+		else if (errno == ESRCH)
+			alive = 0;
+	}
+	rc = cli_status_render(kv, age_s, alive, stale_s, stdout) == CLI_OK ?
+	    0 : 1;
+	goto out;
+oom:
+	fprintf(stderr, "fieldbridge: out of memory\n");
+out:
+	free(kv);
+	free(buf);
+	free(c);
+	free(err);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "-V") == 0)) {
+		printf("fieldbridge %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		printf("usage: fieldbridge COMMAND [options]\n"
+		    "commands:\n"
+		    "  status    the running daemon, its spool and backlog\n");
+		return 0;
+	}
+	fprintf(stderr, "usage: fieldbridge COMMAND [options]   (commands: "
+	    "status)\n");
+	return 2;
+}
