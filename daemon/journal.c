@@ -1135,6 +1135,23 @@ out:
 	return r;
 }
 
+static int
+readd(struct journal *jn, const struct rec *rc)
+{
+	struct jstream *s;
+	int r;
+
+	if ((s = stream_get(jn, rc->stream, 1)) == NULL)
+		return -ENOMEM;
+	if (s->n == s->cap && (r = q_grow(s)) != 0)
+		return r;
+	*q_at(s, s->n) = rc->r;
+	q_at(s, s->n)->file = 0;	/* a previous run's file */
+	s->n++;
+	s->nw = s->n;
+	return 0;
+}
+
 int
 journal_recover(struct journal *jn, journal_verify_fn *verify,
     journal_bad_fn *bad, journal_replay_fn *replay, void *arg)
@@ -1209,6 +1226,13 @@ journal_recover(struct journal *jn, journal_verify_fn *verify,
 				break;
 		if (k < ns && rc2->r.jseq <= upto[k])
 			continue;
+		/*
+		 * Back into the mirror as already written: the batches they
+		 * go into release them like any other, so a crash before
+		 * journal_recovered does not replay them a second time.
+		 */
+		if ((rc = readd(jn, rc2)) != 0)
+			goto out;
 		memset(&r, 0, sizeof(r));
 		r.eui = rc2->r.eui;
 		r.fcnt = rc2->r.fcnt;

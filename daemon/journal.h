@@ -62,7 +62,9 @@ int	journal_open(const char *dir, struct journal **jp);
  * replay for each record no durable batch holds (in the order they were
  * accepted) and bad for each damaged range.  A batch named by a release
  * mark made after the last checkpoint is asked about through verify.
- * Returns the number of records replayed, or -errno.
+ * The replayed records are kept as if journal_add had been called: replay
+ * must batch them (batcher_add), not journal_add them.  Returns the number
+ * of records replayed, or -errno.
  */
 int	journal_recover(struct journal *jn, journal_verify_fn *verify,
 	    journal_bad_fn *bad, journal_replay_fn *replay, void *arg);

@@ -599,6 +599,37 @@ test_sealed_batch_found_after_lost_one(void **state)
 	journal_free(jn);
 }
 
+/*
+ * A crash during the start-up replay, after the replayed records were
+ * sealed into new batches but before the old files were removed: the
+ * next start must not replay them a second time.
+ */
+static void
+test_replay_not_twice_after_crash_in_recovery(void **state)
+{
+	struct journal *jn = jopen();
+	uint32_t i;
+
+	(void)state;
+	for (i = 1; i <= 4; i++)
+		add(jn, "cattle", 1, i);
+	assert_int_equal(journal_write(jn), 0);
+	assert_int_equal(journal_commit(jn, 1), 0);
+	jn = restart(jn, 0);
+	assert_int_equal(got.n, 4);
+	/* The daemon batches them again: one batch, appended, released. */
+	seal(jn, "cattle", 50, 1, 1, 4, 1);
+	/* Killed before journal_recovered: the spool has batch 50. */
+	jn = restart(jn, 1);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(journal_recovered(jn), 0);
+	journal_free(jn);
+	/* Nothing is left to replay after a clean recovery either. */
+	jn = restart(NULL, 0);
+	assert_int_equal(got.n, 0);
+	journal_free(jn);
+}
+
 /* Stream names the batcher would refuse are refused here too. */
 static void
 test_bad_stream_refused(void **state)
@@ -637,6 +668,7 @@ main(void)
 		T(test_enospc_then_recover),
 		T(test_release_retried),
 		T(test_sealed_batch_found_after_lost_one),
+		T(test_replay_not_twice_after_crash_in_recovery),
 		T(test_bad_stream_refused),
 	};
 
