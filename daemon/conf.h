@@ -41,6 +41,8 @@ struct conf {
 	char		state_dir[PATH_MAX];
 	char		registry[PATH_MAX];
 	char		keys[PATH_MAX];
+	char		user[CONF_NAME_MAX + 1];	/* confined child's */
+	char		serial_group[CONF_NAME_MAX + 1]; /* owns the ttys */
 	int		log_level;		/* LOG_* */
 
 	struct conf_concentrator conc[CONF_CONCENTRATORS_MAX];

@@ -83,6 +83,11 @@
 #define LOOP_SERIAL_DROPS	8	/* radio_port_stats.drops[] */
 /* After the drain: how long the "offline" status may take. */
 #define LOOP_OFFLINE_WAIT_MS	1000
+/* No concentrator open for this long: not healthy, the watchdog starves
+ * (see loop_healthy). */
+#define LOOP_PORTS_DOWN_MAX_MS	120000
+/* --no-sandbox repeats its warning this often. */
+#define LOOP_NOSANDBOX_WARN_MS	300000
 
 /* Names of the drop counters; part of the counters line format. */
 static const char *const loop_ident_names[IDENT_VERDICT_COUNT] = {
@@ -138,6 +143,11 @@ struct loop_counters {
 struct loop {
 	struct conf		 conf;
 	const char		*conf_path;
+	const struct loop_opts	*o;
+	int			 parent_fd;	/* o->parent_fd until it hangs up */
+	uint64_t		 ports_down_since_ms;	/* 0: one is open */
+	uint64_t		 next_nosandbox_warn_ms;
+	int			 unhealthy_logged;
 	struct registry		*reg;
 	struct ident		*ident;
 	struct seqno		*seq;
@@ -182,6 +192,18 @@ loop_clock_synced(void)
 	memset(&tx, 0, sizeof(tx));
 	r = adjtimex(&tx);
 	return r != -1 && r != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+}
+
+/*
+ * Confined, adjtimex is out of reach: systemd's unit (@system-service
+ * without @clock, ProtectClock=) would kill the process for it even
+ * read-only, so the child's filter does not allow it either.  Records then
+ * say "sync": false.
+ */
+static int
+loop_clock_check(const struct loop *d)
+{
+	return d->o->confine == NULL && loop_clock_synced();
 }
 
 static uint64_t
@@ -283,6 +305,8 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 	    uplink_connected(d->up), (unsigned long long)us->connects,
 	    (unsigned long long)us->disconnects, uplink_inflight(d->up));
 	fprintf(f, "ports=%d\nports_open=%d\n", d->nports, open_ports);
+	fprintf(f, "sandbox=%s\n", d->o->no_sandbox ? "disabled" :
+	    d->o->sandbox_desc != NULL ? d->o->sandbox_desc : "none");
 	fprintf(f, "records_accepted=%llu\nrecords_pending=%llu\n"
 	    "batches_sealed=%llu\nbatches_delivered=%llu\n"
 	    "records_delivered=%llu\n",
@@ -524,6 +548,16 @@ loop_check_streams(const struct registry *reg)
 	return 0;
 }
 
+/* Confined, the registry's bytes come from the privileged parent. */
+static int
+loop_load_registry(struct loop *d, struct registry **out, char *err,
+    size_t errlen)
+{
+	if (d->o->load_registry != NULL)
+		return d->o->load_registry(d->o->hook_arg, out, err, errlen);
+	return registry_load(d->conf.registry, d->conf.keys, out, err, errlen);
+}
+
 static void
 loop_reload(struct loop *d)
 {
@@ -531,8 +565,7 @@ loop_reload(struct loop *d)
 	char err[512];
 	int r;
 
-	r = registry_load(d->conf.registry, d->conf.keys, &reg, err,
-	    sizeof(err));
+	r = loop_load_registry(d, &reg, err, sizeof(err));
 	if (r != 0) {
 		log_warnx("registry not reloaded, keeping the old one: %s",
 		    err);
@@ -608,6 +641,43 @@ loop_signal(struct loop *d, uint64_t now_ms)
 	}
 }
 
+/*
+ * Whether to feed systemd's watchdog, so that it restarts a wedged daemon
+ * rather than a process that merely exists.  That this runs at all shows
+ * the loop turns (from the timerfd tick).  Concentrators: unhealthy when
+ * none has been open for LOOP_PORTS_DOWN_MAX_MS (a port closes also when
+ * its concentrator stays silent, radio/port.c).  One unplugged concentrator
+ * of several is not: a restart cannot plug it in, and would interrupt the
+ * others.  The spool's health is added here by the spool's wiring.
+ */
+static int
+loop_healthy(struct loop *d, uint64_t now_ms)
+{
+	int k, open_ports = 0;
+
+	for (k = 0; k < d->nports; k++)
+		if (d->ports[k].port != NULL &&
+		    radio_port_is_open(d->ports[k].port))
+			open_ports++;
+	if (d->nports > 0 && !d->draining) {
+		if (open_ports > 0)
+			d->ports_down_since_ms = 0;
+		else if (d->ports_down_since_ms == 0)
+			d->ports_down_since_ms = now_ms;
+		else if (now_ms - d->ports_down_since_ms >=
+		    LOOP_PORTS_DOWN_MAX_MS) {
+			if (!d->unhealthy_logged)
+				log_warnx("no concentrator open for %d s; no "
+				    "longer feeding the watchdog",
+				    LOOP_PORTS_DOWN_MAX_MS / 1000);
+			d->unhealthy_logged = 1;
+			return 0;
+		}
+	}
+	d->unhealthy_logged = 0;
+	return 1;
+}
+
 static void
 loop_tick(struct loop *d, uint64_t now_ms)
 {
@@ -616,14 +686,20 @@ loop_tick(struct loop *d, uint64_t now_ms)
 
 	while (read(d->tfd, &junk, sizeof(junk)) > 0)
 		;
-	d->clock_synced = loop_clock_synced();
+	d->clock_synced = loop_clock_check(d);
 	for (k = 0; k < d->nports; k++)
 		if (d->ports[k].port != NULL)
 			(void)radio_port_tick(d->ports[k].port, now_ms);
 	batcher_tick(d->bt, now_ms);
 	outbox_tick(d->ob, now_ms, d->clock_synced);
 	(void)uplink_tick(d->up, now_ms);
-	notify_watchdog_tick(now_ms);
+	if (loop_healthy(d, now_ms))
+		notify_watchdog_tick(now_ms);
+	if (d->o->no_sandbox && now_ms >= d->next_nosandbox_warn_ms) {
+		log_warnx("SANDBOX DISABLED (--no-sandbox): not confined, for "
+		    "development only");
+		d->next_nosandbox_warn_ms = now_ms + LOOP_NOSANDBOX_WARN_MS;
+	}
 	if (d->conf.daemon.stats_interval_s > 0 && now_ms >= d->next_stats_ms) {
 		if (d->next_stats_ms != 0)
 			loop_log_counters(d, "");
@@ -664,7 +740,7 @@ loop_tick(struct loop *d, uint64_t now_ms)
 static int
 loop_poll(struct loop *d)
 {
-	struct pollfd pfd[3 + CONF_CONCENTRATORS_MAX];
+	struct pollfd pfd[4 + CONF_CONCENTRATORS_MAX];
 	struct loop_port *p;
 	uint64_t now_ms;
 	int n = 0, k, i, fd;
@@ -682,6 +758,9 @@ loop_poll(struct loop *d)
 		pfd[n].fd = fd;
 		pfd[n++].events = fd >= 0 ? radio_port_events(p->port) : 0;
 	}
+	/* Last: events 0 still reports POLLHUP when the parent is gone. */
+	pfd[n].fd = d->parent_fd;
+	pfd[n++].events = 0;
 	for (i = 0; i < n; i++)
 		pfd[i].revents = 0;
 	if (poll(pfd, (nfds_t)n, -1) < 0) {
@@ -699,6 +778,12 @@ loop_poll(struct loop *d)
 		if (pfd[3 + k].revents && d->ports[k].port != NULL)
 			radio_port_handle(d->ports[k].port, pfd[3 + k].revents,
 			    now_ms);
+	if (pfd[n - 1].revents && d->parent_fd >= 0) {
+		log_warnx("the privileged parent is gone; stopping");
+		d->parent_fd = -1;
+		if (!d->draining)
+			loop_start_drain(d, now_ms);
+	}
 	if (pfd[1].revents)
 		loop_tick(d, now_ms);
 	/* Stopping: only what is live still goes (the backlog waits). */
@@ -803,8 +888,7 @@ loop_open(struct loop *d)
 	int r, k;
 	size_t i;
 
-	if ((r = registry_load(d->conf.registry, d->conf.keys, &d->reg, err,
-	    sizeof(err))) != 0)
+	if ((r = loop_load_registry(d, &d->reg, err, sizeof(err))) != 0)
 		fatalx("%s", err);
 	log_info("registry: %zu devices, %zu streams", registry_count(d->reg),
 	    registry_stream_count(d->reg));
@@ -885,6 +969,9 @@ loop_open(struct loop *d)
 		    (unsigned int)p->cc->baud, drv, loop_radio_event, p);
 		if (p->port == NULL)
 			fatalx("%s: cannot create the port", p->cc->name);
+		if (d->o->opener != NULL)
+			radio_port_set_opener(p->port, d->o->opener,
+			    d->o->hook_arg);
 		d->nports++;
 	}
 
@@ -907,7 +994,8 @@ loop_open(struct loop *d)
 	its.it_value.tv_nsec = LOOP_TICK_MS * 1000000L;
 	if (timerfd_settime(d->tfd, 0, &its, NULL) != 0)
 		fatal("timerfd_settime");
-	if ((r = notify_open()) != 0)
+	/* main.c may have connected before the fork: keep that socket. */
+	if (!notify_enabled() && (r = notify_open()) != 0)
 		log_warnx("cannot connect to $NOTIFY_SOCKET: %s, "
 		    "not notifying systemd", strerror(-r));
 }
@@ -962,7 +1050,11 @@ loop_run(const struct loop_opts *o)
 		fatalx("out of memory");
 	d->tfd = d->sfd = -1;
 	d->conf_path = o->conf_path;
-	if (conf_load(o->conf_path, &d->conf, err, CONF_ERR_MAX) != 0) {
+	d->o = o;
+	d->parent_fd = o->parent_fd;
+	if (o->conf != NULL)
+		d->conf = *o->conf;
+	else if (conf_load(o->conf_path, &d->conf, err, CONF_ERR_MAX) != 0) {
 		loop_log_lines(err);
 		free(err);
 		free(d);
@@ -980,18 +1072,25 @@ loop_run(const struct loop_opts *o)
 	/*
 	 * SANDBOX: everything the process needs is open (ports are opened
 	 * on the first tick by the port's opener, TLS files are read at
-	 * each connect).  This is where confinement goes: chroot into the
-	 * state directory (the cwd), drop privileges, no_new_privs,
-	 * seccomp; ports then get their fds from the privileged parent via
-	 * radio_port_set_opener().  Skipped with --no-sandbox.
+	 * each connect).  o->confine (main.c, the privsep child) chroots
+	 * into the state directory (the cwd), drops privileges, sets
+	 * no_new_privs and loads the seccomp filter; ports get their fds
+	 * from the privileged parent through o->opener.  Skipped with
+	 * --no-sandbox.
 	 */
-	if (!o->no_sandbox) {
-		/* sandbox_apply() is provided by daemon/sandbox.c. */
+	if (o->no_sandbox)
+		log_warnx("SANDBOX DISABLED (--no-sandbox): not chrooted, not "
+		    "dropping privileges, no seccomp filter; for development "
+		    "only");
+	else if (o->confine != NULL && o->confine(o->hook_arg) != 0) {
+		loop_close(d);
+		free(d);
+		return o->exit_confine;
 	}
 
 	now_ms = loop_now_ms();
 	d->start_ms = now_ms;
-	d->clock_synced = loop_clock_synced();
+	d->clock_synced = loop_clock_check(d);
 	if (!d->clock_synced)
 		log_notice("the wall clock is not synchronised; records are "
 		    "marked \"sync\":false until it is");

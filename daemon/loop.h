@@ -7,19 +7,48 @@
 #ifndef FB_LOOP_H
 #define FB_LOOP_H
 
+#include <stddef.h>
 #include <stdio.h>
+
+#include "radio/port.h"
+
+struct conf;
+struct registry;
 
 struct loop_opts {
 	const char	*conf_path;
 	int		 debug;		/* log at debug level */
-	int		 no_sandbox;	/* skip confinement (development) */
+	int		 no_sandbox;	/* skip confinement (development): the
+					 * loop says so loudly, in the log
+					 * every few minutes and in status */
+
+	/* Hooks of the confined child (main.c, confine.c); all optional. */
+	const struct conf *conf;	/* use this, do not load conf_path */
+	const char	*sandbox_desc;	/* "sandbox=" line of the status file */
+	void		*hook_arg;
+	/* Called once everything is open, before the first serial byte or
+	 * network packet: chroot, drop privileges, seccomp.  Non-zero: the
+	 * loop logs and returns exit_confine. */
+	int		(*confine)(void *arg);
+	int		 exit_confine;
+	/* How each port gets its fd (the privileged parent); NULL: opens the
+	 * configured path itself. */
+	port_opener_fn	*opener;
+	/* Loads the registry at start and on SIGHUP (the parent hands over
+	 * the bytes); NULL: registry_load of the configured paths. */
+	int		(*load_registry)(void *arg, struct registry **out,
+			    char *err, size_t errlen);
+	/* Watched for POLLHUP: the parent is gone, so stop (-1: none). */
+	int		 parent_fd;
 };
 
 /* `fieldbridged --check`: validate the config, the registry and keys, the
  * TLS files and driver names; print "FILE: configuration OK" on out or
  * the problems on err.  Returns the exit status (0 or 1). */
 int	loop_check(const char *conf_path, FILE *out, FILE *err);
-/* Run the daemon; returns the exit status. */
+/* Run the daemon; returns the exit status.  Initialise o with
+ * LOOP_OPTS_INIT. */
+#define LOOP_OPTS_INIT	{ .conf_path = NULL, .parent_fd = -1, .exit_confine = 1 }
 int	loop_run(const struct loop_opts *o);
 
 #endif

@@ -272,6 +272,8 @@ static const int sys_prctl_parent[] = {
 	PR_SET_PDEATHSIG,	/* each child: die with the parent */
 	PR_CAPBSET_READ,	/* libseccomp/glibc capability probes */
 	PR_CAP_AMBIENT,		/* each child clears its ambient set */
+	PR_SET_KEEPCAPS,	/* a child of a root parent becomes the service
+				 * user keeping CAP_SYS_CHROOT (confine.c) */
 };
 
 /* Namespace flags a fork never needs (the clone rule refuses them). */

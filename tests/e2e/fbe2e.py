@@ -11,12 +11,20 @@ generated configuration.  Every child is tracked by PID and killed, and the
 directory removed, when the harness closes - also after a failure.  Every
 wait is bounded.
 
+The daemon runs sandboxed, its seccomp filter killing (the default), when
+the harness runs as root: its confined child becomes SANDBOX_USER, so the
+temporary directory is made traversable (0711) and the state directory
+belongs to that user.  Not root, it runs with --no-sandbox (it could not
+chroot).  FB_E2E_SANDBOX=0 forces --no-sandbox.
+
 Python 3 standard library only.
 """
 
 import base64
+import grp
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -29,6 +37,7 @@ import time
 TOPIC_PREFIX = "fieldbridge"
 GATEWAY_ID = "e2e-gw"
 RESERVED_PORTS = {1883, 8883}
+SANDBOX_USER = "nobody"
 
 
 class HarnessError(Exception):
@@ -86,11 +95,17 @@ class Harness:
         self.port = None
         self.sims = []          # [{'name', 'link', 'log', 'err', 'proc'}]
         self.daemon_rc = None
+        self.sandbox = (os.geteuid() == 0 and
+                        os.environ.get("FB_E2E_SANDBOX", "1") != "0")
 
     # --- set-up and tear-down -------------------------------------------
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="fieldbridge-e2e.")
+        if self.sandbox:
+            # The confined child reaches its state directory by path
+            # before it chroots there.
+            os.chmod(self.dir, 0o711)
         return self
 
     def __exit__(self, *exc):
@@ -124,8 +139,8 @@ class Harness:
             p.kill()
             return p.wait(5)
 
-    def _spawn(self, name, argv, out=None, err=None, **kw):
-        fo = open(out or self.path(name + ".out"), "wb")
+    def _spawn(self, name, argv, out=None, err=None, append=False, **kw):
+        fo = open(out or self.path(name + ".out"), "ab" if append else "wb")
         fe = open(err or self.path(name + ".err"), "wb")
         self.files += [fo, fe]
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fo,
@@ -157,25 +172,65 @@ class Harness:
           "-addext", "basicConstraints=critical,CA:TRUE",
           "-addext", "keyUsage=critical,keyCertSign,cRLSign")
 
-        def leaf(name, cn, ext):
-            extf = "%s/%s.ext" % (d, name)
-            with open(extf, "w") as f:
-                f.write("basicConstraints=CA:FALSE\n" + ext)
-            o("req", "-new", *ec, "-keyout", "%s/%s.key" % (d, name),
-              "-out", "%s/%s.csr" % (d, name), "-subj", "/CN=" + cn)
-            o("x509", "-req", "-in", "%s/%s.csr" % (d, name),
-              "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
-              "-CAcreateserial", "-days", "2", "-extfile", extf,
-              "-out", "%s/%s.pem" % (d, name))
-            os.chmod("%s/%s.key" % (d, name), 0o600)
-
-        leaf("broker", "127.0.0.1", "subjectAltName=IP:127.0.0.1\n"
-             "extendedKeyUsage=serverAuth\n")
-        leaf("gateway", GATEWAY_ID, "extendedKeyUsage=clientAuth\n")
-        leaf("subscriber", "e2e-subscriber", "extendedKeyUsage=clientAuth\n")
         self.pki = d
+        # DNS:localhost too: a test connects by name to prove that name
+        # resolution works inside the daemon's chroot.
+        self.make_leaf("broker", "127.0.0.1", "subjectAltName=IP:127.0.0.1,"
+                       "DNS:localhost\nextendedKeyUsage=serverAuth\n")
+        self.make_leaf("gateway", GATEWAY_ID,
+                       "extendedKeyUsage=clientAuth\n")
+        self.make_leaf("subscriber", "e2e-subscriber",
+                       "extendedKeyUsage=clientAuth\n")
+
+    def make_leaf(self, name, cn, ext="extendedKeyUsage=clientAuth\n"):
+        """pki/NAME.pem and NAME.key (0600), CN=cn, signed by the CA; a
+        fresh serial each time (a renewed certificate)."""
+        d = self.pki
+        o = lambda *a: self._run(["openssl"] + list(a))
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+              "-nodes"]
+        extf = "%s/%s.ext" % (d, name)
+        with open(extf, "w") as f:
+            f.write("basicConstraints=CA:FALSE\n" + ext)
+        o("req", "-new", *ec, "-keyout", "%s/%s.key.new" % (d, name),
+          "-out", "%s/%s.csr" % (d, name), "-subj", "/CN=" + cn)
+        o("x509", "-req", "-in", "%s/%s.csr" % (d, name),
+          "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
+          "-CAcreateserial", "-days", "2", "-extfile", extf,
+          "-out", "%s/%s.pem.new" % (d, name))
+        os.chmod("%s/%s.key.new" % (d, name), 0o600)
+        # Replaced by rename, as an operator's tooling would.
+        os.rename("%s/%s.key.new" % (d, name), "%s/%s.key" % (d, name))
+        os.rename("%s/%s.pem.new" % (d, name), "%s/%s.pem" % (d, name))
 
     # --- broker and subscriber ------------------------------------------
+
+    def restart_broker(self, down_s=1.0):
+        """Stop mosquitto, wait down_s, start it again on the same port."""
+        p = self.procs.pop("mosquitto")
+        self._stop(p, signal.SIGTERM, 5)
+        time.sleep(down_s)
+        self.broker_restarts = getattr(self, "broker_restarts", 0) + 1
+        err = "mosquitto.%d.err" % self.broker_restarts
+        p = self._spawn("mosquitto", ["mosquitto", "-c",
+                                      self.path("mosquitto.conf")],
+                        err=self.path(err))
+        wait_for(lambda: p.poll() is not None or self._port_open(), 5,
+                 "mosquitto to start again")
+        if p.poll() is not None:
+            raise HarnessError("mosquitto did not start again:\n" +
+                               self.read(err))
+        # mosquitto_sub does not always come back by itself: start it
+        # again, appending to what it recorded.
+        if "subscriber" in self.procs:
+            self._stop(self.procs.pop("subscriber"), signal.SIGTERM, 5)
+            self.start_subscriber(append=True)
+
+    def broker_log(self):
+        """Every mosquitto log of this run, restarts included."""
+        return self.read("mosquitto.err") + "".join(
+            self.read("mosquitto.%d.err" % i)
+            for i in range(1, getattr(self, "broker_restarts", 0) + 1))
 
     def start_broker(self):
         """mosquitto on a free port; retried if another process took it."""
@@ -233,14 +288,16 @@ class Harness:
                   "--key", "%s/%s.key" % (self.pki, who)]
         return a
 
-    def start_subscriber(self):
+    def start_subscriber(self, append=False):
+        n = len(re.findall(r"e2e-subscriber \d+ " +
+                           re.escape(TOPIC_PREFIX) + "/#", self.broker_log()))
         self._spawn("subscriber", ["mosquitto_sub"] + self.client_args() +
                     ["-i", "e2e-subscriber", "-q", "1", "-v",
                      "-t", TOPIC_PREFIX + "/#"],
-                    out=self.path("upstream.txt"))
-        wait_for(lambda: re.search(r"e2e-subscriber \d+ " +
-                                   re.escape(TOPIC_PREFIX) + "/#",
-                                   self.read("mosquitto.err")),
+                    out=self.path("upstream.txt"), append=append)
+        wait_for(lambda: len(re.findall(r"e2e-subscriber \d+ " +
+                                        re.escape(TOPIC_PREFIX) + "/#",
+                                        self.broker_log())) > n,
                  5, "the subscriber's subscription")
 
     def publish_without_certificate(self):
@@ -315,9 +372,18 @@ class Harness:
 
     def write_daemon_conf(self, batch_age_ms=500, max_records=500,
                           max_bytes=4900, log_level="info", extra="",
-                          rate_per_min=None, rate_burst=None):
+                          rate_per_min=None, rate_burst=None,
+                          mqtt_host="127.0.0.1"):
         state = self.path("state")
         os.makedirs(state, 0o700, exist_ok=True)
+        user = pwd.getpwuid(os.geteuid())
+        if self.sandbox:
+            user = pwd.getpwnam(SANDBOX_USER)
+            os.chown(state, user.pw_uid, user.pw_gid)
+        try:
+            group = grp.getgrnam("dialout").gr_name
+        except KeyError:
+            group = grp.getgrgid(user.pw_gid).gr_name
         conc = ",\n".join(
             '  { name = "%s"; path = "%s"; driver = "fbsp"; baud = 115200; }'
             % (s["name"], s["link"]) for s in self.sims)
@@ -331,11 +397,13 @@ class Harness:
 state_dir = "%(state)s";
 registry = "%(reg)s";
 keys = "%(keys)s";
+user = "%(user)s";
+serial_group = "%(group)s";
 concentrators = (
 %(conc)s
 );
 mqtt = {
-  host = "127.0.0.1";
+  host = "%(host)s";
   port = %(port)d;
   ca = "%(pki)s/ca.pem";
   cert = "%(pki)s/gateway.pem";
@@ -357,15 +425,21 @@ log_level = "%(level)s";
        "keys": self.keys, "conc": conc, "port": self.port, "pki": self.pki,
        "prefix": TOPIC_PREFIX, "age": batch_age_ms, "maxrec": max_records,
        "maxbytes": max_bytes, "level": log_level, "extra": extra,
-       "policy": policy})
+       "policy": policy, "user": user.pw_name, "group": group,
+       "host": mqtt_host})
         self.daemon_conf = conf
         return conf
 
-    def start_daemon(self, args=()):
+    def start_daemon(self, args=(), env=None):
         if self.daemon_bin is None:
             raise HarnessError("fieldbridged is not built in " + self.build)
+        args = list(args)
+        if not self.sandbox and "--no-sandbox" not in args:
+            args.append("--no-sandbox")
+        if env is not None:
+            env = dict(os.environ, **env)
         p = self._spawn("daemon", [self.daemon_bin, "-c", self.daemon_conf]
-                        + list(args))
+                        + args, env=env)
         time.sleep(0.2)
         if p.poll() is not None:
             raise HarnessError("fieldbridged exited at once (%d):\n%s" %
@@ -390,6 +464,41 @@ log_level = "%(level)s";
 
     def daemon_log(self):
         return self.read("daemon.err")
+
+    def daemon_pid(self):
+        p = self.procs.get("daemon")
+        return p.pid if p is not None else None
+
+    @staticmethod
+    def children(pid):
+        """PIDs of pid's children (from /proc)."""
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+
+    def daemon_child(self, timeout=10, not_pid=None, confined=True):
+        """The PID of the daemon's confined child (sandboxed), once it is
+        running under its own filter: chrooted (root no longer "/") and
+        past its start-up.  not_pid: wait for a different (restarted)
+        one.  Without the sandbox, the daemon itself."""
+        pid = self.daemon_pid()
+        if not self.sandbox:
+            return pid
+
+        def ready():
+            for c in self.children(pid):
+                if c == not_pid:
+                    continue
+                try:
+                    if confined and os.readlink("/proc/%d/root" % c) == "/":
+                        continue
+                except OSError:
+                    continue
+                return c
+            return None
+        return wait_for(ready, timeout, "the daemon's confined child")
 
     def daemon_rejections(self):
         """{reason: count} from the daemon's exit summary, the line
