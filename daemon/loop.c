@@ -1090,6 +1090,7 @@ loop_run(const struct loop_opts *o)
 
 	now_ms = loop_now_ms();
 	d->start_ms = now_ms;
+	d->next_nosandbox_warn_ms = now_ms + LOOP_NOSANDBOX_WARN_MS;
 	d->clock_synced = loop_clock_check(d);
 	if (!d->clock_synced)
 		log_notice("the wall clock is not synchronised; records are "

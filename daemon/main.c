@@ -35,6 +35,30 @@
 #include "daemon/sandbox.h"
 #include "policy/registry.h"
 
+/*
+ * LeakSanitizer's check at exit stops the world with a tracer thread and
+ * ptrace, which both seccomp filters kill (LIBRARY-NOTES): sanitizer
+ * builds turn it off while sandboxed, through the hook LSan looks up.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define MAIN_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MAIN_ASAN	1
+#endif
+#endif
+#ifdef MAIN_ASAN
+static int main_filtered;
+
+int	__lsan_is_turned_off(void);
+
+int
+__lsan_is_turned_off(void)
+{
+	return main_filtered;
+}
+#endif
+
 static void
 usage(FILE *f)
 {
@@ -114,6 +138,9 @@ main_run(struct loop_opts *o, enum sandbox_mode mode)
 		return PRIVSEP_EXIT_FATAL;
 	}
 	free(err);
+#ifdef MAIN_ASAN
+	main_filtered = mode != SANDBOX_MODE_OFF;
+#endif
 	r = confine_start(cf);
 	confine_free(cf);
 	free(c);
