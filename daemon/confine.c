@@ -8,7 +8,7 @@
  *
  *   parent (root, or the service user with CAP_SYS_CHROOT under systemd):
  *     copies the resolver files into STATE/etc and the TLS files into
- *     STATE/tls, loads its own seccomp filter, forks the child, restarts it
+ *     STATE/tls, mirrors timesyncd's clock flag into STATE/etc, loads its own seccomp filter, forks the child, restarts it
  *     with backoff, opens serial devices and the registry and keys files for
  *     it, refreshes the copies on SIGHUP and forwards SIGHUP/SIGTERM.
  *   child:
@@ -54,6 +54,7 @@
 #include "daemon/loop.h"
 #include "daemon/privsep.h"
 #include "daemon/sandbox.h"
+#include "daemon/wallclock.h"
 #include "policy/registry.h"
 #include "radio/serial.h"
 
@@ -372,6 +373,14 @@ confine_prepare(const struct conf *c, const char *conf_path, int debug,
 	cf->pc.child_main = confine_child_main;
 	cf->pc.child_arg = cf;
 	cf->pc.log = confine_parent_log;
+	/* The child's second source for the clock's state (wallclock.h). */
+	cf->pc.flag_src = WALLCLOCK_TIMESYNCD_FLAG;
+#ifdef FB_TEST_HOOKS
+	/* Test builds: the tests stand in for systemd-timesyncd. */
+	if (getenv("FB_TEST_TIMESYNC_FLAG") != NULL)
+		cf->pc.flag_src = getenv("FB_TEST_TIMESYNC_FLAG");
+#endif
+	cf->pc.flag_dst = WALLCLOCK_FLAG_COPY;
 
 	snprintf(cf->desc, sizeof(cf->desc), "%s", sandbox_mode_name(mode));
 	cf->lo.conf_path = conf_path;

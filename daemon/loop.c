@@ -56,7 +56,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +68,7 @@
 #include "daemon/seqno.h"
 #include "daemon/spool.h"
 #include "daemon/uplink.h"
+#include "daemon/wallclock.h"
 #include "policy/ident.h"
 #include "policy/registry.h"
 #include "radio/port.h"
@@ -158,6 +158,7 @@ struct loop {
 	int			 nports;
 	int			 tfd, sfd;
 	int			 clock_synced;
+	enum wallclock_source	 clock_src;
 	int			 draining;
 	int			 quit;
 	uint64_t		 drain_deadline_ms;
@@ -179,31 +180,25 @@ loop_now_ms(void)
 }
 
 /*
- * Whether the kernel considers the wall clock synchronised (an NTP client
- * clears STA_UNSYNC).  A gateway without an RTC boots with a wrong clock;
- * records carry this flag so the cloud can correct their receive times.
+ * Whether the wall clock is NTP-synchronised (wallclock.h: adjtimex, else
+ * timesyncd's flag as the privsep parent mirrors it into the state
+ * directory).  A gateway without an RTC boots with a wrong clock; records
+ * carry this flag so the cloud can correct their receive times.  The
+ * source is logged once, and again only if it changes.
  */
 static int
-loop_clock_synced(void)
+loop_clock_check(struct loop *d)
 {
-	struct timex tx;
-	int r;
+	enum wallclock_source src;
+	int synced;
 
-	memset(&tx, 0, sizeof(tx));
-	r = adjtimex(&tx);
-	return r != -1 && r != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
-}
-
-/*
- * Confined, adjtimex is out of reach: systemd's unit (@system-service
- * without @clock, ProtectClock=) would kill the process for it even
- * read-only, so the child's filter does not allow it either.  Records then
- * say "sync": false.
- */
-static int
-loop_clock_check(const struct loop *d)
-{
-	return d->o->confine == NULL && loop_clock_synced();
+	synced = wallclock_check(d->o->confine != NULL ? WALLCLOCK_FLAG_COPY :
+	    NULL, &src);
+	if (src != d->clock_src) {
+		log_msg(LOG_INFO, "clock", 0, "%s", wallclock_source_desc(src));
+		d->clock_src = src;
+	}
+	return synced;
 }
 
 static uint64_t

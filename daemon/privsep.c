@@ -98,6 +98,8 @@ struct privsep_parent {
 	uint64_t	 child_started_ms;
 	uint64_t	 restart_at_ms;
 	uint64_t	 copy_check_ms;
+	int		 flag_state;	/* what flag_dst says: 1, 0; -1 unknown */
+	int		 flag_err_logged;
 	struct privsep_copy_state cs[PRIVSEP_COPIES_MAX];
 };
 
@@ -660,6 +662,47 @@ privsep_serve(struct privsep_parent *pp)
 		close(fd);
 }
 
+/* The directory of dst ("dir/name" or "name": one level at most) below
+ * the state directory, created 0755 if missing, opened without following
+ * links; *name points into dst, tmp receives the temporary file's name.
+ * Returns the directory's descriptor or -errno. */
+static int
+privsep_dst_dir(struct privsep_parent *pp, const char *dst,
+    const char **name, char *tmp, size_t tmplen)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	int dfd, r;
+
+	slash = strchr(dst, '/');
+	*name = slash != NULL ? slash + 1 : dst;
+	if (**name == '\0' || strchr(*name, '/') != NULL ||
+	    (size_t)snprintf(tmp, tmplen, ".%s.tmp", *name) >= tmplen)
+		return -EINVAL;
+	if (slash == NULL) {
+		if ((dfd = fcntl(pp->state_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+			return -errno;
+		return dfd;
+	}
+	if ((size_t)(slash - dst) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, dst, (size_t)(slash - dst));
+	dir[slash - dst] = '\0';
+	if ((r = mkdirat(pp->state_fd, dir, 0755)) != 0 && errno != EEXIST)
+		return -errno;
+	if ((dfd = openat(pp->state_fd, dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -errno;
+	/* A new directory: the service's UMask=0077 would hide it from the
+	 * child. */
+	if (r == 0 && fchmod(dfd, 0755) != 0) {
+		r = -errno;
+		close(dfd);
+		return r;
+	}
+	return dfd;
+}
+
 /* Copy one file into the state directory if it changed (or if forced):
  * a temporary file, fsync, rename.  Every component is opened relative to
  * the state directory without following links, so a child that owns the
@@ -669,8 +712,8 @@ privsep_copy_one(struct privsep_parent *pp, size_t i, int force)
 {
 	const struct privsep_copy *c = &pp->pc->copies[i];
 	struct privsep_copy_state *cs = &pp->cs[i];
-	char dir[PATH_MAX], tmp[NAME_MAX + 1], buf[8192];
-	const char *name, *slash;
+	char tmp[NAME_MAX + 1], buf[8192];
+	const char *name;
 	struct stat st;
 	uint64_t total = 0;
 	ssize_t n, w, off;
@@ -695,39 +738,8 @@ privsep_copy_one(struct privsep_parent *pp, size_t i, int force)
 	    cs->ctim.tv_nsec == st.st_ctim.tv_nsec)
 		return 0;
 
-	/* dst is "dir/name" or "name"; one level of directory at most. */
-	slash = strchr(c->dst, '/');
-	name = slash != NULL ? slash + 1 : c->dst;
-	if (slash != NULL) {
-		if ((size_t)(slash - c->dst) >= sizeof(dir)) {
-			r = -ENAMETOOLONG;
-			goto out;
-		}
-		memcpy(dir, c->dst, (size_t)(slash - c->dst));
-		dir[slash - c->dst] = '\0';
-		if ((r = mkdirat(pp->state_fd, dir, 0755)) != 0 &&
-		    errno != EEXIST) {
-			r = -errno;
-			goto out;
-		}
-		if ((dfd = openat(pp->state_fd, dir, O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC)) < 0) {
-			r = -errno;
-			goto out;
-		}
-		/* A new directory: the service's UMask=0077 would hide it
-		 * from the child. */
-		if (r == 0 && fchmod(dfd, 0755) != 0) {
-			r = -errno;
-			goto out;
-		}
-	} else if ((dfd = fcntl(pp->state_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (*name == '\0' || strchr(name, '/') != NULL ||
-	    (size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp)) {
-		r = -EINVAL;
+	if ((dfd = privsep_dst_dir(pp, c->dst, &name, tmp, sizeof(tmp))) < 0) {
+		r = dfd;
 		goto out;
 	}
 
@@ -824,6 +836,74 @@ privsep_copy_all(struct privsep_parent *pp, int hup)
 			first = r;
 	}
 	return first;
+}
+
+/* Write "1\n" or "0\n" to flag_dst: a temporary file, fsync, rename. */
+static int
+privsep_flag_write(struct privsep_parent *pp, int v)
+{
+	char tmp[NAME_MAX + 1];
+	const char *name;
+	int dfd, fd = -1, r;
+
+	if ((dfd = privsep_dst_dir(pp, pp->pc->flag_dst, &name, tmp,
+	    sizeof(tmp))) < 0)
+		return dfd;
+	(void)unlinkat(dfd, tmp, 0);
+	errno = EIO;	/* a short write sets none */
+	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0 ||
+	    write(fd, v ? "1\n" : "0\n", 2) != 2 ||
+	    fchmod(fd, 0644) != 0 || fsync(fd) != 0 ||
+	    renameat(dfd, tmp, dfd, name) != 0) {
+		r = -errno;
+		if (fd >= 0)
+			(void)unlinkat(dfd, tmp, 0);
+	} else
+		r = 0;
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return r;
+}
+
+/* Mirror flag_src's presence into flag_dst when it changed or was never
+ * written by this parent.  A copy that cannot be written is removed: an
+ * old "1" from before a power cut must not outlive it (the child then
+ * reports the clock as unknown, i.e. not synchronised). */
+static void
+privsep_flag_check(struct privsep_parent *pp)
+{
+	const char *name;
+	char tmp[NAME_MAX + 1];
+	struct stat st;
+	int v, r, dfd;
+
+	if (pp->pc->flag_src == NULL || pp->pc->flag_dst == NULL)
+		return;
+	v = stat(pp->pc->flag_src, &st) == 0;
+	if (v == pp->flag_state)
+		return;
+	if ((r = privsep_flag_write(pp, v)) < 0) {
+		if (!pp->flag_err_logged)
+			privsep_log(pp, LOG_ERR, "writing %s/%s: %s; removing "
+			    "it, so records say \"sync\":false",
+			    pp->pc->state_dir, pp->pc->flag_dst, strerror(-r));
+		pp->flag_err_logged = 1;
+		if ((dfd = privsep_dst_dir(pp, pp->pc->flag_dst, &name, tmp,
+		    sizeof(tmp))) >= 0) {
+			(void)unlinkat(dfd, name, 0);
+			close(dfd);
+		}
+		pp->flag_state = -1;
+		return;
+	}
+	if (pp->flag_state != -1 || pp->flag_err_logged)
+		privsep_log(pp, LOG_INFO, "%s %s: the clock is %s",
+		    pp->pc->flag_src, v ? "appeared" : "is gone",
+		    v ? "synchronised" : "not synchronised");
+	pp->flag_err_logged = 0;
+	pp->flag_state = v;
 }
 
 static void
@@ -1008,6 +1088,7 @@ privsep_loop(struct privsep_parent *pp)
 		}
 		if (now >= pp->copy_check_ms) {
 			(void)privsep_copy_all(pp, 0);
+			privsep_flag_check(pp);
 			pp->copy_check_ms = now + PRIVSEP_COPY_CHECK_MS;
 		}
 		wake = pp->copy_check_ms;
@@ -1074,6 +1155,9 @@ privsep_start(const struct privsep_conf *pc)
 	}
 	if (privsep_copy_all(&pp, 1) < 0)
 		goto out;
+	/* Before the first child reads it, whatever an old copy says. */
+	pp.flag_state = -1;
+	privsep_flag_check(&pp);
 	pp.copy_check_ms = privsep_now_ms() + PRIVSEP_COPY_CHECK_MS;
 	/* Before the first fork: every child, the first included, starts
 	 * under the same filter, so a missing rule shows up at once and not

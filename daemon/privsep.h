@@ -6,8 +6,9 @@
  * serves it over a socketpair: it opens the configured serial paths and
  * configured files and passes the descriptors (SCM_RIGHTS); it keeps copies
  * of the resolver and TLS files current inside the state directory, which is
- * the child's root.  Nothing else: every other request, and every malformed
- * message, is refused or ends the child, never the parent.
+ * the child's root, and mirrors a flag file's presence there (the clock's
+ * synchronisation, wallclock.h).  Nothing else: every other request, and
+ * every malformed message, is refused or ends the child, never the parent.
  *
  * In the child: privsep_open_serial() is a port_opener_fn (radio/port.h);
  * privsep_fetch_file() returns the current bytes of the registry or keys.
@@ -80,6 +81,12 @@ struct privsep_conf {
 	unsigned int	 backoff_max_ms;	/* 0: PRIVSEP_BACKOFF_MAX_MS */
 	unsigned int	 restarts_max;	/* quick restarts in a row before the
 					 * parent gives up (exit 1); 0: never */
+	/* A flag file's presence, mirrored as "1\n" or "0\n" into flag_dst
+	 * (below state_dir; written atomically) at start, whatever an old
+	 * copy says, and then whenever it appears or disappears: the clock
+	 * synchronisation flag of systemd-timesyncd (wallclock.h). */
+	const char	*flag_src;	/* NULL: none */
+	const char	*flag_dst;
 };
 
 /*

@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -133,6 +134,7 @@ static const int sys_child_time[] = {
 	SCMP_SYS(timerfd_create),	/* the loop's timer */
 	SCMP_SYS(timerfd_settime),
 	SCMP_SYS(timerfd_gettime),
+	/* clock_adjtime: in the argument rules (wallclock.c) */
 };
 
 /* Signals: SIGHUP (reload) and SIGTERM arrive through a signalfd. */
@@ -276,6 +278,12 @@ static const int sys_prctl_parent[] = {
 				 * user keeping CAP_SYS_CHROOT (confine.c) */
 };
 
+/* Reading the clock's NTP state, CLOCK_REALTIME only (argument rule). */
+static const int sys_clock_adjtime[] = {
+	SCMP_SYS(clock_adjtime),
+	SCMP_SYS(clock_adjtime64),
+};
+
 /* Namespace flags a fork never needs (the clone rule refuses them). */
 #define SANDBOX_CLONE_NS_MASK	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | \
 	CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | \
@@ -384,6 +392,18 @@ sandbox_add_rules(scmp_filter_ctx ctx, enum sandbox_role role)
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
 	    SCMP_SYS(socket), 1, sandbox_arg(0, SCMP_CMP_EQ, AF_NETLINK, 0))) < 0)
 		goto out;
+	/* The loop (wallclock.c) asks whether NTP synchronised the clock:
+	 * glibc's adjtimex() is clock_adjtime(CLOCK_REALTIME) (clock_adjtime64
+	 * where time_t was 32 bits).  Called with modes 0 it only reads; the
+	 * mode is in memory, out of the filter's sight, but without
+	 * CAP_SYS_TIME the kernel refuses any change. */
+	for (i = 0; i < sizeof(sys_clock_adjtime) / sizeof(sys_clock_adjtime[0]);
+	    i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys_clock_adjtime[i], 1,
+		    sandbox_arg(0, SCMP_CMP_EQ, CLOCK_REALTIME, 0));
+		if (r < 0 && r != -EDOM && r != -EFAULT)
+			goto out;
+	}
 	/* libmosquitto's wake-up pair. */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
 	    sandbox_arg(0, SCMP_CMP_EQ, AF_UNIX, 0))) < 0)

@@ -1,15 +1,19 @@
 # daemon/sandbox.* and privsep: confinement
 libfb_a_SOURCES += daemon/sandbox.c daemon/sandbox.h daemon/sandbox_scmp.c \
-	daemon/privsep.c daemon/privsep.h
+	daemon/privsep.c daemon/privsep.h \
+	daemon/wallclock.c daemon/wallclock.h
 
-check_PROGRAMS += tests/test_sandbox tests/test_privsep
-TESTS += tests/test_sandbox tests/test_privsep
+check_PROGRAMS += tests/test_sandbox tests/test_privsep tests/test_wallclock
+TESTS += tests/test_sandbox tests/test_privsep tests/test_wallclock
 tests_test_sandbox_SOURCES = tests/test_sandbox.c
 tests_test_sandbox_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_sandbox_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 tests_test_privsep_SOURCES = tests/test_privsep.c
 tests_test_privsep_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_privsep_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+tests_test_wallclock_SOURCES = tests/test_wallclock.c
+tests_test_wallclock_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_wallclock_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
 # The parent's parser of the child's messages reads untrusted bytes.
 check_PROGRAMS += tests/fuzz/fuzz_privsep

@@ -677,6 +677,44 @@ test_copies_and_sighup(void **state)
 	assert_exited(wait_service(pid), 0);
 }
 
+/* The clock flag: a "1" left from before a power cut is replaced at start
+ * (the flag, on tmpfs, is gone), then the copy follows the flag. */
+static void
+test_clock_flag_mirrored(void **state)
+{
+	char buf[16], path[128], flag[128], dir[128];
+	uint64_t end;
+	pid_t pid;
+
+	(void)state;
+	snprintf(flag, sizeof(flag), "%s/synchronized", tmp);
+	(void)unlink(flag);
+	snprintf(dir, sizeof(dir), "%s/etc", state_dir);
+	(void)mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/etc/clock-synced", state_dir);
+	write_file(path, "1\n");
+	pc.flag_src = flag;
+	pc.flag_dst = "etc/clock-synced";
+	pid = start_service();
+	assert_string_equal(line(), "S");
+	assert_string_equal(read_file(path, buf, sizeof(buf)), "0\n");
+
+	write_file(flag, "");
+	end = now_ms() + PRIVSEP_COPY_CHECK_MS + 2000;
+	while (strcmp(read_file(path, buf, sizeof(buf)), "1\n") != 0 &&
+	    now_ms() < end)
+		usleep(50000);
+	assert_string_equal(buf, "1\n");
+	assert_int_equal(unlink(flag), 0);
+	end = now_ms() + PRIVSEP_COPY_CHECK_MS + 2000;
+	while (strcmp(read_file(path, buf, sizeof(buf)), "0\n") != 0 &&
+	    now_ms() < end)
+		usleep(50000);
+	assert_string_equal(buf, "0\n");
+	cmd('Q');
+	assert_exited(wait_service(pid), 0);
+}
+
 static void
 test_sigterm_stops_service(void **state)
 {
@@ -779,6 +817,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fetch_file_current_bytes,
 		    setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(test_copies_and_sighup,
+		    setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(test_clock_flag_mirrored,
 		    setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(test_sigterm_stops_service,
 		    setup_test, teardown_test),

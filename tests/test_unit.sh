@@ -1,7 +1,12 @@
 #!/bin/sh
 # test_unit.sh - checks systemd/fieldbridge.service:
 #   1. systemd-analyze verify finds nothing to complain about;
-#   2. systemd-analyze security (offline) scores its exposure <= 2.0;
+#   2. systemd-analyze security (offline) scores its exposure <= 2.0,
+#      leaving out the one allowance it cannot judge: clock_adjtime (what
+#      glibc's adjtimex() calls), which ProtectClock=yes answers with EPERM
+#      in a filter of its own (the unit's comment says why the daemon
+#      asks); the full unit may exceed the limit by that item's 0.2 only,
+#      with ProtectClock=yes and no other @clock call allowed;
 #   3. every syscall the daemon's own filters allow (the parent's is the
 #      superset) is also allowed by the unit's SystemCallFilter=, so the
 #      outer fence never kills what the inner one lets through.
@@ -30,17 +35,32 @@ if ! systemd-analyze verify "$tmp/fieldbridge.service" > "$tmp/verify" 2>&1 ||
 	exit 1
 fi
 
-systemd-analyze security --offline=true --no-pager "$unit" > "$tmp/security" 2>&1 || true
-score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$tmp/security")
-if [ -z "$score" ]; then
+security() {
+	systemd-analyze security --offline=true --no-pager "$1" > "$2" 2>&1 || true
+	sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$2"
+}
+# The allow line without clock_adjtime: the figure every other setting
+# answers for.
+sed -e '/^SystemCallFilter=[^~]/s/ clock_adjtime\(64\)\?\b//g' "$unit" > "$tmp/noadj.service"
+score=$(security "$tmp/noadj.service" "$tmp/security-noadj")
+full=$(security "$unit" "$tmp/security")
+if [ -z "$score" ] || [ -z "$full" ]; then
 	echo "test_unit: FAIL: no exposure figure from systemd-analyze security:"
 	cat "$tmp/security"
 	exit 1
 fi
-echo "test_unit: exposure $score (limit $max_exposure); remaining items:"
+echo "test_unit: exposure $full, $score without clock_adjtime (limit $max_exposure); remaining items:"
 grep '✗' "$tmp/security" | sed 's/  */ /g; s/^/  /'
 if ! awk -v s="$score" -v m="$max_exposure" 'BEGIN { exit !(s <= m) }'; then
-	echo "test_unit: FAIL: exposure $score > $max_exposure"
+	echo "test_unit: FAIL: exposure $score > $max_exposure (clock_adjtime left out)"
+	exit 1
+fi
+if ! awk -v s="$full" -v m="$max_exposure" 'BEGIN { exit !(s <= m + 0.2) }'; then
+	echo "test_unit: FAIL: exposure $full > $max_exposure + 0.2 (clock_adjtime)"
+	exit 1
+fi
+if ! grep -qx 'ProtectClock=yes' "$unit"; then
+	echo "test_unit: FAIL: clock_adjtime may be allowed only while ProtectClock=yes refuses it"
 	exit 1
 fi
 
@@ -72,6 +92,12 @@ done
 sort -u "$tmp/allow" > "$tmp/allow.s"
 sort -u "$tmp/deny" > "$tmp/deny.s"
 comm -23 "$tmp/allow.s" "$tmp/deny.s" > "$tmp/unit"
+
+clock=$(expand @clock | sort -u | comm -12 - "$tmp/unit" | tr '\n' ' ')
+if [ "$clock" != "clock_adjtime clock_adjtime64 " ]; then
+	echo "test_unit: FAIL: of @clock only clock_adjtime(64) may be allowed, found: $clock"
+	exit 1
+fi
 
 filter=${FB_BUILDDIR:-.}/tests/test_sandbox
 if [ -x "$filter" ]; then
