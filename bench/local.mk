@@ -4,3 +4,6 @@ bench_pipeline_SOURCES = bench/pipeline.c
 bench_pipeline_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 bench_pipeline_LDADD = $(FB_LIBS)
 EXTRA_DIST += bench/run
+
+# The spool drain after an outage, end to end (issue 3).
+EXTRA_DIST += bench/spool_drain.py
