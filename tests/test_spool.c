@@ -976,6 +976,211 @@ test_enospc_tmpfs(void **state)
 	assert_int_equal(umount(mnt), 0);
 }
 
+/* spool_has_seq: what the journal's start-up check asks. */
+static void
+test_has_seq(void **state)
+{
+	struct spool_conf c;
+	struct spool_entry *e;
+	struct spool *sp;
+	uint64_t s;
+
+	(void)state;
+	spool_conf_init(&c);
+	c.segment_bytes = SPOOL_SEGMENT_MIN_BYTES;
+	sp = open_spool(&c);
+	assert_int_equal(spool_has_seq(sp, 1), 0);	/* empty: unknown */
+	for (s = 10; s < 410; s += 2)
+		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	assert_int_equal(spool_has_seq(sp, 10), 1);
+	assert_int_equal(spool_has_seq(sp, 200), 1);
+	assert_int_equal(spool_has_seq(sp, 408), 1);
+	assert_int_equal(spool_has_seq(sp, 201), 0);	/* a hole */
+	assert_int_equal(spool_has_seq(sp, 410), 0);	/* never stored */
+	assert_int_equal(spool_has_seq(sp, 9), 1);	/* released before */
+	/* Acknowledged entries are held until their segment goes. */
+	assert_int_equal(spool_next(sp, SPOOL_NEXT_ANY, &e), 1);
+	assert_int_equal(spool_ack(sp, e->seq), 0);
+	spool_entry_free(e);
+	assert_int_equal(spool_has_seq(sp, 10), 1);
+	spool_free(sp);
+	/* Sealed segments are searched too, after a restart. */
+	sp = open_spool(&c);
+	assert_int_equal(spool_has_seq(sp, 100), 1);
+	assert_int_equal(spool_has_seq(sp, 101), 0);
+	spool_free(sp);
+}
+
+/* After a torn tail nothing older can be assumed released. */
+static void
+test_has_seq_after_torn_tail(void **state)
+{
+	struct spool *sp;
+	char p[256];
+	uint64_t s;
+
+	(void)state;
+	sp = open_spool(NULL);
+	for (s = 5; s <= 9; s++)
+		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	spool_free(sp);
+	seg_path(p, sizeof(p), 1);
+	assert_int_equal(truncate(p, (off_t)entry_off(4) + 10), 0);
+	sp = open_spool(NULL);
+	assert_int_equal(spool_has_seq(sp, 8), 1);
+	assert_int_equal(spool_has_seq(sp, 9), 0);	/* cut off */
+	assert_int_equal(spool_has_seq(sp, 4), 0);	/* damage seen */
+	spool_free(sp);
+}
+
+/* A kept message (gap event) that cannot be stored is not a gap. */
+static void
+test_append_kept_reports_nothing(void **state)
+{
+	struct spool_conf c;
+	struct spool_event ev;
+	struct spool_stats st;
+	struct spool *sp;
+	uint64_t s;
+	int r = 0;
+
+	(void)state;
+	spool_conf_init(&c);
+	c.quota_bytes = SPOOL_QUOTA_MIN_BYTES;
+	c.full_policy = SPOOL_REFUSE_NEWEST;
+	sp = open_spool(&c);
+	for (s = 1; r == 0; s++)
+		r = append(sp, s, STREAM, 200);
+	assert_int_equal(r, -ENOSPC);
+	while (spool_event_next(sp, &ev))
+		;
+	spool_stats(sp, &st);
+	{
+		struct batch b;
+		char json[] = "{\"event\":\"gap\"}";
+
+		memset(&b, 0, sizeof(b));
+		b.seq = s;
+		snprintf(b.stream, sizeof(b.stream), "events");
+		b.data = json;
+		b.len = strlen(json);
+		assert_int_equal(spool_append_kept(sp, &b), -ENOSPC);
+	}
+	assert_false(find_event(sp, SPOOL_EV_GAP, &ev));
+	{
+		struct spool_stats st2;
+
+		spool_stats(sp, &st2);
+		assert_int_equal(st2.dropped_batches, st.dropped_batches);
+	}
+	spool_free(sp);
+}
+
+/* Another writer out of space: the oldest segment goes, as a gap. */
+static void
+test_reclaim(void **state)
+{
+	struct spool_conf c;
+	struct spool_event ev;
+	struct spool *sp;
+	uint64_t s;
+
+	(void)state;
+	spool_conf_init(&c);
+	c.segment_bytes = SPOOL_SEGMENT_MIN_BYTES;
+	sp = open_spool(&c);
+	assert_int_equal(spool_reclaim(sp), -ENOSPC);	/* nothing to drop */
+	for (s = 1; s <= 300; s++)
+		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	assert_int_equal(spool_reclaim(sp), 0);
+	assert_true(find_event(sp, SPOOL_EV_DISK_FULL, &ev));
+	assert_true(find_event(sp, SPOOL_EV_GAP, &ev));
+	assert_int_equal(ev.gap.cause, SPOOL_GAP_DISK_FULL);
+	assert_int_equal(ev.gap.first_seq, 1);
+	expect_next(sp, SPOOL_NEXT_ANY, ev.gap.last_seq + 1, 0);
+	spool_free(sp);
+	c.full_policy = SPOOL_REFUSE_NEWEST;
+	sp = open_spool(&c);
+	assert_int_equal(spool_reclaim(sp), -ENOSPC);	/* keeps history */
+	spool_free(sp);
+}
+
+/* Backlog depth in records and bytes, for the drain's progress. */
+static void
+test_backlog_stats(void **state)
+{
+	struct spool_stats st;
+	struct spool_entry *e;
+	struct spool *sp;
+	uint64_t s;
+
+	(void)state;
+	sp = open_spool(NULL);
+	for (s = 1; s <= 10; s++)
+		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	spool_stats(sp, &st);
+	assert_int_equal(st.backlog_batches, 0);	/* all live */
+	spool_rewind(sp);
+	for (s = 11; s <= 12; s++)
+		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	spool_stats(sp, &st);
+	assert_int_equal(st.backlog_batches, 10);
+	assert_int_equal(st.backlog_records, 30);
+	assert_int_equal(st.backlog_bytes, 2000);
+	assert_int_equal(st.batches, 12);
+	for (s = 0; s < 3; s++) {
+		assert_int_equal(spool_next(sp, SPOOL_NEXT_BACKLOG, &e), 1);
+		assert_int_equal(spool_ack(sp, e->seq), 0);
+		spool_entry_free(e);
+	}
+	spool_stats(sp, &st);
+	assert_int_equal(st.backlog_batches, 7);
+	assert_int_equal(st.backlog_records, 21);
+	assert_int_equal(st.backlog_bytes, 1400);
+	assert_int_equal(st.quota_bytes, SPOOL_QUOTA_DEFAULT_BYTES);
+	spool_free(sp);
+}
+
+/* Full disk: "space is back" only with room for two segments, so the
+ * state does not flap with every segment dropped to make room. */
+static void
+test_disk_full_state_holds_while_dropping(void **state)
+{
+	struct spool_conf c;
+	struct spool_event ev;
+	struct spool_stats st;
+	struct spool *sp;
+	char mnt[96];
+	uint64_t s;
+	int full = 0, ok = 0;
+
+	(void)state;
+	snprintf(mnt, sizeof(mnt), "%s/mnt", tdir);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=512k") != 0) {
+		print_message("tmpfs mount not possible (%s): skipped\n",
+		    strerror(errno));
+		skip();
+	}
+	snprintf(sdir, sizeof(sdir), "%s/spool", mnt);
+	sp = open_spool(NULL);
+	spool_stats(sp, &st);
+	/* A sixteenth of the file system, not the default 8 MiB. */
+	assert_int_equal(st.segment_bytes, SPOOL_SEGMENT_MIN_BYTES);
+	for (s = 1; s <= 6000; s++)
+		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	while (spool_event_next(sp, &ev)) {
+		full += ev.type == SPOOL_EV_DISK_FULL;
+		ok += ev.type == SPOOL_EV_DISK_OK;
+	}
+	assert_int_equal(full, 1);
+	assert_int_equal(ok, 0);
+	spool_stats(sp, &st);
+	assert_true(st.disk_full);
+	spool_free(sp);
+	assert_int_equal(umount(mnt), 0);
+}
+
 static void
 test_second_open_busy(void **state)
 {
@@ -1140,6 +1345,12 @@ main(void)
 		T(test_enospc_refuse_then_recover_hook),
 		T(test_fsync_failure_reported),
 		T(test_enospc_tmpfs),
+		T(test_has_seq),
+		T(test_has_seq_after_torn_tail),
+		T(test_append_kept_reports_nothing),
+		T(test_reclaim),
+		T(test_backlog_stats),
+		T(test_disk_full_state_holds_while_dropping),
 		T(test_second_open_busy),
 		T(test_bad_batches_refused),
 		T(test_crash_kill9),
