@@ -855,6 +855,12 @@ outbox_free(struct outbox *ob)
 {
 	if (ob == NULL)
 		return;
+	if (ob->sp != NULL && ob->npend > 0)
+		gaps_store(ob);
+	if (ob->npend > 0)
+		log_warnx("%zu gap events could not be stored before exit; "
+		    "those losses show upstream only as missing seqs",
+		    ob->npend);
 	if (ob->sp != NULL && ob->jn != NULL)
 		(void)outbox_commit(ob);
 	journal_free(ob->jn);
