@@ -106,7 +106,9 @@
 
 #include <zlib.h>
 
+#include "daemon/fsutil.h"
 #include "daemon/journal.h"
+#include "daemon/le.h"
 
 #define JF_HDR_LEN		20
 #define JI_HDR_LEN		12
@@ -190,60 +192,6 @@ struct journal {
 static ssize_t (*journal_pwrite)(int, const void *, size_t, off_t) = pwrite;
 static int (*journal_fdatasync)(int) = fdatasync;
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static uint32_t
-crc(uint32_t c, const void *p, size_t n)
-{
-	return (uint32_t)crc32(c, p, (uInt)n);
-}
-
-static void
-jn_name(char *buf, size_t sz, uint64_t id)
-{
-	(void)snprintf(buf, sz, "%016" PRIx64 ".jnl", id);
-}
-
 /* The batcher's rule for a stream name (batch.c): one topic level that
  * needs no JSON escaping. */
 static int
@@ -292,11 +240,11 @@ item_put(struct journal *jn, int type, const uint8_t *body, size_t blen)
 	memcpy(p, ji_magic, 2);
 	p[2] = (uint8_t)type;
 	p[3] = 0;
-	put16(p + 4, (uint16_t)blen);
+	le_put16(p + 4, (uint16_t)blen);
 	p[6] = p[7] = 0;
-	c = crc(0, p, 8);
-	c = crc(c, body, blen);
-	put32(p + 8, c);
+	c = fsutil_crc32(0, p, 8);
+	c = fsutil_crc32(c, body, blen);
+	le_put32(p + 8, c);
 	memcpy(p + JI_HDR_LEN, body, blen);
 	jn->blen += JI_HDR_LEN + blen;
 	return 0;
@@ -307,19 +255,19 @@ record_body(uint8_t *b, const struct jrec *r, const char *stream)
 {
 	size_t sl = strlen(stream);
 
-	put64(b, r->jseq);
-	put64(b + 8, r->eui);
-	put32(b + 16, r->fcnt);
-	put64(b + 20, (uint64_t)(int64_t)r->rx_wall.tv_sec);
-	put32(b + 28, (uint32_t)r->rx_wall.tv_nsec);
+	le_put64(b, r->jseq);
+	le_put64(b + 8, r->eui);
+	le_put32(b + 16, r->fcnt);
+	le_put64(b + 20, (uint64_t)(int64_t)r->rx_wall.tv_sec);
+	le_put32(b + 28, (uint32_t)r->rx_wall.tv_nsec);
 	b[32] = r->synced;
 	b[33] = r->meta.modulation;
-	put32(b + 34, r->meta.freq_hz);
-	put32(b + 38, r->meta.datarate);
-	put32(b + 42, r->meta.bw_hz);
-	put16(b + 46, (uint16_t)r->meta.rssi_dbm);
-	put16(b + 48, (uint16_t)r->meta.snr_db10);
-	put32(b + 50, r->meta.tmst_us);
+	le_put32(b + 34, r->meta.freq_hz);
+	le_put32(b + 38, r->meta.datarate);
+	le_put32(b + 42, r->meta.bw_hz);
+	le_put16(b + 46, (uint16_t)r->meta.rssi_dbm);
+	le_put16(b + 48, (uint16_t)r->meta.snr_db10);
+	le_put32(b + 50, r->meta.tmst_us);
 	b[54] = (uint8_t)sl;
 	b[55] = r->len;
 	memcpy(b + JR_FIXED_LEN, stream, sl);
@@ -366,14 +314,14 @@ file_create(struct journal *jn)
 	uint8_t h[JF_HDR_LEN];
 	int fd, r;
 
-	jn_name(name, sizeof(name), jn->next_id);
+	fsutil_id_name(name, sizeof(name), jn->next_id, "jnl");
 	fd = openat(jn->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600);
 	if (fd < 0)
 		return -errno;
 	memcpy(h, jf_magic, 8);
-	put64(h + 8, jn->next_id);
-	put32(h + 16, crc(0, h, 16));
+	le_put64(h + 8, jn->next_id);
+	le_put32(h + 16, fsutil_crc32(0, h, 16));
 	if (journal_pwrite(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		r = errno != 0 ? -errno : -ENOSPC;
 		(void)close(fd);
@@ -528,8 +476,8 @@ owed_put(struct journal *jn, int *n)
 		if (!s->owed)
 			continue;
 		sl = strlen(s->name);
-		put64(body, s->owed_jseq);
-		put64(body + 8, s->owed_seq);
+		le_put64(body, s->owed_jseq);
+		le_put64(body + 8, s->owed_seq);
 		body[16] = s->owed_stored ? 1 : 0;
 		body[17] = (uint8_t)sl;
 		memcpy(body + JL_FIXED_LEN, s->name, sl);
@@ -642,7 +590,7 @@ files_prune(struct journal *jn)
 			jn->fd = -1;
 			jn->data_dirty = 0;
 		}
-		jn_name(name, sizeof(name), f->id);
+		fsutil_id_name(name, sizeof(name), f->id, "jnl");
 		(void)unlinkat(jn->dirfd, name, 0);
 		jn->dir_dirty = 1;
 		memmove(jn->files, jn->files + 1,
@@ -666,7 +614,7 @@ journal_commit(struct journal *jn, int spool_ok)
 			marked = 1;
 	if (spool_ok && marked) {
 		jn->blen = 0;
-		put64(body, ++jn->ckpt);
+		le_put64(body, ++jn->ckpt);
 		if ((r = item_put(jn, JI_CHECKPOINT, body, sizeof(body))) != 0
 		    || (r = buf_write(jn)) != 0)
 			return r;
@@ -904,12 +852,12 @@ item_parse(const uint8_t *p, size_t n, struct recov *rv)
 	if (n < JI_HDR_LEN || memcmp(p, ji_magic, 2) != 0 || p[3] != 0 ||
 	    p[6] != 0 || p[7] != 0)
 		return 0;
-	blen = get16(p + 4);
+	blen = le_get16(p + 4);
 	if (blen > JI_BODY_MAX || n - JI_HDR_LEN < blen)
 		return 0;
-	c = crc(0, p, 8);
-	c = crc(c, p + JI_HDR_LEN, blen);
-	if (c != get32(p + 8))
+	c = fsutil_crc32(0, p, 8);
+	c = fsutil_crc32(c, p + JI_HDR_LEN, blen);
+	if (c != le_get32(p + 8))
 		return 0;
 	b = p + JI_HDR_LEN;
 	switch (p[2]) {
@@ -919,7 +867,7 @@ item_parse(const uint8_t *p, size_t n, struct recov *rv)
 		sl = b[54];
 		if (blen != JR_FIXED_LEN + sl + b[55] ||
 		    !jn_stream_ok(b + JR_FIXED_LEN, sl) || b[32] > 1 ||
-		    get32(b + 28) >= 1000000000u || get64(b) == 0)
+		    le_get32(b + 28) >= 1000000000u || le_get64(b) == 0)
 			return 0;
 		if (rv == NULL)
 			break;
@@ -928,19 +876,19 @@ item_parse(const uint8_t *p, size_t n, struct recov *rv)
 			return -ENOMEM;
 		rc = &rv->recs[rv->nrecs++];
 		memset(rc, 0, sizeof(*rc));
-		rc->r.jseq = get64(b);
-		rc->r.eui = get64(b + 8);
-		rc->r.fcnt = get32(b + 16);
-		rc->r.rx_wall.tv_sec = (time_t)(int64_t)get64(b + 20);
-		rc->r.rx_wall.tv_nsec = (long)get32(b + 28);
+		rc->r.jseq = le_get64(b);
+		rc->r.eui = le_get64(b + 8);
+		rc->r.fcnt = le_get32(b + 16);
+		rc->r.rx_wall.tv_sec = (time_t)(int64_t)le_get64(b + 20);
+		rc->r.rx_wall.tv_nsec = (long)le_get32(b + 28);
 		rc->r.synced = b[32];
 		rc->r.meta.modulation = b[33];
-		rc->r.meta.freq_hz = get32(b + 34);
-		rc->r.meta.datarate = get32(b + 38);
-		rc->r.meta.bw_hz = get32(b + 42);
-		rc->r.meta.rssi_dbm = (int16_t)get16(b + 46);
-		rc->r.meta.snr_db10 = (int16_t)get16(b + 48);
-		rc->r.meta.tmst_us = get32(b + 50);
+		rc->r.meta.freq_hz = le_get32(b + 34);
+		rc->r.meta.datarate = le_get32(b + 38);
+		rc->r.meta.bw_hz = le_get32(b + 42);
+		rc->r.meta.rssi_dbm = (int16_t)le_get16(b + 46);
+		rc->r.meta.snr_db10 = (int16_t)le_get16(b + 48);
+		rc->r.meta.tmst_us = le_get32(b + 50);
 		rc->r.len = b[55];
 		memcpy(rc->stream, b + JR_FIXED_LEN, sl);
 		memcpy(rc->r.payload, b + JR_FIXED_LEN + sl, b[55]);
@@ -962,8 +910,8 @@ item_parse(const uint8_t *p, size_t n, struct recov *rv)
 		rl = &rv->rels[rv->nrels++];
 		memset(rl, 0, sizeof(*rl));
 		memcpy(rl->stream, b + JL_FIXED_LEN, sl);
-		rl->jseq = get64(b);
-		rl->seq = get64(b + 8);
+		rl->jseq = le_get64(b);
+		rl->seq = le_get64(b + 8);
 		rl->stored = b[16];
 		rl->order = rv->order;
 		break;
@@ -995,7 +943,8 @@ file_parse(const uint8_t *p, size_t n, uint64_t id, const char *name,
 	int damaged = 0;
 
 	if (n < JF_HDR_LEN || memcmp(p, jf_magic, 8) != 0 ||
-	    get64(p + 8) != id || crc(0, p, 16) != get32(p + 16)) {
+	    le_get64(p + 8) != id ||
+	    fsutil_crc32(0, p, 16) != le_get32(p + 16)) {
 		if (n == 0)
 			return 0;	/* created, nothing reached the disk */
 		off = 0;
@@ -1042,21 +991,6 @@ id_cmp(const void *a, const void *b)
 }
 
 static int
-name_id(const char *name, uint64_t *id)
-{
-	size_t i;
-
-	if (strlen(name) != JN_NAME_LEN || strcmp(name + 16, ".jnl") != 0)
-		return 0;
-	for (i = 0; i < 16; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return 0;
-	*id = strtoull(name, NULL, 16);
-	return 1;
-}
-
-static int
 list_old(struct journal *jn)
 {
 	struct dirent *de;
@@ -1073,7 +1007,7 @@ list_old(struct journal *jn)
 		return r;
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (!name_id(de->d_name, &id))
+		if (!fsutil_id_parse(de->d_name, "jnl", &id))
 			continue;
 		if ((r = grow((void **)&jn->old, &cap, jn->nold,
 		    sizeof(*jn->old))) != 0)
@@ -1094,7 +1028,6 @@ read_file(struct journal *jn, const char *name, uint8_t **bufp, size_t *lenp)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
-	size_t got = 0;
 	ssize_t n;
 	int fd, r = 0;
 
@@ -1114,20 +1047,12 @@ read_file(struct journal *jn, const char *name, uint8_t **bufp, size_t *lenp)
 		r = -ENOMEM;
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
+	if ((n = fsutil_pread_full(fd, buf, (size_t)st.st_size, 0)) < 0) {
+		r = (int)n;
+		goto out;
 	}
 	*bufp = buf;
-	*lenp = got;
+	*lenp = (size_t)n;
 	buf = NULL;
 out:
 	free(buf);
@@ -1168,7 +1093,7 @@ journal_recover(struct journal *jn, journal_verify_fn *verify,
 	if ((rc = list_old(jn)) != 0)
 		return rc;
 	for (i = 0; i < jn->nold; i++) {
-		jn_name(name, sizeof(name), jn->old[i].id);
+		fsutil_id_name(name, sizeof(name), jn->old[i].id, "jnl");
 		if (jn->old[i].id >= jn->next_id)
 			jn->next_id = jn->old[i].id + 1;
 		rc = read_file(jn, name, &buf, &len);
@@ -1264,7 +1189,7 @@ journal_recovered(struct journal *jn)
 	size_t i;
 
 	for (i = 0; i < jn->nold; i++) {
-		jn_name(name, sizeof(name), jn->old[i].id);
+		fsutil_id_name(name, sizeof(name), jn->old[i].id, "jnl");
 		if (jn->old[i].damaged) {
 			if (qfd < 0 && (mkdirat(jn->dirfd, "quarantine", 0700)
 			    == 0 || errno == EEXIST))
@@ -1332,7 +1257,8 @@ journal_free(struct journal *jn)
 	/* Everything is in the durable spool: nothing to replay. */
 	if (idle && jn->nold == 0) {
 		for (i = 0; i < jn->nfiles; i++) {
-			jn_name(name, sizeof(name), jn->files[i].id);
+			fsutil_id_name(name, sizeof(name), jn->files[i].id,
+			    "jnl");
 			(void)unlinkat(jn->dirfd, name, 0);
 		}
 		if (jn->nfiles > 0)

@@ -11,7 +11,8 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/batch.c daemon/batch.h \
 	daemon/notify.c daemon/notify.h \
 	daemon/uplink.c daemon/uplink.h \
-	daemon/loop.c daemon/loop.h
+	daemon/loop.c daemon/loop.h \
+	daemon/fsutil.c daemon/fsutil.h daemon/le.h
 
 EXTRA_DIST += etc/fieldbridge.conf docs/uplink-format.md
 

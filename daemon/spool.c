@@ -128,6 +128,8 @@
 
 #include <zlib.h>
 
+#include "daemon/fsutil.h"
+#include "daemon/le.h"
 #include "daemon/spool.h"
 
 #define SEG_HDR_LEN		32
@@ -275,41 +277,6 @@ static ssize_t (*spool_pwrite)(int, const void *, size_t, off_t) = pwrite;
 static int (*spool_fdatasync)(int) = fdatasync;
 static uint64_t (*spool_clock_ms)(void) = wall_now_ms;
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static uint32_t
-crc(uint32_t c, const void *p, size_t n)
-{
-	return (uint32_t)crc32(c, p, (uInt)n);
-}
-
 static int
 pos_cmp(uint64_t id1, uint64_t off1, uint64_t id2, uint64_t off2)
 {
@@ -338,33 +305,6 @@ stream_ok(const char *s, size_t n)
 		    s[i] == '+' || s[i] == '#')
 			return 0;
 	return 1;
-}
-
-static void
-seg_name(char *buf, size_t sz, uint64_t id, const char *ext)
-{
-	(void)snprintf(buf, sz, "%016" PRIx64 ".%s", id, ext);
-}
-
-/* Reads up to n bytes at off; returns the count (short only at EOF). */
-static ssize_t
-pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
 }
 
 /*
@@ -564,7 +504,7 @@ quarantine_range(struct spool *sp, struct seg *seg, int fd, uint64_t off,
 	ssize_t n;
 	int qfd = -1, ok = 0;
 
-	seg_name(file, sizeof(file), seg->id, "seg");
+	fsutil_id_name(file, sizeof(file), seg->id, "seg");
 	(void)snprintf(qname, sizeof(qname), "%s.%" PRIu64 ".bad", file, off);
 	saved[0] = '\0';
 	sp->st.quarantined++;
@@ -584,7 +524,7 @@ quarantine_range(struct spool *sp, struct seg *seg, int fd, uint64_t off,
 		size_t chunk = len - done < SCRATCH_BYTES ?
 		    (size_t)(len - done) : SCRATCH_BYTES;
 
-		n = pread_full(fd, sp->scratch, chunk, off + done);
+		n = fsutil_pread_full(fd, sp->scratch, chunk, off + done);
 		if (n <= 0 || write(qfd, sp->scratch, (size_t)n) != n)
 			goto out;
 		done += (uint64_t)n;
@@ -641,14 +581,14 @@ ehdr_parse(const uint8_t *p, struct ehdr *h)
 {
 	if (memcmp(p, ent_magic, 4) != 0)
 		return V_BADHDR;
-	if (crc(0, p, 32) != get32(p + 32))
+	if (fsutil_crc32(0, p, 32) != le_get32(p + 32))
 		return V_BADHDR;
-	h->len = get32(p + 4);
-	h->seq = get64(p + 8);
-	h->wall = get64(p + 16);
-	h->nrec = get32(p + 24);
+	h->len = le_get32(p + 4);
+	h->seq = le_get64(p + 8);
+	h->wall = le_get64(p + 16);
+	h->nrec = le_get32(p + 24);
 	h->slen = p[28];
-	h->bcrc = get32(p + 36);
+	h->bcrc = le_get32(p + 36);
 	if (p[29] != 0 || p[30] != 0 || p[31] != 0)
 		return V_BADHDR;
 	if (h->slen < 1 || h->slen > BATCH_STREAM_MAX ||
@@ -683,7 +623,7 @@ entry_at(struct spool *sp, int fd, uint64_t off, uint64_t end,
 	if (off > end || end - off < ENT_HDR_LEN)
 		return V_SHORT;
 	want = end - off < sizeof(hb) ? (size_t)(end - off) : sizeof(hb);
-	if ((n = pread_full(fd, hb, want, off)) < 0)
+	if ((n = fsutil_pread_full(fd, hb, want, off)) < 0)
 		return (int)n;
 	if ((size_t)n < ENT_HDR_LEN)
 		return V_SHORT;
@@ -696,17 +636,17 @@ entry_at(struct spool *sp, int fd, uint64_t off, uint64_t end,
 	memcpy(h->stream, hb + ENT_HDR_LEN, h->slen);
 	h->stream[h->slen] = '\0';
 	if (body) {
-		c = crc(0, hb + ENT_HDR_LEN, h->slen);
+		c = fsutil_crc32(0, hb + ENT_HDR_LEN, h->slen);
 		for (done = 0; done < h->len; done += (uint64_t)n) {
 			want = h->len - done < SCRATCH_BYTES ?
 			    (size_t)(h->len - done) : SCRATCH_BYTES;
-			n = pread_full(fd, sp->scratch, want,
+			n = fsutil_pread_full(fd, sp->scratch, want,
 			    off + ENT_HDR_LEN + h->slen + done);
 			if (n < 0)
 				return (int)n;
 			if ((size_t)n != want)
 				return V_TORN;
-			c = crc(c, sp->scratch, want);
+			c = fsutil_crc32(c, sp->scratch, want);
 		}
 		if (c != h->bcrc)
 			return V_BADBODY;
@@ -736,7 +676,7 @@ resync(struct spool *sp, int fd, uint64_t from, uint64_t end, uint64_t *next)
 	while (pos < end && end - pos >= ENT_HDR_LEN) {
 		want = end - pos < SCRATCH_BYTES ? (size_t)(end - pos) :
 		    SCRATCH_BYTES;
-		if ((n = pread_full(fd, buf, want, pos)) < 0) {
+		if ((n = fsutil_pread_full(fd, buf, want, pos)) < 0) {
 			r = (int)n;
 			goto out;
 		}
@@ -897,7 +837,7 @@ seg_rfd(struct spool *sp, struct seg *seg)
 		return sp->rd_fd;
 	if (sp->rd_fd >= 0)
 		(void)close(sp->rd_fd);
-	seg_name(name, sizeof(name), seg->id, "seg");
+	fsutil_id_name(name, sizeof(name), seg->id, "seg");
 	sp->rd_fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
 	sp->rd_id = seg->id;
 	return sp->rd_fd >= 0 ? sp->rd_fd : -errno;
@@ -908,18 +848,18 @@ hdr_build(uint8_t *p, uint64_t id)
 {
 	memset(p, 0, SEG_HDR_LEN);
 	memcpy(p, seg_magic, 8);
-	put32(p + 8, SEG_VERSION);
-	put32(p + 12, SEG_HDR_LEN);
-	put64(p + 16, id);
-	put32(p + 28, crc(0, p, 28));
+	le_put32(p + 8, SEG_VERSION);
+	le_put32(p + 12, SEG_HDR_LEN);
+	le_put64(p + 16, id);
+	le_put32(p + 28, fsutil_crc32(0, p, 28));
 }
 
 static int
 hdr_check(const uint8_t *p, uint64_t id)
 {
-	return memcmp(p, seg_magic, 8) == 0 && get32(p + 8) == SEG_VERSION &&
-	    get32(p + 12) == SEG_HDR_LEN && get64(p + 16) == id &&
-	    get32(p + 24) == 0 && crc(0, p, 28) == get32(p + 28);
+	return memcmp(p, seg_magic, 8) == 0 && le_get32(p + 8) == SEG_VERSION &&
+	    le_get32(p + 12) == SEG_HDR_LEN && le_get64(p + 16) == id &&
+	    le_get32(p + 24) == 0 && fsutil_crc32(0, p, 28) == le_get32(p + 28);
 }
 
 /*
@@ -937,31 +877,32 @@ ftr_read(struct seg *seg, int fd, uint64_t size, struct spool_gap *gap)
 
 	if (size < SEG_HDR_LEN + FTR_FIXED_LEN + FTR_TRAILER_LEN)
 		return -EINVAL;
-	if (pread_full(fd, tr, sizeof(tr), size - FTR_TRAILER_LEN) !=
+	if (fsutil_pread_full(fd, tr, sizeof(tr), size - FTR_TRAILER_LEN) !=
 	    (ssize_t)sizeof(tr))
 		return -EIO;
 	if (memcmp(tr + 8, end_magic, 8) != 0)
 		return -EINVAL;
-	flen = get32(tr);
+	flen = le_get32(tr);
 	if (flen < FTR_FIXED_LEN + FTR_TRAILER_LEN || flen > FTR_MAX_LEN ||
 	    flen > size - SEG_HDR_LEN)
 		return -EINVAL;
 	e = size - flen;
 	if ((f = malloc(flen)) == NULL)
 		return -ENOMEM;
-	if (pread_full(fd, f, flen, e) != (ssize_t)flen) {
+	if (fsutil_pread_full(fd, f, flen, e) != (ssize_t)flen) {
 		r = -EIO;
 		goto out;
 	}
-	c = crc(0, f, flen - FTR_TRAILER_LEN);
-	c = crc(c, tr, 4);
-	if (c != get32(tr + 4) || memcmp(f, ftr_magic, 8) != 0 ||
-	    get64(f + 8) != seg->id || get64(f + 16) != e ||
-	    get32(f + 84) != 0)
+	c = fsutil_crc32(0, f, flen - FTR_TRAILER_LEN);
+	c = fsutil_crc32(c, tr, 4);
+	if (c != le_get32(tr + 4) || memcmp(f, ftr_magic, 8) != 0 ||
+	    le_get64(f + 8) != seg->id || le_get64(f + 16) != e ||
+	    le_get32(f + 84) != 0)
 		goto out;
 	/* Counts must be possible for E bytes of entries. */
-	if (get64(f + 24) > (e - SEG_HDR_LEN) / ENT_HDR_LEN ||
-	    get64(f + 40) > e - SEG_HDR_LEN || get64(f + 48) > get64(f + 56))
+	if (le_get64(f + 24) > (e - SEG_HDR_LEN) / ENT_HDR_LEN ||
+	    le_get64(f + 40) > e - SEG_HDR_LEN ||
+	    le_get64(f + 48) > le_get64(f + 56))
 		goto out;
 	n = (size_t)f[80] | (size_t)f[81] << 8;
 	if (n > FTR_STREAMS_MAX || (f[82] & ~1) != 0 || f[83] != 0)
@@ -993,13 +934,13 @@ ftr_read(struct seg *seg, int fd, uint64_t size, struct spool_gap *gap)
 		gap->streams_truncated = 1;
 	if (gap == NULL) {
 		seg->end = e;
-		seg->count = get64(f + 24);
-		seg->records = get64(f + 32);
-		seg->bytes = get64(f + 40);
-		seg->min_seq = get64(f + 48);
-		seg->max_seq = get64(f + 56);
-		seg->min_wall = get64(f + 64);
-		seg->max_wall = get64(f + 72);
+		seg->count = le_get64(f + 24);
+		seg->records = le_get64(f + 32);
+		seg->bytes = le_get64(f + 40);
+		seg->min_seq = le_get64(f + 48);
+		seg->max_seq = le_get64(f + 56);
+		seg->min_wall = le_get64(f + 64);
+		seg->max_wall = le_get64(f + 72);
 	}
 	r = 0;
 out:
@@ -1019,15 +960,15 @@ seg_seal(struct spool *sp, struct seg *seg)
 
 	memset(f, 0, FTR_FIXED_LEN);
 	memcpy(f, ftr_magic, 8);
-	put64(f + 8, seg->id);
-	put64(f + 16, seg->end);
-	put64(f + 24, seg->count);
-	put64(f + 32, seg->records);
-	put64(f + 40, seg->bytes);
-	put64(f + 48, seg->min_seq);
-	put64(f + 56, seg->max_seq);
-	put64(f + 64, seg->min_wall);
-	put64(f + 72, seg->max_wall);
+	le_put64(f + 8, seg->id);
+	le_put64(f + 16, seg->end);
+	le_put64(f + 24, seg->count);
+	le_put64(f + 32, seg->records);
+	le_put64(f + 40, seg->bytes);
+	le_put64(f + 48, seg->min_seq);
+	le_put64(f + 56, seg->max_seq);
+	le_put64(f + 64, seg->min_wall);
+	le_put64(f + 72, seg->max_wall);
 	if (seg->streams != NULL) {
 		f[80] = (uint8_t)seg->streams->n;
 		f[82] = seg->streams->more ? 1 : 0;
@@ -1038,10 +979,10 @@ seg_seal(struct spool *sp, struct seg *seg)
 			k += sl;
 		}
 	}
-	put32(f + k, (uint32_t)(k + FTR_TRAILER_LEN));
-	c = crc(0, f, k);
-	c = crc(c, f + k, 4);
-	put32(f + k + 4, c);
+	le_put32(f + k, (uint32_t)(k + FTR_TRAILER_LEN));
+	c = fsutil_crc32(0, f, k);
+	c = fsutil_crc32(c, f + k, 4);
+	le_put32(f + k + 4, c);
 	memcpy(f + k + 8, end_magic, 8);
 	k += FTR_TRAILER_LEN;
 	iov.iov_base = f;
@@ -1085,7 +1026,7 @@ seg_create(struct spool *sp)
 		r = -ENOMEM;
 		goto fail;
 	}
-	seg_name(name, sizeof(name), seg->id, "seg");
+	fsutil_id_name(name, sizeof(name), seg->id, "seg");
 	seg->fd = openat(sp->dirfd, name,
 	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (seg->fd < 0) {
@@ -1119,10 +1060,10 @@ seg_delete(struct spool *sp, struct seg *seg)
 	char name[SEG_NAME_LEN + 1];
 	size_t i;
 
-	seg_name(name, sizeof(name), seg->id, "seg");
+	fsutil_id_name(name, sizeof(name), seg->id, "seg");
 	(void)unlinkat(sp->dirfd, name, 0);
 	/* The segment goes first: an orphan ack log is removed at open. */
-	seg_name(name, sizeof(name), seg->id, "ack");
+	fsutil_id_name(name, sizeof(name), seg->id, "ack");
 	(void)unlinkat(sp->dirfd, name, 0);
 	sp->dir_dirty = 1;
 	if (sp->rd_fd >= 0 && sp->rd_id == seg->id) {
@@ -1277,18 +1218,18 @@ ack_write(struct spool *sp, struct seg *seg, uint64_t seq, uint32_t off,
 	int r;
 
 	if (seg->ack_fd < 0) {
-		seg_name(name, sizeof(name), seg->id, "ack");
+		fsutil_id_name(name, sizeof(name), seg->id, "ack");
 		seg->ack_fd = openat(sp->dirfd, name,
 		    O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (seg->ack_fd < 0)
 			return -errno;
 		sp->dir_dirty = 1;
 	}
-	put64(rec, seq);
-	put32(rec + 8, off);
-	put32(rec + 12, nrec);
-	put32(rec + 16, len);
-	put32(rec + 20, crc(0, rec, 20));
+	le_put64(rec, seq);
+	le_put32(rec + 8, off);
+	le_put32(rec + 12, nrec);
+	le_put32(rec + 16, len);
+	le_put32(rec + 20, fsutil_crc32(0, rec, 20));
 	iov.iov_base = rec;
 	iov.iov_len = sizeof(rec);
 	if ((end = lseek(seg->ack_fd, 0, SEEK_END)) < 0)
@@ -1316,23 +1257,23 @@ ack_load(struct spool *sp, struct seg *seg)
 	ssize_t n;
 	int fd, r = 0;
 
-	seg_name(name, sizeof(name), seg->id, "ack");
+	fsutil_id_name(name, sizeof(name), seg->id, "ack");
 	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	for (;;) {
-		if ((n = pread_full(fd, sp->scratch, want, off)) < 0) {
+		if ((n = fsutil_pread_full(fd, sp->scratch, want, off)) < 0) {
 			r = (int)n;
 			break;
 		}
 		for (i = 0; i + ACK_REC_LEN <= (size_t)n; i += ACK_REC_LEN) {
 			rec = sp->scratch + i;
-			if (crc(0, rec, 20) != get32(rec + 20))
+			if (fsutil_crc32(0, rec, 20) != le_get32(rec + 20))
 				continue;
-			eoff = get32(rec + 8);
+			eoff = le_get32(rec + 8);
 			if (eoff < SEG_HDR_LEN || eoff >= seg->end)
 				continue;
-			if ((r = acked_add(seg, eoff, get32(rec + 12),
-			    get32(rec + 16))) < 0)
+			if ((r = acked_add(seg, eoff, le_get32(rec + 12),
+			    le_get32(rec + 16))) < 0)
 				goto out;
 			r = 0;
 		}
@@ -1356,30 +1297,14 @@ id_cmp(const void *a, const void *b)
 }
 
 static int
-name_id(const char *name, const char *ext, uint64_t *id)
-{
-	char *end;
-	size_t i;
-
-	if (strlen(name) != 17 + strlen(ext) || name[16] != '.' ||
-	    strcmp(name + 17, ext) != 0)
-		return 0;
-	for (i = 0; i < 16; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return 0;
-	*id = strtoull(name, &end, 16);
-	return 1;
-}
-
-static int
 all_zero(struct spool *sp, int fd, uint64_t off, uint64_t end)
 {
 	ssize_t n, i;
 
 	while (off < end) {
-		n = pread_full(fd, sp->scratch, end - off < SCRATCH_BYTES ?
-		    (size_t)(end - off) : SCRATCH_BYTES, off);
+		n = fsutil_pread_full(fd, sp->scratch,
+		    end - off < SCRATCH_BYTES ? (size_t)(end - off) :
+		    SCRATCH_BYTES, off);
 		if (n <= 0)
 			return 0;
 		for (i = 0; i < n; i++)
@@ -1403,7 +1328,7 @@ seg_scan(struct spool *sp, struct seg *seg, int fd, uint64_t fsize)
 	struct ehdr h;
 	int v, r, torn;
 
-	seg_name(file, sizeof(file), seg->id, "seg");
+	fsutil_id_name(file, sizeof(file), seg->id, "seg");
 	while (off < fsize) {
 		if ((v = entry_at(sp, fd, off, fsize, &h, 1)) < 0)
 			return v;
@@ -1462,7 +1387,7 @@ seg_load(struct spool *sp, uint64_t id, int last, struct seg **segp)
 	int fd = -1, r;
 
 	*segp = NULL;
-	seg_name(name, sizeof(name), id, "seg");
+	fsutil_id_name(name, sizeof(name), id, "seg");
 	if ((fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC)) < 0) {
 		r = -errno;
 		goto out;
@@ -1496,7 +1421,7 @@ seg_load(struct spool *sp, uint64_t id, int last, struct seg **segp)
 		r = 0;
 		goto out;
 	}
-	if ((r = (int)pread_full(fd, h, sizeof(h), 0)) < 0)
+	if ((r = (int)fsutil_pread_full(fd, h, sizeof(h), 0)) < 0)
 		goto out;
 	if (!hdr_check(h, id)) {
 		/* Keep the entries if there are any: give it a new header. */
@@ -1569,7 +1494,7 @@ spool_load(struct spool *sp)
 		goto out;
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (name_id(de->d_name, "seg", &id)) {
+		if (fsutil_id_parse(de->d_name, "seg", &id)) {
 			if (nids == capi) {
 				capi = capi ? capi * 2 : 64;
 				if ((n = reallocarray(ids, capi,
@@ -1580,7 +1505,7 @@ spool_load(struct spool *sp)
 				ids = n;
 			}
 			ids[nids++] = id;
-		} else if (name_id(de->d_name, "ack", &id)) {
+		} else if (fsutil_id_parse(de->d_name, "ack", &id)) {
 			if (nacks == capa) {
 				capa = capa ? capa * 2 : 16;
 				if ((n = reallocarray(acks, capa,
@@ -1618,7 +1543,7 @@ spool_load(struct spool *sp)
 		if (seg_find(sp, acks[i]) == NULL) {
 			char name[SEG_NAME_LEN + 1];
 
-			seg_name(name, sizeof(name), acks[i], "ack");
+			fsutil_id_name(name, sizeof(name), acks[i], "ack");
 			(void)unlinkat(sp->dirfd, name, 0);
 			sp->dir_dirty = 1;
 		}
@@ -1812,15 +1737,15 @@ entry_write(struct spool *sp, const struct batch *b, size_t slen,
 	seg = sp->open;
 	memset(h, 0, sizeof(h));
 	memcpy(h, ent_magic, 4);
-	put32(h + 4, (uint32_t)b->len);
-	put64(h + 8, b->seq);
-	put64(h + 16, wall);
-	put32(h + 24, b->nrecords);
+	le_put32(h + 4, (uint32_t)b->len);
+	le_put64(h + 8, b->seq);
+	le_put64(h + 16, wall);
+	le_put32(h + 24, b->nrecords);
 	h[28] = (uint8_t)slen;
-	put32(h + 32, crc(0, h, 32));
-	c = crc(0, b->stream, slen);
-	c = crc(c, b->data, b->len);
-	put32(h + 36, c);
+	le_put32(h + 32, fsutil_crc32(0, h, 32));
+	c = fsutil_crc32(0, b->stream, slen);
+	c = fsutil_crc32(c, b->data, b->len);
+	le_put32(h + 36, c);
 	iov[0].iov_base = h;
 	iov[0].iov_len = sizeof(h);
 	iov[1].iov_base = (void *)(uintptr_t)b->stream;
@@ -2065,13 +1990,13 @@ entry_load(int fd, uint64_t off, const struct ehdr *h,
 		free(e);
 		return -ENOMEM;
 	}
-	n = pread_full(fd, e->data, h->len, off + ENT_HDR_LEN + h->slen);
+	n = fsutil_pread_full(fd, e->data, h->len, off + ENT_HDR_LEN + h->slen);
 	if (n < 0 || (size_t)n != h->len) {
 		spool_entry_free(e);
 		return n < 0 ? (int)n : 0;
 	}
-	c = crc(0, h->stream, h->slen);
-	c = crc(c, e->data, h->len);
+	c = fsutil_crc32(0, h->stream, h->slen);
+	c = fsutil_crc32(c, e->data, h->len);
 	if (c != h->bcrc) {
 		spool_entry_free(e);
 		return 0;

@@ -1,0 +1,31 @@
+/*
+ * fsutil.h - small file helpers that the spool, the open-batch journal,
+ * privsep and the fieldbridge CLI share: the checksum of the on-disk
+ * formats, the names of numbered files, and reads that carry on after a
+ * short read or EINTR.  Nothing here logs; errors are -errno.
+ */
+#ifndef FB_FSUTIL_H
+#define FB_FSUTIL_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FSUTIL_ID_DIGITS	16	/* hex digits of a file id */
+
+/* zlib crc32 (ISO-HDLC polynomial) of n bytes, continuing from c (0 to
+ * start): the checksum of spool segments, ack logs and journal files. */
+uint32_t fsutil_crc32(uint32_t c, const void *p, size_t n);
+
+/* "NNNNNNNNNNNNNNNN.ext": the id as 16 lower-case hex digits. */
+void	fsutil_id_name(char *buf, size_t sz, uint64_t id, const char *ext);
+/* Whether name is exactly such a name with this ext; then *id is set. */
+int	fsutil_id_parse(const char *name, const char *ext, uint64_t *id);
+
+/* Reads up to n bytes from fd's position, or at off (pread): returns the
+ * count, short only at end of file, or -errno. */
+ssize_t	fsutil_read_full(int fd, void *buf, size_t n);
+ssize_t	fsutil_pread_full(int fd, void *buf, size_t n, uint64_t off);
+
+#endif
