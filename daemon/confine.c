@@ -156,9 +156,6 @@ confine_fetch_keys(struct confine *cf, uint8_t **bufp, size_t *lenp,
 {
 	const char *path = cf->conf->keys;
 	struct stat st;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
 	int fd, r;
 
 	*bufp = NULL;
@@ -179,43 +176,24 @@ confine_fetch_keys(struct confine *cf, uint8_t **bufp, size_t *lenp,
 		    "%s", path, (unsigned int)(st.st_mode & 07777), path);
 		goto out;
 	}
-	if (st.st_size < 0 || (uint64_t)st.st_size >= PRIVSEP_FILE_SIZE_MAX) {
-		r = -EFBIG;
+	switch ((r = privsep_read_fd(fd, bufp, lenp))) {
+	case 0:
+		break;
+	case -EFBIG:
 		snprintf(err, errlen, "%s: too large", path);
-		goto out;
-	}
-	/* One byte more than the size shows a file that grew meanwhile. */
-	cap = (size_t)st.st_size + 1;
-	if ((buf = malloc(cap)) == NULL) {
-		r = -ENOMEM;
+		break;
+	case -ENOMEM:
 		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
+		break;
+	case -EAGAIN:
+		snprintf(err, errlen, "%s: changed while read; try again",
+		    path);
+		break;
+	default:
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		break;
 	}
-	for (;;) {
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == cap) {
-			r = -EAGAIN;
-			snprintf(err, errlen, "%s: changed while read; try "
-			    "again", path);
-			goto out;
-		}
-	}
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-	r = 0;
 out:
-	privsep_bytes_free(buf, cap);
 	close(fd);
 	return r;
 }

@@ -64,6 +64,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "daemon/fsutil.h"
 #include "daemon/privsep.h"
 
 #define PRIVSEP_REPLY_LEN	(PRIVSEP_HDR_LEN + 4)
@@ -379,58 +380,54 @@ privsep_open_file(struct privsep_child *ch, enum privsep_file which)
 }
 
 int
-privsep_fetch_file(struct privsep_child *ch, enum privsep_file which,
-    uint8_t **bufp, size_t *lenp)
+privsep_read_fd(int fd, uint8_t **bufp, size_t *lenp)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
-	size_t len = 0, cap;
+	size_t cap = 0;
 	ssize_t n;
+	int r;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if (st.st_size < 0 || (uint64_t)st.st_size >= PRIVSEP_FILE_SIZE_MAX)
+		return -EFBIG;
+	/* One byte more than the size: a file that grew shows up as EAGAIN
+	 * instead of being cut short; the caller may retry. */
+	cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap + 1)) == NULL)
+		return -ENOMEM;
+	if ((n = fsutil_read_full(fd, buf, cap)) < 0) {
+		r = (int)n;
+		goto out;
+	}
+	if ((size_t)n == cap) {
+		r = -EAGAIN;
+		goto out;
+	}
+	buf[n] = '\0';
+	*bufp = buf;
+	*lenp = (size_t)n;
+	buf = NULL;
+	r = 0;
+out:
+	privsep_bytes_free(buf, cap);
+	return r;
+}
+
+int
+privsep_fetch_file(struct privsep_child *ch, enum privsep_file which,
+    uint8_t **bufp, size_t *lenp)
+{
 	int fd, r;
 
 	*bufp = NULL;
 	*lenp = 0;
 	if ((fd = privsep_open_file(ch, which)) < 0)
 		return fd;
-	if (fstat(fd, &st) != 0) {
-		r = -errno;
-		goto out;
-	}
-	if (st.st_size < 0 || (uint64_t)st.st_size >= PRIVSEP_FILE_SIZE_MAX) {
-		r = -EFBIG;
-		goto out;
-	}
-	/* One byte more than the size: a file that grew shows up as EAGAIN
-	 * instead of being cut short; the caller may retry. */
-	cap = (size_t)st.st_size + 1;
-	if ((buf = malloc(cap + 1)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == cap) {
-			r = -EAGAIN;
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-	r = 0;
-out:
-	if (buf != NULL)
-		privsep_bytes_free(buf, cap);
+	r = privsep_read_fd(fd, bufp, lenp);
 	close(fd);
 	return r;
 }

@@ -114,6 +114,9 @@ int	privsep_open_file(struct privsep_child *ch, enum privsep_file which);
  * free with privsep_bytes_free, which wipes them (keys). */
 int	privsep_fetch_file(struct privsep_child *ch, enum privsep_file which,
 	    uint8_t **buf, size_t *len);
+/* The same for a descriptor of such a file (the caller closes it):
+ * -EFBIG from PRIVSEP_FILE_SIZE_MAX on, -EAGAIN if it grew while read. */
+int	privsep_read_fd(int fd, uint8_t **buf, size_t *len);
 void	privsep_bytes_free(uint8_t *buf, size_t len);
 /* The child's end of the socketpair (tests send raw bytes on it). */
 int	privsep_child_fd(const struct privsep_child *ch);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "daemon/conf.h"
+#include "daemon/fsutil.h"
 #include "tools/cli_status.h"
 
 #define FB_STATUS_FILE		"status"
@@ -55,7 +56,6 @@ read_status(const char *path, char *buf, size_t sz, size_t *len,
 	struct stat st;
 	struct timespec now;
 	ssize_t n;
-	size_t got = 0;
 	int fd, r = 0;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
@@ -64,19 +64,11 @@ read_status(const char *path, char *buf, size_t sz, size_t *len,
 		r = -errno;
 		goto out;
 	}
-	while (got < sz) {
-		n = read(fd, buf + got, sz - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
+	if ((n = fsutil_read_full(fd, buf, sz)) < 0) {
+		r = (int)n;
+		goto out;
 	}
-	*len = got;
+	*len = (size_t)n;
 	clock_gettime(CLOCK_REALTIME, &now);
 	*age_s = (double)(now.tv_sec - st.st_mtim.tv_sec) +
 	    (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
