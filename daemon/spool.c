@@ -1151,21 +1151,7 @@ seg_maybe_delete(struct spool *sp, struct seg *seg)
 
 /* ---- acks ---- */
 
-static int
-acked_has(const struct seg *seg, uint64_t off)
-{
-	size_t lo = 0, hi = seg->nacked, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (seg->acked[mid] < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < seg->nacked && seg->acked[lo] == off;
-}
-
+/* How many acked offsets are below off (acked[] is sorted). */
 static size_t
 acked_before(const struct seg *seg, uint64_t off)
 {
@@ -1179,6 +1165,14 @@ acked_before(const struct seg *seg, uint64_t off)
 			hi = mid;
 	}
 	return lo;
+}
+
+static int
+acked_has(const struct seg *seg, uint64_t off)
+{
+	size_t i = acked_before(seg, off);
+
+	return i < seg->nacked && seg->acked[i] == off;
 }
 
 /* Records an ack in memory; 0 if new, 1 if known already. */
@@ -2300,42 +2294,31 @@ spool_cause_str(enum spool_cause c)
 	return "unknown";
 }
 
+/* Each gap cause as a name (uplink gap events) and in words (logs). */
+static const struct {
+	const char	*name;
+	const char	*words;
+} gap_causes[] = {
+	[SPOOL_GAP_QUOTA] =	{ "quota", "quota" },
+	[SPOOL_GAP_AGE] =	{ "max_age", "max age" },
+	[SPOOL_GAP_DISK_FULL] =	{ "disk_full", "disk full" },
+	[SPOOL_GAP_REFUSED] =	{ "refused", "refused" },
+	[SPOOL_GAP_CORRUPT] =	{ "corrupt", "corrupt" },
+	[SPOOL_GAP_IO] =	{ "write_error", "write error" },
+};
+
 const char *
 spool_gap_cause_name(enum spool_gap_cause c)
 {
-	switch (c) {
-	case SPOOL_GAP_QUOTA:
-		return "quota";
-	case SPOOL_GAP_AGE:
-		return "max_age";
-	case SPOOL_GAP_DISK_FULL:
-		return "disk_full";
-	case SPOOL_GAP_REFUSED:
-		return "refused";
-	case SPOOL_GAP_CORRUPT:
-		return "corrupt";
-	case SPOOL_GAP_IO:
-		return "write_error";
-	}
-	return "unknown";
+	if ((size_t)c >= sizeof(gap_causes) / sizeof(gap_causes[0]))
+		return "unknown";
+	return gap_causes[c].name;
 }
 
 const char *
 spool_gap_cause_str(enum spool_gap_cause c)
 {
-	switch (c) {
-	case SPOOL_GAP_QUOTA:
-		return "quota";
-	case SPOOL_GAP_AGE:
-		return "max age";
-	case SPOOL_GAP_DISK_FULL:
-		return "disk full";
-	case SPOOL_GAP_REFUSED:
-		return "refused";
-	case SPOOL_GAP_CORRUPT:
-		return "corrupt";
-	case SPOOL_GAP_IO:
-		return "write error";
-	}
-	return "unknown";
+	if ((size_t)c >= sizeof(gap_causes) / sizeof(gap_causes[0]))
+		return "unknown";
+	return gap_causes[c].words;
 }
