@@ -147,6 +147,21 @@ log_msg(int prio, const char *mod, int with_errno, const char *fmt, ...)
 }
 
 void
+log_lines(int prio, const char *mod, const char *msg)
+{
+	const char *p = msg, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		log_msg(prio, mod, 0, "%.*s",
+		    nl != NULL ? (int)(nl - p) : (int)strlen(p), p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+void
 log_fatal(const char *mod, int with_errno, const char *fmt, ...)
 {
 	va_list ap;

@@ -42,11 +42,15 @@ void	log_vmsg(int prio, const char *mod, int with_errno, const char *fmt,
 	    va_list ap) __attribute__((format(printf, 4, 0)));
 void	log_fatal(const char *mod, int with_errno, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4), noreturn));
+/* Each line of a multi-line message (a configuration's errors) as a
+ * line of its own. */
+void	log_lines(int prio, const char *mod, const char *msg);
 
 #define log_warn(...)	log_msg(LOG_WARNING, LOG_MODULE, 1, __VA_ARGS__)
 #define log_warnx(...)	log_msg(LOG_WARNING, LOG_MODULE, 0, __VA_ARGS__)
 #define log_err(...)	log_msg(LOG_ERR, LOG_MODULE, 1, __VA_ARGS__)
 #define log_errx(...)	log_msg(LOG_ERR, LOG_MODULE, 0, __VA_ARGS__)
+#define log_errx_lines(msg) log_lines(LOG_ERR, LOG_MODULE, (msg))
 #define log_notice(...)	log_msg(LOG_NOTICE, LOG_MODULE, 0, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_INFO, LOG_MODULE, 0, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_DEBUG, LOG_MODULE, 0, __VA_ARGS__)

@@ -851,21 +851,6 @@ out:
 	return bad;
 }
 
-/* Print every line of a multi-line message at error priority. */
-static void
-loop_log_lines(const char *msg)
-{
-	const char *p = msg, *nl;
-
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		log_errx("%.*s", nl != NULL ? (int)(nl - p) : (int)strlen(p), p);
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-}
-
 static void
 loop_open(struct loop *d)
 {
@@ -1050,7 +1035,7 @@ loop_run(const struct loop_opts *o)
 	if (o->conf != NULL)
 		d->conf = *o->conf;
 	else if (conf_load(o->conf_path, &d->conf, err, CONF_ERR_MAX) != 0) {
-		loop_log_lines(err);
+		log_errx_lines(err);
 		free(err);
 		free(d);
 		return 1;

@@ -79,21 +79,6 @@ usage(FILE *f)
 	    CONF_PATH_DEFAULT);
 }
 
-/* Print every line of a multi-line message at error priority. */
-static void
-main_log_lines(const char *msg)
-{
-	const char *p = msg, *nl;
-
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		log_errx("%.*s", nl != NULL ? (int)(nl - p) : (int)strlen(p), p);
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-}
-
 /* Everything before the fork; returns an exit status. */
 static int
 main_run(struct loop_opts *o, enum sandbox_mode mode)
@@ -109,7 +94,7 @@ main_run(struct loop_opts *o, enum sandbox_mode mode)
 	    (err = malloc(CONF_ERR_MAX)) == NULL)
 		fatalx("out of memory");
 	if (conf_load(o->conf_path, c, err, CONF_ERR_MAX) != 0) {
-		main_log_lines(err);
+		log_errx_lines(err);
 		return PRIVSEP_EXIT_FATAL;
 	}
 	if (!o->debug)
