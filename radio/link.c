@@ -129,41 +129,43 @@ link_parse(const uint8_t *buf, size_t len, struct link_msg *m)
 	return LINK_OK;
 }
 
+/* A handshake frame: header, EUI, then one or two fixed-size fields. */
+static int
+link_build_auth(uint8_t *out, size_t cap, enum link_type type, uint64_t eui,
+    const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (cap < 9 + alen + blen)
+		return -ENOBUFS;
+	out[0] = link_hdr(type);
+	link_put_be(out + 1, eui, 8);
+	memcpy(out + 9, a, alen);
+	if (blen > 0)
+		memcpy(out + 9 + alen, b, blen);
+	return (int)(9 + alen + blen);
+}
+
 int
 link_build_hello(uint8_t *out, size_t cap, uint64_t eui,
     const uint8_t nn[LINK_NONCE_LEN])
 {
-	if (cap < LINK_HELLO_LEN)
-		return -ENOBUFS;
-	out[0] = link_hdr(LINK_HELLO);
-	link_put_be(out + 1, eui, 8);
-	memcpy(out + 9, nn, LINK_NONCE_LEN);
-	return LINK_HELLO_LEN;
+	return link_build_auth(out, cap, LINK_HELLO, eui, nn, LINK_NONCE_LEN,
+	    NULL, 0);
 }
 
 int
 link_build_challenge(uint8_t *out, size_t cap, uint64_t eui,
     const uint8_t ng[LINK_NONCE_LEN], const uint8_t tg[LINK_PROOF_LEN])
 {
-	if (cap < LINK_CHALLENGE_LEN)
-		return -ENOBUFS;
-	out[0] = link_hdr(LINK_CHALLENGE);
-	link_put_be(out + 1, eui, 8);
-	memcpy(out + 9, ng, LINK_NONCE_LEN);
-	memcpy(out + 9 + LINK_NONCE_LEN, tg, LINK_PROOF_LEN);
-	return LINK_CHALLENGE_LEN;
+	return link_build_auth(out, cap, LINK_CHALLENGE, eui, ng,
+	    LINK_NONCE_LEN, tg, LINK_PROOF_LEN);
 }
 
 int
 link_build_response(uint8_t *out, size_t cap, uint64_t eui,
     const uint8_t tn[LINK_PROOF_LEN])
 {
-	if (cap < LINK_RESPONSE_LEN)
-		return -ENOBUFS;
-	out[0] = link_hdr(LINK_RESPONSE);
-	link_put_be(out + 1, eui, 8);
-	memcpy(out + 9, tn, LINK_PROOF_LEN);
-	return LINK_RESPONSE_LEN;
+	return link_build_auth(out, cap, LINK_RESPONSE, eui, tn,
+	    LINK_PROOF_LEN, NULL, 0);
 }
 
 /*
