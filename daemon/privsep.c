@@ -486,14 +486,31 @@ privsep_vis(const char *in, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+/* Opens path for the child if it is of type fmt (S_IFCHR, S_IFREG),
+ * else returns wrong.  O_NONBLOCK: a FIFO put in place of a file must not
+ * hang the parent. */
+static int
+privsep_open_as(const char *path, int flags, mode_t fmt, int wrong, int *fdp)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, flags | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != fmt) {
+		close(fd);
+		return wrong;
+	}
+	*fdp = fd;
+	return 0;
+}
+
 static int
 privsep_do_open_serial(struct privsep_parent *pp, const char *path,
     int *fdp)
 {
 	char real[PATH_MAX], vis[128];
 	const char *const *p;
-	struct stat st;
-	int fd;
 
 	*fdp = -1;
 	for (p = pp->pc->serial_paths; p != NULL && *p != NULL; p++)
@@ -515,37 +532,20 @@ privsep_do_open_serial(struct privsep_parent *pp, const char *path,
 		    "outside /dev; refused", path, real);
 		return -EPERM;
 	}
-	if ((fd = open(real, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
-		close(fd);
-		return -ENOTTY;
-	}
-	*fdp = fd;
-	return 0;
+	return privsep_open_as(real, O_RDWR, S_IFCHR, -ENOTTY, fdp);
 }
 
 static int
 privsep_do_open_file(struct privsep_parent *pp, enum privsep_file which,
     int *fdp)
 {
-	struct stat st;
 	const char *path;
-	int fd;
 
 	*fdp = -1;
 	if ((unsigned int)which >= PRIVSEP_FILE_MAX ||
 	    (path = pp->pc->files[which]) == NULL)
 		return -ENOENT;
-	/* O_NONBLOCK: a FIFO put in its place must not hang the parent. */
-	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	*fdp = fd;
-	return 0;
+	return privsep_open_as(path, O_RDONLY, S_IFREG, -EINVAL, fdp);
 }
 
 static int
