@@ -56,6 +56,7 @@
 #include "daemon/outbox.h"
 #include "daemon/seqno.h"
 #include "daemon/spool.h"
+#include "tests/testutil.h"
 
 #define REC_BYTES	150
 #define BATCH_BYTES_MAX	4900	/* etc/fieldbridge.conf batch.max_bytes */
@@ -104,15 +105,6 @@ vm_hwm_kib(void)
 			break;
 	fclose(f);
 	return v;
-}
-
-static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
 }
 
 /* A batch of JSON records of about REC_BYTES each, under the size cap. */
@@ -271,7 +263,7 @@ bench_path(const char *base)
 	    (double)n * 1e6 / (double)(t1 - t0));
 	printf("spool_write_amplification %.3f bytes/byte\n",
 	    (double)(w1 - w0) / (double)p.json);
-	(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm_rf(dir);
 }
 
 /*
@@ -303,7 +295,7 @@ bench_path_quiet(const char *base)
 	w1 = write_bytes();
 	printf("spool_write_amplification_quiet %.3f bytes/byte\n",
 	    (double)(w1 - w0) / (double)p.json);
-	(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm_rf(dir);
 }
 
 /* ---- the spool alone ---- */
@@ -362,7 +354,7 @@ bench_append(const char *base)
 	printf("spool_read_ack_records_per_s %.0f records/s\n",
 	    (double)acked * 1e6 / (double)(t1 - t0));
 	spool_free(sp);
-	(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm_rf(dir);
 }
 
 /* Every batch synced and acked alone: the trickle case. */
@@ -396,7 +388,7 @@ bench_trickle(const char *base)
 	printf("spool_write_amplification_sync_per_batch %.3f bytes/byte\n",
 	    (double)(w1 - w0) / (double)json);
 	spool_free(sp);
-	(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm_rf(dir);
 }
 
 /*
@@ -572,6 +564,6 @@ main(int argc, char **argv)
 	}
 	printf("spool_rss_1gb_backlog_kib %ld KiB\n", kib_full);
 	printf("spool_rss_empty_kib %ld KiB\n", kib_empty);
-	(void)nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm_rf(base);
 	return 0;
 }

@@ -11,9 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
-
 #include "daemon/journal.c"
+#include "tests/testutil.h"
 
 static char tdir[64];
 
@@ -34,15 +33,6 @@ hook_pwrite(int fd, const void *p, size_t n, off_t off)
 }
 
 static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
-static int
 setup(void **state)
 {
 	(void)state;
@@ -58,7 +48,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	(void)nftw(tdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm_rf(tdir);
 	return 0;
 }
 

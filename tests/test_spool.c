@@ -12,13 +12,14 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 
 #include <cmocka.h>
+
+#include "tests/testutil.h"
 
 #define STREAM	"cattle"
 
@@ -51,15 +52,6 @@ hook_pwrite(int fd, const void *p, size_t n, off_t off)
 }
 
 static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
-static int
 setup(void **state)
 {
 	(void)state;
@@ -84,7 +76,7 @@ teardown(void **state)
 	/* A failed tmpfs test must not leave its mount behind. */
 	snprintf(mnt, sizeof(mnt), "%s/mnt", tdir);
 	(void)umount2(mnt, MNT_DETACH);
-	(void)nftw(tdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm_rf(tdir);
 	return 0;
 }
 

@@ -6,10 +6,6 @@
  * hang, whatever the file holds.  The verify answer comes from the seq, so
  * both trust paths of a release are taken.
  */
-#include <sys/stat.h>
-
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,17 +13,9 @@
 #include <unistd.h>
 
 #include "daemon/journal.h"
+#include "tests/testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 static int
 verify(void *arg, uint64_t seq)
@@ -65,18 +53,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char dir[64], p[128];
 	struct journal *jn = NULL;
 	size_t n = 0;
-	int fd, r;
+	int r;
 
 	snprintf(dir, sizeof(dir), "%s/fuzz_journal.XXXXXX",
 	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(p, sizeof(p), "%s/0000000000000001.jnl", dir);
-	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		abort();
-	if (size > 0 && write(fd, data, size) != (ssize_t)size)
-		abort();
-	close(fd);
+	testutil_write_file(p, data, size);
 	if (journal_open(dir, &jn) != 0)
 		abort();
 	r = journal_recover(jn, verify, bad, replay, &n);
@@ -88,6 +72,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (access(p, F_OK) == 0)
 		abort();
 	journal_free(jn);
-	(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm_rf(dir);
 	return 0;
 }

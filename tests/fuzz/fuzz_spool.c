@@ -7,38 +7,16 @@
  */
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include "daemon/spool.h"
+#include "tests/testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
-static void
-put_file(const char *path, const uint8_t *data, size_t size)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		abort();
-	if (size > 0 && write(fd, data, size) != (ssize_t)size)
-		abort();
-	close(fd);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(p, sizeof(p), "%s/0000000000000000.seg", sdir);
 	} else
 		snprintf(p, sizeof(p), "%s/0000000000000001.seg", sdir);
-	put_file(p, data, size);
+	testutil_write_file(p, data, size);
 	if (spool_open(sdir, &c, &sp) == 0) {
 		while (spool_next(sp, SPOOL_NEXT_ANY, &e) == 1) {
 			if (e->data[e->len] != '\0')
@@ -94,6 +72,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			;
 		spool_free(sp);
 	}
-	(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm_rf(dir);
 	return 0;
 }

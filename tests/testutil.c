@@ -1,0 +1,42 @@
+/*
+ * testutil.c - file chores for tests, fuzz targets and benchmarks; see
+ * testutil.h.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tests/testutil.h"
+
+static int
+testutil_rm_cb(const char *p, const struct stat *st, int flag,
+    struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+void
+testutil_rm_rf(const char *dir)
+{
+	/* Depth first: a directory is removed after what it holds. */
+	(void)nftw(dir, testutil_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void
+testutil_write_file(const char *path, const void *data, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		abort();
+	if (size > 0 && write(fd, data, size) != (ssize_t)size)
+		abort();
+	close(fd);
+}
