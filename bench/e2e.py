@@ -31,53 +31,11 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "e2e"))
+import benchlib  # noqa: E402
 import fbe2e  # noqa: E402
-
-
-class Counter:
-    """Counts records arriving in the subscriber's file, incrementally, and
-    notes when 10% and 90% of the expected records had arrived: the rate
-    between the two is the steady state, without the nodes' joins at the
-    start and the last partial batches at the end."""
-
-    def __init__(self, h, want):
-        self.want = want
-        self.t10 = self.t90 = None
-        self.path = h.path("upstream.txt")
-        self.off = 0
-        self.records = 0
-        self.first_t = None
-        self.first_n = 0
-        self.last_t = None
-        self.tail = b""
-
-    def poll(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.off)
-                data = f.read()
-        except FileNotFoundError:
-            return self.records
-        if not data:
-            return self.records
-        self.off += len(data)
-        data = self.tail + data
-        cut = data.rfind(b"\n") + 1
-        self.tail = data[cut:]
-        n = data[:cut].count(b'"fcnt":')
-        if n:
-            now = time.monotonic()
-            if self.first_t is None:
-                self.first_t, self.first_n = now, n
-            self.last_t = now
-            self.records += n
-            if self.t10 is None and self.records >= self.want // 10:
-                self.t10, self.n10 = now, self.records
-            if self.t90 is None and self.records >= self.want * 9 // 10:
-                self.t90, self.n90 = now, self.records
-        return self.records
 
 
 def daemon_pids(pid):
@@ -145,7 +103,7 @@ def run(build, nodes, count, rate, sims=1, max_records=500,
                             log_level="notice")
         d = h.start_daemon([] if sandbox else ["--no-sandbox"])
         want = nodes // sims * sims * count
-        c = Counter(h, want)
+        c = benchlib.Arrivals(h, want)
         end = time.monotonic() + timeout
         anon = 0
         while c.poll() < want:
@@ -157,8 +115,8 @@ def run(build, nodes, count, rate, sims=1, max_records=500,
                 raise fbe2e.HarnessError("only %d of %d records arrived"
                                          % (c.records, want))
             time.sleep(0.02)
-        if c.t90 > c.t10:
-            res["rate"] = (c.n90 - c.n10) / (c.t90 - c.t10)
+        if c.rate() is not None:
+            res["rate"] = c.rate()
         res["records"] = c.records
         if measure_wire:
             res["wire"] = tcp_bytes(h.port, daemon_pids(d.pid)) / c.records

@@ -6,4 +6,4 @@ bench_pipeline_LDADD = $(FB_LIBS)
 EXTRA_DIST += bench/run
 
 # The spool drain after an outage, end to end (issue 3).
-EXTRA_DIST += bench/spool_drain.py
+EXTRA_DIST += bench/spool_drain.py bench/benchlib.py

@@ -28,45 +28,12 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "e2e"))
+import benchlib  # noqa: E402
 import fbe2e  # noqa: E402
 import fbspool  # noqa: E402
 
 NODES = 100
 COUNT = 3000            # records per node: a backlog of 300,000 records
-
-
-class Arrivals:
-    """Counts records in the subscriber's file as it grows."""
-
-    def __init__(self, h, want):
-        self.path = h.path("upstream.txt")
-        self.off = 0
-        self.n = 0
-        self.want = want
-        self.t10 = self.t90 = None
-        self.n10 = self.n90 = 0
-        self.tail = b""
-
-    def poll(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.off)
-                data = f.read()
-        except FileNotFoundError:
-            return self.n
-        self.off += len(data)
-        data = self.tail + data
-        cut = data.rfind(b"\n") + 1
-        self.tail = data[cut:]
-        k = data[:cut].count(b'"fcnt":')
-        if k:
-            now = time.monotonic()
-            self.n += k
-            if self.t10 is None and self.n >= self.want // 10:
-                self.t10, self.n10 = now, self.n
-            if self.t90 is None and self.n >= self.want * 9 // 10:
-                self.t90, self.n90 = now, self.n
-        return self.n
 
 
 def run(build, timeout=120):
@@ -92,28 +59,23 @@ def run(build, timeout=120):
         # then the daemon starts, connects and drains.
         h.start_broker()
         h.start_subscriber()
-        a = Arrivals(h, backlog)
+        a = benchlib.Arrivals(h, backlog)
         h.spawn_daemon()
         end = time.monotonic() + timeout
         while a.poll() < backlog:
             if time.monotonic() > end:
                 raise fbe2e.HarnessError("only %d of %d records arrived" %
-                                         (a.n, backlog))
+                                         (a.records, backlog))
             time.sleep(0.005)
         h.stop_daemon()
         # The subscriber's own arrival stamps (mosquitto_sub -F %U).
-        n, t10, t90, n10, n90 = 0, None, None, 0, 0
+        span = benchlib.Span(backlog)
         for m in h.messages():
-            if m.kind not in ("live", "backlog"):
-                continue
-            n += len(m.doc["records"])
-            if t10 is None and n >= backlog // 10:
-                t10, n10 = m.t, n
-            if t90 is None and n >= backlog * 9 // 10:
-                t90, n90 = m.t, n
-        if t90 is None or t90 <= t10:
+            if m.kind in ("live", "backlog"):
+                span.add(m.t, len(m.doc["records"]))
+        if span.rate() is None:
             raise fbe2e.HarnessError("drain too short to measure")
-        return (n90 - n10) / (t90 - t10)
+        return span.rate()
 
 
 def main():
