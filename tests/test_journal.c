@@ -98,6 +98,16 @@ add(struct journal *jn, const char *stream, uint64_t eui, uint32_t fcnt)
 	assert_int_equal(journal_add(jn, &r), 0);
 }
 
+/* Records 1..n of one device. */
+static void
+add_n(struct journal *jn, const char *stream, uint64_t eui, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 1; i <= n; i++)
+		add(jn, stream, eui, i);
+}
+
 /* A sealed batch whose first record is (eui, fcnt), as the batcher
  * writes it. */
 static void
@@ -231,10 +241,8 @@ test_crash_replays_open_batches(void **state)
 	(void)state;
 	assert_int_equal(journal_recover(jn, NULL, NULL, NULL, NULL), 0);
 	assert_int_equal(journal_recovered(jn), 0);
-	for (i = 1; i <= 5; i++)
-		add(jn, "cattle", 0x70B3D57ED0001001ULL, i);
-	for (i = 1; i <= 3; i++)
-		add(jn, "water", 0x70B3D57ED0002002ULL, i);
+	add_n(jn, "cattle", 0x70B3D57ED0001001ULL, 5);
+	add_n(jn, "water", 0x70B3D57ED0002002ULL, 3);
 	assert_int_equal(journal_write(jn), 0);
 	assert_int_equal(journal_commit(jn, 1), 0);
 	/* Accepted after the last write: inside the window, may be lost. */
@@ -256,11 +264,9 @@ static void
 test_checkpointed_release_is_trusted(void **state)
 {
 	struct journal *jn = jopen();
-	uint32_t i;
 
 	(void)state;
-	for (i = 1; i <= 5; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 5);
 	assert_int_equal(journal_write(jn), 0);
 	seal(jn, "cattle", 100, 1, 1, 3, 1);
 	assert_int_equal(journal_commit(jn, 1), 0);
@@ -281,11 +287,9 @@ static void
 test_release_after_checkpoint_needs_spool(void **state)
 {
 	struct journal *jn = jopen();
-	uint32_t i;
 
 	(void)state;
-	for (i = 1; i <= 5; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 5);
 	assert_int_equal(journal_write(jn), 0);
 	assert_int_equal(journal_commit(jn, 1), 0);
 	seal(jn, "cattle", 100, 1, 1, 3, 1);
@@ -305,11 +309,9 @@ static void
 test_no_checkpoint_when_spool_sync_failed(void **state)
 {
 	struct journal *jn = jopen();
-	uint32_t i;
 
 	(void)state;
-	for (i = 1; i <= 4; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 4);
 	assert_int_equal(journal_write(jn), 0);
 	seal(jn, "cattle", 7, 1, 1, 4, 1);
 	assert_int_equal(journal_commit(jn, 0), 0);
@@ -323,11 +325,9 @@ static void
 test_lost_batch_release_not_replayed(void **state)
 {
 	struct journal *jn = jopen();
-	uint32_t i;
 
 	(void)state;
-	for (i = 1; i <= 3; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 3);
 	assert_int_equal(journal_write(jn), 0);
 	seal(jn, "cattle", 9, 1, 1, 3, 0);
 	jn = restart(jn, 0);
@@ -365,11 +365,9 @@ static void
 test_clean_stop_leaves_no_file(void **state)
 {
 	struct journal *jn = jopen();
-	uint32_t i;
 
 	(void)state;
-	for (i = 1; i <= 5; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 5);
 	assert_int_equal(journal_write(jn), 0);
 	assert_int_equal(journal_commit(jn, 1), 0);
 	assert_int_equal(count_files(".jnl"), 1);
@@ -425,8 +423,7 @@ test_damage_quarantined(void **state)
 	int fd;
 
 	(void)state;
-	for (i = 1; i <= 3; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 3);
 	assert_int_equal(journal_write(jn), 0);
 	for (i = 4; i <= 6; i++)
 		add(jn, "cattle", 1, i);
@@ -457,11 +454,9 @@ test_torn_tail(void **state)
 	struct journal *jn = jopen();
 	char path[128];
 	struct stat st;
-	uint32_t i;
 
 	(void)state;
-	for (i = 1; i <= 3; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 3);
 	assert_int_equal(journal_write(jn), 0);
 	assert_int_equal(journal_commit(jn, 1), 0);
 	snprintf(path, sizeof(path), "%s/0000000000000001.jnl", tdir);
@@ -512,8 +507,7 @@ test_enospc_then_recover(void **state)
 	uint32_t i;
 
 	(void)state;
-	for (i = 1; i <= 3; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 3);
 	assert_int_equal(journal_write(jn), 0);
 	for (i = 4; i <= 6; i++)
 		add(jn, "cattle", 1, i);
@@ -541,13 +535,11 @@ static void
 test_release_retried(void **state)
 {
 	struct journal *jn = jopen();
-	uint32_t i;
 	struct batch b;
 	char buf[256];
 
 	(void)state;
-	for (i = 1; i <= 4; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 4);
 	assert_int_equal(journal_write(jn), 0);
 	memset(&b, 0, sizeof(b));
 	b.seq = 5;
@@ -571,11 +563,9 @@ test_sealed_batch_found_after_lost_one(void **state)
 {
 	struct journal *jn = jopen();
 	struct journal_stats st;
-	uint32_t i;
 
 	(void)state;
-	for (i = 1; i <= 6; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 6);
 	seal(jn, "cattle", 3, 1, 4, 2, 1);
 	journal_stats(jn, &st);
 	assert_int_equal(st.pending, 1);
@@ -598,11 +588,9 @@ static void
 test_replay_not_twice_after_crash_in_recovery(void **state)
 {
 	struct journal *jn = jopen();
-	uint32_t i;
 
 	(void)state;
-	for (i = 1; i <= 4; i++)
-		add(jn, "cattle", 1, i);
+	add_n(jn, "cattle", 1, 4);
 	assert_int_equal(journal_write(jn), 0);
 	assert_int_equal(journal_commit(jn, 1), 0);
 	jn = restart(jn, 0);

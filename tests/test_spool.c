@@ -109,6 +109,16 @@ append(struct spool *sp, uint64_t seq, const char *stream, size_t len)
 	return spool_append(sp, &b);
 }
 
+/* Batches first..last of 200 bytes on STREAM, each appended. */
+static void
+append_range(struct spool *sp, uint64_t first, uint64_t last)
+{
+	uint64_t s;
+
+	for (s = first; s <= last; s++)
+		assert_int_equal(append(sp, s, STREAM, 200), 0);
+}
+
 static void
 check_entry(const struct spool_entry *e, uint64_t seq, size_t len)
 {
@@ -209,8 +219,7 @@ test_append_reopen_ack(void **state)
 
 	(void)state;
 	sp = open_spool(NULL);
-	for (s = 1; s <= 10; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 10);
 	assert_true(spool_dirty(sp));
 	assert_int_equal(spool_sync(sp), 0);
 	assert_false(spool_dirty(sp));
@@ -254,8 +263,7 @@ test_reopen_after_partial_ack(void **state)
 
 	(void)state;
 	sp = open_spool(NULL);
-	for (s = 1; s <= 10; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 10);
 	for (s = 1; s <= 10; s++)
 		expect_next(sp, SPOOL_NEXT_ANY, s, 0);
 	/* PUBACKs out of order. */
@@ -291,8 +299,7 @@ test_out_of_order_acks_delete_segments(void **state)
 	spool_conf_init(&c);
 	c.segment_bytes = SPOOL_SEGMENT_MIN_BYTES;
 	sp = open_spool(&c);
-	for (s = 1; s <= 400; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 400);
 	spool_stats(sp, &st);
 	assert_true(st.segments > 2);
 	for (s = 1; s <= 400; s++)
@@ -353,8 +360,7 @@ test_torn_tail_truncated(void **state)
 
 	(void)state;
 	sp = open_spool(NULL);
-	for (s = 1; s <= 5; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 5);
 	spool_free(sp);
 	seg_path(p, sizeof(p), 1);
 	assert_int_equal(stat(p, &sb), 0);
@@ -388,12 +394,10 @@ test_torn_header_tail(void **state)
 	struct spool_event ev;
 	struct spool *sp;
 	char p[256];
-	uint64_t s;
 
 	(void)state;
 	sp = open_spool(NULL);
-	for (s = 1; s <= 3; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 3);
 	spool_free(sp);
 	seg_path(p, sizeof(p), 1);
 	assert_int_equal(truncate(p, (off_t)entry_off(2) + 7), 0);
@@ -425,12 +429,10 @@ test_garbage_mid_open_segment(void **state)
 	struct spool *sp;
 	char p[256];
 	struct stat sb;
-	uint64_t s;
 
 	(void)state;
 	sp = open_spool(NULL);
-	for (s = 1; s <= 5; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 5);
 	spool_free(sp);
 	/* Destroy entry 3's header (index 2). */
 	scribble(1, entry_off(2) + 2, "garbage!", 8);
@@ -472,8 +474,7 @@ test_corrupt_body_in_sealed_segment(void **state)
 	spool_conf_init(&c);
 	c.segment_bytes = SPOOL_SEGMENT_MIN_BYTES;
 	sp = open_spool(&c);
-	for (s = 1; s <= 300; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 300);
 	spool_free(sp);
 	/* Segment 1 is sealed; flip a byte in entry 10's JSON. */
 	scribble(1, entry_off(9) + ENT_HDR_LEN + 20, "X", 1);
@@ -529,8 +530,7 @@ test_garbage_segment_quarantined(void **state)
 
 	(void)state;
 	sp = open_spool(NULL);
-	for (s = 1; s <= 3; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 3);
 	spool_free(sp);
 	/* An older segment full of garbage, and a newer one. */
 	for (i = 0; i < sizeof(junk); i++)
@@ -576,8 +576,7 @@ test_bad_segment_header_keeps_entries(void **state)
 
 	(void)state;
 	sp = open_spool(NULL);
-	for (s = 1; s <= 3; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 3);
 	spool_free(sp);
 	scribble(1, 0, "XXXX", 4);
 	sp = open_spool(NULL);
@@ -627,8 +626,7 @@ test_footer_damaged_rescanned(void **state)
 	spool_conf_init(&c);
 	c.segment_bytes = SPOOL_SEGMENT_MIN_BYTES;
 	sp = open_spool(&c);
-	for (s = 1; s <= 200; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 200);
 	spool_free(sp);
 	seg_path(p, sizeof(p), 1);
 	assert_int_equal(stat(p, &sb), 0);
@@ -718,17 +716,14 @@ test_max_age(void **state)
 	struct spool_event ev;
 	struct spool_stats st;
 	struct spool *sp;
-	uint64_t s;
 
 	(void)state;
 	spool_conf_init(&c);
 	c.max_age_s = 100;
 	sp = open_spool(&c);
-	for (s = 1; s <= 5; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 5);
 	fake_now += 30 * 1000;	/* > max_age/4: the segment is sealed */
-	for (s = 6; s <= 8; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 6, 8);
 	spool_stats(sp, &st);
 	assert_int_equal(st.oldest_age_ms, 30 * 1000);
 	fake_now += 80 * 1000;	/* first segment 110 s old, second 80 s */
@@ -776,15 +771,13 @@ test_enospc_drop_oldest_hook(void **state)
 	struct spool_event ev;
 	struct spool_stats st;
 	struct spool *sp;
-	uint64_t s;
 	int full = 0, ok = 0, gaps = 0;
 
 	(void)state;
 	spool_conf_init(&c);
 	c.segment_bytes = SPOOL_SEGMENT_MIN_BYTES;
 	sp = open_spool(&c);
-	for (s = 1; s <= 400; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 400);
 	/* One write fails; dropping the oldest segment makes room. */
 	fail_count = 1;
 	assert_int_equal(append(sp, 401, STREAM, 200), 0);
@@ -847,8 +840,7 @@ test_enospc_refuse_then_recover_hook(void **state)
 	spool_conf_init(&c);
 	c.full_policy = SPOOL_REFUSE_NEWEST;
 	sp = open_spool(&c);
-	for (s = 1; s <= 5; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 5);
 	fail_count = -1;
 	for (s = 6; s <= 9; s++)
 		assert_int_equal(append(sp, s, STREAM, 200), -ENOSPC);
@@ -1009,12 +1001,10 @@ test_has_seq_after_torn_tail(void **state)
 {
 	struct spool *sp;
 	char p[256];
-	uint64_t s;
 
 	(void)state;
 	sp = open_spool(NULL);
-	for (s = 5; s <= 9; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 5, 9);
 	spool_free(sp);
 	seg_path(p, sizeof(p), 1);
 	assert_int_equal(truncate(p, (off_t)entry_off(4) + 10), 0);
@@ -1075,15 +1065,13 @@ test_reclaim(void **state)
 	struct spool_conf c;
 	struct spool_event ev;
 	struct spool *sp;
-	uint64_t s;
 
 	(void)state;
 	spool_conf_init(&c);
 	c.segment_bytes = SPOOL_SEGMENT_MIN_BYTES;
 	sp = open_spool(&c);
 	assert_int_equal(spool_reclaim(sp), -ENOSPC);	/* nothing to drop */
-	for (s = 1; s <= 300; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 300);
 	assert_int_equal(spool_reclaim(sp), 0);
 	assert_true(find_event(sp, SPOOL_EV_DISK_FULL, &ev));
 	assert_true(find_event(sp, SPOOL_EV_GAP, &ev));
@@ -1108,13 +1096,11 @@ test_backlog_stats(void **state)
 
 	(void)state;
 	sp = open_spool(NULL);
-	for (s = 1; s <= 10; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 10);
 	spool_stats(sp, &st);
 	assert_int_equal(st.backlog_batches, 0);	/* all live */
 	spool_rewind(sp);
-	for (s = 11; s <= 12; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 11, 12);
 	spool_stats(sp, &st);
 	assert_int_equal(st.backlog_batches, 10);
 	assert_int_equal(st.backlog_records, 30);
@@ -1138,12 +1124,10 @@ test_backlog_stats(void **state)
 static void
 test_disk_full_state_holds_while_dropping(void **state)
 {
-	struct spool_conf c;
 	struct spool_event ev;
 	struct spool_stats st;
 	struct spool *sp;
 	char mnt[96];
-	uint64_t s;
 	int full = 0, ok = 0;
 
 	(void)state;
@@ -1159,8 +1143,7 @@ test_disk_full_state_holds_while_dropping(void **state)
 	spool_stats(sp, &st);
 	/* A sixteenth of the file system, not the default 8 MiB. */
 	assert_int_equal(st.segment_bytes, SPOOL_SEGMENT_MIN_BYTES);
-	for (s = 1; s <= 6000; s++)
-		assert_int_equal(append(sp, s, STREAM, 200), 0);
+	append_range(sp, 1, 6000);
 	while (spool_event_next(sp, &ev)) {
 		full += ev.type == SPOOL_EV_DISK_FULL;
 		ok += ev.type == SPOOL_EV_DISK_OK;
