@@ -256,6 +256,20 @@ privsep_reply_parse(const uint8_t *buf, size_t len, int *result)
 	return 0;
 }
 
+/* One datagram of len bytes at buf, with room ctl for descriptors. */
+static void
+privsep_msghdr(struct msghdr *msg, struct iovec *iov, void *buf, size_t len,
+    void *ctl, size_t ctllen)
+{
+	memset(msg, 0, sizeof(*msg));
+	iov->iov_base = buf;
+	iov->iov_len = len;
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = ctl;
+	msg->msg_controllen = ctllen;
+}
+
 static void
 privsep_close_fds(struct msghdr *msg)
 {
@@ -305,13 +319,7 @@ privsep_call(struct privsep_child *ch, const struct privsep_req *req,
 	if (n < 0)
 		return -errno;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = in;
-	iov.iov_len = sizeof(in);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof(cbuf.buf);
+	privsep_msghdr(&msg, &iov, in, sizeof(in), cbuf.buf, sizeof(cbuf.buf));
 	do
 		n = recvmsg(ch->fd, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -564,11 +572,7 @@ privsep_reply(struct privsep_parent *pp, int result, int fd)
 	put_be16(out + 4, PRIVSEP_MSG_REPLY);
 	put_be16(out + 6, 0);
 	put_be32(out + 8, (uint32_t)result);
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = out;
-	iov.iov_len = sizeof(out);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
+	privsep_msghdr(&msg, &iov, out, sizeof(out), NULL, 0);
 	if (fd >= 0) {
 		memset(&cbuf, 0, sizeof(cbuf));
 		msg.msg_control = cbuf.buf;
@@ -611,13 +615,7 @@ privsep_serve(struct privsep_parent *pp)
 	ssize_t n;
 	int r, fd = -1;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = in;
-	iov.iov_len = sizeof(in);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof(cbuf.buf);
+	privsep_msghdr(&msg, &iov, in, sizeof(in), cbuf.buf, sizeof(cbuf.buf));
 	n = recvmsg(pp->sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
