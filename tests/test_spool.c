@@ -1246,7 +1246,12 @@ test_crash_kill9(void **state)
 		}
 		assert_true(pid > 0);
 		close(pfd[1]);
-		usleep(20000 + (useconds_t)(random() % 60000));
+		/* The kill comes at a random moment after the child's first
+		 * sync: on a busy machine a fixed delay could end the child
+		 * before it synced anything (flaky "synced >= next"). */
+		assert_int_equal(read(pfd[0], &v, sizeof(v)), sizeof(v));
+		synced = v;
+		usleep((useconds_t)(random() % 60000));
 		assert_int_equal(kill(pid, SIGKILL), 0);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		assert_true(WIFSIGNALED(status));
