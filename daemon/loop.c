@@ -17,7 +17,8 @@
  * Signals: SIGTERM/SIGINT stop reading, flush open batches, wait (bounded
  * by daemon.shutdown_timeout_ms) for their PUBACKs, publish the retained
  * "offline" status, disconnect and exit 0; a second one exits at once.
- * SIGHUP reloads the registry; SIGUSR1 logs the counters.
+ * SIGHUP reloads the registry and reconnects if the TLS files changed;
+ * SIGUSR1 logs the counters.
  *
  * The counters line, logged every daemon.stats_interval_s, on SIGUSR1 and
  * at exit (prefixed "final: "), has this stable format which the demo and
@@ -581,6 +582,15 @@ loop_reload(struct loop *d)
 	log_info("registry reloaded: %zu devices", registry_count(reg));
 }
 
+/* SIGHUP: the registry, and a renewed certificate (the parent has already
+ * refreshed the chroot's copies when it passes SIGHUP on). */
+static void
+loop_hangup(struct loop *d, uint64_t now_ms)
+{
+	loop_reload(d);
+	(void)uplink_reload_tls(d->up, now_ms);
+}
+
 static void
 loop_start_drain(struct loop *d, uint64_t now_ms)
 {
@@ -627,7 +637,7 @@ loop_signal(struct loop *d, uint64_t now_ms)
 				loop_start_drain(d, now_ms);
 			break;
 		case SIGHUP:
-			loop_reload(d);
+			loop_hangup(d, now_ms);
 			break;
 		case SIGUSR1:
 			loop_log_counters(d, "");

@@ -31,6 +31,7 @@
 #define LOG_MODULE	"uplink"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <mosquitto.h>
@@ -39,8 +40,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "daemon/conf.h"
+#include "daemon/fsutil.h"
 #include "daemon/log.h"
 #include "daemon/uplink.h"
 
@@ -69,6 +72,7 @@ struct uplink {
 	char			 host[CONF_HOST_MAX + 1];
 	int			 port;
 	char			 ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+	uint32_t		 tls_sig;	/* of the files last connected with */
 	char			 client_id[CONF_GATEWAY_ID_MAX + 1];
 	char			 base[UPLINK_TOPIC_MAX];   /* PREFIX/GATEWAY/ */
 	char			 status_topic[UPLINK_TOPIC_MAX];
@@ -198,6 +202,32 @@ uplink_cb_publish(struct mosquitto *m, void *obj, int mid)
 	}
 }
 
+/*
+ * A checksum of the CA, certificate and key files' contents: what the next
+ * connection would use.  A file that cannot be read counts as empty; the
+ * connection attempt will say why.
+ */
+static uint32_t
+uplink_tls_sig(const struct uplink *u)
+{
+	const char *paths[] = { u->ca, u->cert, u->key };
+	uint8_t buf[4096];
+	uint32_t c = 0;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if ((fd = open(paths[i], O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			c = fsutil_crc32(c, buf, (size_t)n);
+		close(fd);
+		c = fsutil_crc32(c, "\n", 1);	/* file boundary */
+	}
+	return c;
+}
+
 /* Prepare the (re)initialised object for one connection attempt. */
 static int
 uplink_setup(struct uplink *u)
@@ -222,10 +252,11 @@ uplink_setup(struct uplink *u)
 	    true)) != 0)
 		return r;
 	/* The files are re-read at each connection: a renewed certificate
-	 * is picked up by the next reconnect. */
+	 * is picked up by the next reconnect (uplink_reload_tls forces one). */
 	if ((r = mosquitto_tls_set(u->mosq, u->ca, NULL, u->cert, u->key,
 	    NULL)) != 0)
 		return r;
+	u->tls_sig = uplink_tls_sig(u);
 	if ((r = mosquitto_tls_opts_set(u->mosq, 1,
 	    u->tls_min == 13 ? "tlsv1.3" : "tlsv1.2", NULL)) != 0)
 		return r;
@@ -245,20 +276,29 @@ uplink_schedule(struct uplink *u, uint64_t now_ms)
 	    (unsigned long long)d);
 }
 
-/* Tear down after a lost connection or a failed attempt. */
+/* Drop the socket and every message libmosquitto still holds; what was
+ * in flight is the caller's to send again (on_disconnect). */
 static void
-uplink_down(struct uplink *u, int rc, uint64_t now_ms)
+uplink_drop(struct uplink *u)
 {
-	enum uplink_state was = u->state;
-	int i, err = errno;
+	int i;
 
-	/* Drops the socket and every message libmosquitto still holds. */
 	(void)mosquitto_reinitialise(u->mosq, u->client_id, true, u);
 	for (i = 0; i < u->nslots; i++)
 		u->slots[i].mid = 0;
 	u->inflight = 0;
 	u->status_mid = 0;
 	u->lost = 0;
+}
+
+/* Tear down after a lost connection or a failed attempt. */
+static void
+uplink_down(struct uplink *u, int rc, uint64_t now_ms)
+{
+	enum uplink_state was = u->state;
+	int err = errno;
+
+	uplink_drop(u);
 	if (was == UPLINK_STOPPING || was == UPLINK_STOPPED) {
 		u->state = UPLINK_STOPPED;
 		if (u->ops.on_disconnect != NULL)
@@ -410,6 +450,33 @@ uplink_tick(struct uplink *u, uint64_t now_ms)
 		break;
 	}
 	return -1;
+}
+
+int
+uplink_reload_tls(struct uplink *u, uint64_t now_ms)
+{
+	enum uplink_state was = u->state;
+
+	if (was == UPLINK_STOPPING || was == UPLINK_STOPPED ||
+	    uplink_tls_sig(u) == u->tls_sig)
+		return 0;
+	if (was == UPLINK_IDLE) {
+		/* Waiting out a back-off: the new files may be the cure. */
+		u->next_attempt_ms = now_ms;
+		return 1;
+	}
+	log_info("TLS files changed: reconnecting to %s:%d to use them",
+	    u->host, u->port);
+	/* A clean DISCONNECT: the broker does not publish the will, and the
+	 * retained status says online again within a round trip. */
+	if (was == UPLINK_UP)
+		(void)mosquitto_disconnect(u->mosq);
+	uplink_drop(u);
+	u->state = UPLINK_IDLE;
+	u->next_attempt_ms = now_ms;
+	if (was == UPLINK_UP && u->ops.on_disconnect != NULL)
+		u->ops.on_disconnect(u->arg, MOSQ_ERR_SUCCESS);
+	return 1;
 }
 
 void

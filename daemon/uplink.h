@@ -52,6 +52,10 @@ void	uplink_free(struct uplink *u);
 
 /* Allow connecting: the first attempt is made on the next tick. */
 void	uplink_start(struct uplink *u, uint64_t now_ms);
+/* After SIGHUP: if the CA, certificate or key file changed since the
+ * connection was made, reconnect now so that they are used (what was in
+ * flight goes back through on_disconnect).  1 if it reconnects, else 0. */
+int	uplink_reload_tls(struct uplink *u, uint64_t now_ms);
 int	uplink_fd(const struct uplink *u);		/* -1 when none */
 short	uplink_events(const struct uplink *u);
 void	uplink_handle(struct uplink *u, short revents, uint64_t now_ms);
