@@ -72,6 +72,7 @@
 #define SIM_TICK_MS		10		/* longest poll sleep */
 #define SIM_DRAIN_MS		10000		/* bound on draining at the end */
 #define SIM_LINGER_MS		300		/* after the line is empty */
+#define SIM_STOP_DRAIN_MS	2000		/* bound on draining at a stop */
 #define SIM_FLOOD_FACTOR	25		/* flooding node: rate times this */
 #define SIM_GARBAGE_BURST_MAX	48
 #define SIM_CAPTURE_MAX		64		/* data frames kept for replay */
@@ -1333,7 +1334,7 @@ sim_loop(struct sim *s)
 	uint8_t buf[8192];
 	uint64_t tus, tms, next, end_ms = 0, drain_ms = 0, idle_ms = 0;
 	ssize_t n;
-	int timeout, inq, r;
+	int timeout, inq, r, stopping = 0;
 
 	s->start_ms = now_ms();
 	s->next_status_ms = s->start_ms;
@@ -1342,15 +1343,24 @@ sim_loop(struct sim *s)
 	for (;;) {
 		tus = now_us();
 		tms = tus / 1000;
-		if (end_ms != 0 && tms >= end_ms)
-			return 0;
+		/*
+		 * At the end of --duration or on SIGTERM, stop sending but let
+		 * the daemon read what is on the line: closing the pty drops
+		 * its unread bytes, and the log would claim records that never
+		 * reached the daemon.
+		 */
+		if (end_ms != 0 && tms >= end_ms && !stopping) {
+			stopping = 1;
+			drain_ms = tms + SIM_STOP_DRAIN_MS;
+		}
 		if (tms >= s->next_status_ms) {
 			send_status(s, tms);
 			s->next_status_ms = tms + SIM_STATUS_MS;
 		}
 		txq_run(s, (uint32_t)tus);
-		next = nodes_run(s, tus);
-		attacks_run(s, tms);
+		next = stopping ? tus + SIM_TICK_MS * 1000 : nodes_run(s, tus);
+		if (!stopping)
+			attacks_run(s, tms);
 		if (s->ntxq > 0 && next > tus + 1000)
 			next = tus + 1000;
 		if ((r = out_write(s)) < 0) {
@@ -1379,7 +1389,8 @@ sim_loop(struct sim *s)
 		timeout = next > tus ? (int)((next - tus + 999) / 1000) : 0;
 		if (timeout > SIM_TICK_MS)
 			timeout = SIM_TICK_MS;
-		if (attacks_left(s) && timeout > (int)s->o.attack_ms)
+		if (!stopping && attacks_left(s) &&
+		    timeout > (int)s->o.attack_ms)
 			timeout = (int)s->o.attack_ms;
 		pfd[0].fd = s->master;
 		pfd[0].events = POLLIN | (out_pending(s) > 0 ? POLLOUT : 0);
@@ -1390,8 +1401,13 @@ sim_loop(struct sim *s)
 				continue;
 			return -errno;
 		}
-		if (pfd[1].revents & POLLIN)
-			return 0;
+		if (pfd[1].revents & POLLIN) {
+			if (stopping)
+				return 0;	/* a second signal: at once */
+			(void)read(s->sigfd, buf, sizeof(struct signalfd_siginfo));
+			stopping = 1;
+			drain_ms = tms + SIM_STOP_DRAIN_MS;
+		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			n = read(s->master, buf, sizeof(buf));
 			if (n > 0)
