@@ -653,7 +653,9 @@ loop_signal(struct loop *d, uint64_t now_ms)
  * none has been open for LOOP_PORTS_DOWN_MAX_MS (a port closes also when
  * its concentrator stays silent, radio/port.c).  One unplugged concentrator
  * of several is not: a restart cannot plug it in, and would interrupt the
- * others.  The spool's health is added here by the spool's wiring.
+ * others.  The spool: unhealthy when its writes keep failing for another
+ * cause than a full disk (outbox_healthy), e.g. a file system remounted
+ * read-only after errors.
  */
 static int
 loop_healthy(struct loop *d, uint64_t now_ms)
@@ -678,6 +680,13 @@ loop_healthy(struct loop *d, uint64_t now_ms)
 			d->unhealthy_logged = 1;
 			return 0;
 		}
+	}
+	if (!outbox_healthy(d->ob, now_ms)) {
+		if (!d->unhealthy_logged)
+			log_warnx("the spool cannot write; no longer feeding "
+			    "the watchdog");
+		d->unhealthy_logged = 1;
+		return 0;
 	}
 	d->unhealthy_logged = 0;
 	return 1;

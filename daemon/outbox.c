@@ -39,11 +39,14 @@
  */
 #define LOG_MODULE	"spool"
 
+#include "config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon/conf.h"
 #include "daemon/journal.h"
@@ -56,6 +59,10 @@
 #define OUTBOX_RL_MS		10000
 #define OUTBOX_RL_BURST		5
 #define OUTBOX_TICK_MS		100	/* the loop's tick */
+/* The spool is stuck (and the watchdog no longer fed) once its writes have
+ * failed for this many durability windows in a row, for a cause other than
+ * a full disk, which the drop policy handles without a restart. */
+#define OUTBOX_STUCK_WINDOWS	30
 #define OUTBOX_RATE_WINDOW_MS	2000	/* drain rate measured over this */
 #define OUTBOX_EVENT_MAX	(1024 + SPOOL_GAP_STREAMS_MAX * \
 				    (2 * BATCH_STREAM_MAX + 3))
@@ -95,6 +102,7 @@ struct outbox {
 	uint64_t		 durability_ms;
 	uint64_t		 next_commit_ms;
 	uint64_t		 last_commit_ms;
+	uint64_t		 failing_since_ms;	/* 0: writes succeed */
 	uint64_t		 now_ms;
 	int			 live_empty;
 	int			 clock_synced;
@@ -352,6 +360,36 @@ outbox_events(struct outbox *ob)
 
 /* ---- the data path ---- */
 
+#ifdef FB_TEST_HOOKS
+/* Test builds only (--enable-test-hooks): while a file "fail-spool" exists
+ * in the daemon's working directory (the state directory, the chroot's root
+ * when confined), batches are not appended: EIO, as from a failing disk. */
+static int
+outbox_test_fault(void)
+{
+	return access("fail-spool", F_OK) == 0 ? -EIO : 0;
+}
+#endif
+
+/* Track whether spool writes succeed, for outbox_healthy. */
+static void
+outbox_io_result(struct outbox *ob, int r)
+{
+	if (r == 0)
+		ob->failing_since_ms = 0;
+	else if (r != -ENOSPC && r != -EDQUOT && ob->failing_since_ms == 0)
+		ob->failing_since_ms = outbox_mono_ms();
+}
+
+int
+outbox_healthy(const struct outbox *ob, uint64_t now_ms)
+{
+	return ob->failing_since_ms == 0 || now_ms < ob->failing_since_ms ||
+	    now_ms - ob->failing_since_ms <
+	    OUTBOX_STUCK_WINDOWS * ob->durability_ms;
+}
+
+
 int
 outbox_record(struct outbox *ob, struct batcher *bt, const struct record *r)
 {
@@ -369,7 +407,12 @@ outbox_sealed(struct outbox *ob, struct batch *b)
 {
 	int r, jr;
 
-	if ((r = spool_append(ob->sp, b)) == 0)
+#ifdef FB_TEST_HOOKS
+	if ((r = outbox_test_fault()) == 0)
+#endif
+		r = spool_append(ob->sp, b);
+	outbox_io_result(ob, r);
+	if (r == 0)
 		ob->live_empty = 0;
 	else {
 		ob->st.not_stored++;
@@ -405,6 +448,8 @@ outbox_commit(struct outbox *ob)
 		ob->journal_failing = 0;
 	}
 	s = spool_sync(ob->sp);
+	if (s != 0)
+		outbox_io_result(ob, s);
 	j = journal_commit(ob->jn, s == 0);
 	if (j != 0)
 		log_rl(&ob->rl_journal, ob->now_ms, LOG_WARNING, LOG_MODULE,

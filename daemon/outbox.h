@@ -87,6 +87,9 @@ void	outbox_feed(struct outbox *ob, uint64_t now_ms, int live_only);
 void	outbox_on_connect(struct outbox *ob, uint64_t now_ms);
 void	outbox_on_disconnect(struct outbox *ob);
 void	outbox_on_ack(struct outbox *ob, uint64_t cookie);
+/* 0 when spool writes have failed, for a cause other than a full disk,
+ * for OUTBOX_STUCK_WINDOWS durability windows: a restart may help. */
+int	outbox_healthy(const struct outbox *ob, uint64_t now_ms);
 /* Stopping: nothing live left to publish. */
 int	outbox_live_empty(const struct outbox *ob);
 

@@ -18,9 +18,11 @@ dist_noinst_SCRIPTS += tests/e2e/test_e2e tests/e2e/demo tests/fuzz/run
 EXTRA_DIST += tests/e2e/fbe2e.py tests/fuzz/lsan.supp
 
 # The durable spool end to end (issue 3): kill -9 under load, a broker
-# outage with a rate-limited drain, a full file system.  tests/e2e/fbspool.py
-# holds what they share.
-TESTS += tests/e2e/test_crash tests/e2e/test_outage tests/e2e/test_diskfull
+# outage with a rate-limited drain, a full file system, and the watchdog
+# starved while spool writes fail.  tests/e2e/fbspool.py holds what they
+# share.
+TESTS += tests/e2e/test_crash tests/e2e/test_outage tests/e2e/test_diskfull \
+	tests/e2e/test_watchdog
 dist_noinst_SCRIPTS += tests/e2e/test_crash tests/e2e/test_outage \
-	tests/e2e/test_diskfull
+	tests/e2e/test_diskfull tests/e2e/test_watchdog
 EXTRA_DIST += tests/e2e/fbspool.py
