@@ -73,6 +73,7 @@
 #include "policy/ident.h"
 #include "policy/registry.h"
 #include "radio/port.h"
+#include "radio/serial.h"
 #include "radio/radio.h"
 #include "radio/sframe.h"
 
@@ -833,6 +834,38 @@ loop_check_files(const char *conf_path, const struct conf *c, FILE *err)
 	return bad ? -EINVAL : 0;
 }
 
+/*
+ * What --check can say about each concentrator's line without opening it:
+ * whether the path exists, and the USB identity behind it (libserialport,
+ * which needs /sys: done here, unconfined, not in the daemon).  A missing
+ * device is not a configuration error: the daemon keeps trying to open it.
+ */
+static void
+loop_check_ports(const struct conf *c, FILE *out)
+{
+	const struct conf_concentrator *cc;
+	struct stat st;
+	char usb[256];
+	int k;
+
+	for (k = 0; k < c->nconc; k++) {
+		cc = &c->conc[k];
+		if (stat(cc->path, &st) != 0)
+			fprintf(out, "%s: %s: %s; the daemon will keep trying "
+			    "to open it\n", cc->name, cc->path, strerror(errno));
+		else if (!S_ISCHR(st.st_mode))
+			fprintf(out, "%s: %s: not a character device; the "
+			    "daemon cannot read a concentrator from it\n",
+			    cc->name, cc->path);
+		else if (serial_describe(cc->path, usb, sizeof(usb)) == 0)
+			fprintf(out, "%s: %s: %s\n", cc->name, cc->path, usb);
+		else
+			fprintf(out, "%s: %s: a serial line without USB identity "
+			    "(a built-in UART or a pseudo-terminal)\n",
+			    cc->name, cc->path);
+	}
+}
+
 int
 loop_check(const char *conf_path, FILE *out, FILE *err)
 {
@@ -861,6 +894,7 @@ loop_check(const char *conf_path, FILE *out, FILE *err)
 	}
 	if (loop_check_files(conf_path, c, err) != 0)
 		bad = 1;
+	loop_check_ports(c, out);
 out:
 	if (!bad)
 		fprintf(out, "%s: configuration OK\n", conf_path);
