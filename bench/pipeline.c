@@ -22,6 +22,7 @@
 #include "radio/link.h"
 #include "radio/radio.h"
 #include "radio/sframe.h"
+#include "tests/testutil.h"
 
 #define BENCH_DEVICES		1000
 #define BENCH_FRAMES_PER_DEV	300
@@ -298,11 +299,6 @@ main(void)
 	registry_free((struct registry *)bn.reg);
 	free(nodes);
 	free(st);
-	{
-		char cmd[64];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		(void)system(cmd);
-	}
+	testutil_rm_rf(dir);
 	return 0;
 }
