@@ -31,7 +31,7 @@
 
 #include "daemon/batch.h"
 #include "daemon/log.h"
-#include "daemon/seqno.h"
+#include "daemon/store/seqno.h"
 
 #define BATCH_VERSION		1
 #define BATCH_TAIL		"]}"

@@ -49,11 +49,11 @@
 #include <unistd.h>
 
 #include "daemon/conf.h"
-#include "daemon/journal.h"
+#include "daemon/store/journal.h"
 #include "daemon/log.h"
 #include "daemon/outbox.h"
-#include "daemon/seqno.h"
-#include "daemon/spool.h"
+#include "daemon/store/seqno.h"
+#include "daemon/store/spool.h"
 #include "daemon/uplink.h"
 
 #define OUTBOX_RL_MS		10000

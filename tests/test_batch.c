@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "daemon/batch.h"
-#include "daemon/seqno.h"
+#include "daemon/store/seqno.h"
 
 #define SUNK_MAX	4096
 

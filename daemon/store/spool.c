@@ -129,8 +129,8 @@
 #include <zlib.h>
 
 #include "daemon/fsutil.h"
-#include "daemon/le.h"
-#include "daemon/spool.h"
+#include "daemon/store/le.h"
+#include "daemon/store/spool.h"
 
 #define SEG_HDR_LEN		32
 #define SEG_VERSION		1

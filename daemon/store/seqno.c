@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/seqno.h"
+#include "daemon/store/seqno.h"
 
 #define SEQNO_TMP	SEQNO_FILE ".tmp"
 #define SEQNO_TEXT_MAX	32

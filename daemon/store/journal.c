@@ -107,8 +107,8 @@
 #include <zlib.h>
 
 #include "daemon/fsutil.h"
-#include "daemon/journal.h"
-#include "daemon/le.h"
+#include "daemon/store/journal.h"
+#include "daemon/store/le.h"
 
 #define JF_HDR_LEN		20
 #define JI_HDR_LEN		12
