@@ -31,6 +31,7 @@
 
 #include "daemon/batch.h"
 #include "daemon/log.h"
+#include "daemon/mono.h"
 #include "daemon/store/seqno.h"
 
 #define BATCH_VERSION		1
@@ -151,9 +152,8 @@ put_2(char *p, unsigned int v)
 	return p;
 }
 
-/* JSON string body; control characters, '"' and '\\' escaped. */
-static char *
-put_json_str(char *p, const char *s)
+char *
+batch_json_str(char *p, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char c;
@@ -172,8 +172,8 @@ put_json_str(char *p, const char *s)
 	return p;
 }
 
-static size_t
-json_str_len(const char *s)
+size_t
+batch_json_len(const char *s)
 {
 	size_t n = 0;
 
@@ -193,11 +193,11 @@ batch_header(const struct batcher *bt, const struct batch_stream *s,
 	p = PUT(p, "{\"v\":");
 	p = put_u64(p, BATCH_VERSION);
 	p = PUT(p, ",\"gw\":\"");
-	p = put_json_str(p, bt->gw);
+	p = batch_json_str(p, bt->gw);
 	p = PUT(p, "\",\"seq\":");
 	p = put_u64(p, seq);
 	p = PUT(p, ",\"stream\":\"");
-	p = put_json_str(p, s->name);
+	p = batch_json_str(p, s->name);
 	p = PUT(p, "\",\"records\":[");
 	return (size_t)(p - buf);
 }
@@ -206,8 +206,8 @@ static size_t
 batch_header_max(const struct batcher *bt, const struct batch_stream *s)
 {
 	return sizeof("{\"v\":1,\"gw\":\"\",\"seq\":,\"stream\":\"\","
-	    "\"records\":[") - 1 + json_str_len(bt->gw) +
-	    BATCH_SEQ_DIGITS_MAX + json_str_len(s->name);
+	    "\"records\":[") - 1 + batch_json_len(bt->gw) +
+	    BATCH_SEQ_DIGITS_MAX + batch_json_len(s->name);
 }
 
 /* "2026-11-21T20:18:28.123Z"; the date and time up to the second are
@@ -302,16 +302,6 @@ batch_encode_record(struct batcher *bt, char *p, const struct record *r)
 	return p;
 }
 
-static uint64_t
-batch_now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Seal the stream's open batch and hand it to the sink. */
 static void
 batch_seal(struct batcher *bt, struct batch_stream *s)
@@ -354,7 +344,7 @@ batch_seal(struct batcher *bt, struct batch_stream *s)
 	b->seq = seq;
 	memcpy(b->stream, s->name, sizeof(b->stream));
 	b->nrecords = s->nrec;
-	b->sealed_ms = batch_now_ms();
+	b->sealed_ms = mono_ms();
 	bt->st.batches++;
 	bt->sink(bt->arg, b);
 reset:

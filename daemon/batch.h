@@ -102,4 +102,13 @@ const struct batcher_stats *batcher_stats(const struct batcher *bt);
 #define BATCH_B64_LEN(n)	(((n) + 2) / 3 * 4)
 size_t	batch_base64(char *out, const uint8_t *in, size_t len);
 
+/* Writes s as the body of a JSON string at p, escaping '"', '\\' and every
+ * control character (as \u00XX), and returns the end; p must hold
+ * batch_json_len(s) bytes, at most BATCH_JSON_GROWTH_MAX times strlen(s).
+ * Batches and the outbox's events both use it, so a name reads the same
+ * in both. */
+#define BATCH_JSON_GROWTH_MAX	6
+char	*batch_json_str(char *p, const char *s);
+size_t	 batch_json_len(const char *s);
+
 #endif

@@ -64,6 +64,7 @@
 #include "daemon/conf.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/mono.h"
 #include "daemon/outbox.h"
 #include "daemon/notify.h"
 #include "daemon/store/seqno.h"
@@ -171,15 +172,6 @@ struct loop {
 	struct log_ratelimit	 rl_tx;
 	struct ident_out	 iout;
 };
-
-static uint64_t
-loop_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /*
  * Whether the wall clock is NTP-synchronised (wallclock.h: adjtimex, else
@@ -375,7 +367,7 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 	struct record rec;
 	struct timespec wall;
 	char eui[17];
-	uint64_t now_ms = loop_now_ms();
+	uint64_t now_ms = mono_ms();
 	int v, r;
 
 	clock_gettime(CLOCK_REALTIME, &wall);
@@ -446,7 +438,7 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 	case RADIO_EV_DROP:
 		i = ev->u.drop < 0 && ev->u.drop > -LOOP_SERIAL_DROPS ?
 		    -ev->u.drop : 0;
-		now_ms = loop_now_ms();
+		now_ms = mono_ms();
 		log_rl(&p->rl_serial[i], now_ms, LOG_INFO, LOG_MODULE,
 		    "%s: serial frame dropped: %s", radio_port_name(p->port),
 		    loop_serial_names[i]);
@@ -455,14 +447,14 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 		log_info("%s: concentrator ready", radio_port_name(p->port));
 		break;
 	case RADIO_EV_ERROR:
-		log_rl(&p->rl_misc, loop_now_ms(), LOG_WARNING, LOG_MODULE,
+		log_rl(&p->rl_misc, mono_ms(), LOG_WARNING, LOG_MODULE,
 		    "%s: concentrator error %u: %s", radio_port_name(p->port),
 		    ev->u.error.code, ev->u.error.msg != NULL ?
 		    ev->u.error.msg : "");
 		break;
 	case RADIO_EV_TX_RESULT:
 		if (ev->u.txr.status != 0)
-			log_rl(&p->rl_misc, loop_now_ms(), LOG_INFO,
+			log_rl(&p->rl_misc, mono_ms(), LOG_INFO,
 			    LOG_MODULE, "%s: downlink %u not sent (status %u)",
 			    radio_port_name(p->port), ev->u.txr.id,
 			    ev->u.txr.status);
@@ -505,7 +497,7 @@ loop_on_connect(void *arg)
 
 	/* What was in flight goes out again, in order; what is stored
 	 * becomes backlog. */
-	outbox_on_connect(d->ob, loop_now_ms());
+	outbox_on_connect(d->ob, mono_ms());
 	(void)notify_status("connected to the broker");
 }
 
@@ -784,7 +776,7 @@ loop_poll(struct loop *d)
 		log_warn("poll");
 		return -errno;
 	}
-	now_ms = loop_now_ms();
+	now_ms = mono_ms();
 	if (pfd[0].revents)
 		loop_signal(d, now_ms);
 	if (pfd[2].revents && pfd[2].fd >= 0)
@@ -1121,7 +1113,7 @@ loop_run(const struct loop_opts *o)
 		return o->exit_confine;
 	}
 
-	now_ms = loop_now_ms();
+	now_ms = mono_ms();
 	d->start_ms = now_ms;
 	d->next_nosandbox_warn_ms = now_ms + LOOP_NOSANDBOX_WARN_MS;
 	d->clock_synced = loop_clock_check(d);
@@ -1140,7 +1132,7 @@ loop_run(const struct loop_opts *o)
 		if ((r = loop_poll(d)) != 0)
 			break;
 
-	now_ms = loop_now_ms();
+	now_ms = mono_ms();
 	batcher_flush(d->bt);
 	(void)outbox_commit(d->ob);
 	loop_log_spool_left(d);

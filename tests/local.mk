@@ -99,3 +99,10 @@ tests_fuzz_fuzz_journal_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/test
 tests_fuzz_fuzz_journal_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_journal_LDADD = $(FB_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/journal
+
+check_PROGRAMS += tests/test_fsutil
+TESTS += tests/test_fsutil
+tests_test_fsutil_SOURCES = tests/test_fsutil.c tests/testutil.c \
+	tests/testutil.h
+tests_test_fsutil_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_fsutil_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)

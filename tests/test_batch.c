@@ -552,12 +552,32 @@ test_speed(void **state)
 	seqno_free(s);
 }
 
+/* Both writers of JSON (batches and the outbox's events) escape with
+ * batch_json_str: quotes, backslashes and every control character. */
+static void
+test_json_escape(void **state)
+{
+	const char *in = "a\"b\\c\x01\x1f\n\x7f\xc3\xa9";
+	const char *want = "a\\\"b\\\\c\\u0001\\u001f\\u000a\x7f\xc3\xa9";
+	char out[128], *end;
+
+	(void)state;
+	memset(out, 'X', sizeof(out));
+	end = batch_json_str(out, in);
+	*end = '\0';
+	assert_string_equal(out, want);
+	assert_int_equal((size_t)(end - out), batch_json_len(in));
+	assert_int_equal(batch_json_len(""), 0);
+	assert_true(batch_json_len("\x01") <= BATCH_JSON_GROWTH_MAX);
+}
+
 int
 main(void)
 {
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_json_exact),
+		T(test_json_escape),
 		T(test_base64_odd_lengths),
 		T(test_seal_on_count),
 		T(test_seal_on_bytes_never_over),

@@ -1191,10 +1191,8 @@ journal_recovered(struct journal *jn)
 	for (i = 0; i < jn->nold; i++) {
 		fsutil_id_name(name, sizeof(name), jn->old[i].id, "jnl");
 		if (jn->old[i].damaged) {
-			if (qfd < 0 && (mkdirat(jn->dirfd, "quarantine", 0700)
-			    == 0 || errno == EEXIST))
-				qfd = openat(jn->dirfd, "quarantine",
-				    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (qfd < 0)
+				qfd = fsutil_quarantine_open(jn->dirfd);
 			if (qfd >= 0 && renameat(jn->dirfd, name, qfd, name)
 			    == 0)
 				continue;

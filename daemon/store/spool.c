@@ -455,12 +455,12 @@ qdir(struct spool *sp)
 {
 	if (sp->qdirfd >= 0)
 		return 0;
-	if (mkdirat(sp->dirfd, "quarantine", 0700) != 0 && errno != EEXIST)
-		return -errno;
-	sp->qdirfd = openat(sp->dirfd, "quarantine",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sp->qdirfd < 0)
-		return -errno;
+	if ((sp->qdirfd = fsutil_quarantine_open(sp->dirfd)) < 0) {
+		int r = sp->qdirfd;
+
+		sp->qdirfd = -1;
+		return r;
+	}
 	sp->dir_dirty = 1;
 	return 0;
 }
