@@ -72,7 +72,7 @@ struct confine {
 	char			 desc[64];
 };
 
-/* glibc reads these inside the chroot at every lookup (LIBRARY-NOTES);
+/* glibc reads these inside the chroot at every lookup (docs/library-notes.md);
  * optional: a host without resolv.conf still resolves from etc/hosts. */
 static const struct {
 	const char	*src;

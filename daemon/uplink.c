@@ -7,7 +7,8 @@
  *           +------(failure, lost)-----+-------------------------+
  *         UP --(uplink_stop)--> STOPPING --(PUBACK of "offline")--> STOPPED
  *
- * Why things are done this way (libmosquitto 2.0.11, see LIBRARY-NOTES):
+ * Why things are done this way (libmosquitto 2.0.11; see
+ * docs/library-notes.md):
  * - The mosquitto object is reinitialised before every connection attempt.
  *   libmosquitto keeps unacknowledged QoS 1 messages and would resend them
  *   itself after a reconnect; the daemon's queue already resends what was
