@@ -42,7 +42,7 @@
  * atomically every daemon.status_interval_s and at exit, for
  * `fieldbridge status`.
  */
-#define LOG_MODULE	"main"
+#define LOG_MODULE	"loop"
 
 #include "config.h"
 

@@ -37,7 +37,7 @@
  * be stored yet (the disk is full) waits in memory, merged with the next
  * one of the same cause, and is retried every tick.
  */
-#define LOG_MODULE	"spool"
+#define LOG_MODULE	"outbox"
 
 #include "config.h"
 

@@ -643,22 +643,6 @@ journal_commit(struct journal *jn, int spool_ok)
 	return 0;
 }
 
-int
-journal_dirty(const struct journal *jn)
-{
-	size_t i;
-
-	if (jn->data_dirty || jn->dir_dirty)
-		return 1;
-	for (i = 0; i < jn->nstreams; i++)
-		if (jn->streams[i]->nw < jn->streams[i]->n ||
-		    jn->streams[i]->owed)
-			return 1;
-	for (i = 0; i < jn->nfiles; i++)
-		if (jn->files[i].rel_marked > 0)
-			return 1;
-	return 0;
-}
 
 /* ---- the mirror of open batches ---- */
 
