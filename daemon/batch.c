@@ -2,9 +2,9 @@
  * batch.c - groups verified records per stream into batches and encodes
  * each batch as one JSON document, the payload of one MQTT message.
  *
- * Data flow: main (a record that passed identity and policy) ->
- * batcher_add -> the stream's open batch -> sealed struct batch -> sink
- * (the in-memory queue now, the spool later) -> uplink.
+ * Data flow: loop.c (a record that passed identity and the registry's
+ * stream assignment) -> batcher_add -> the stream's open batch -> sealed
+ * struct batch -> sink (outbox.c: the spool) -> uplink.
  *
  * The document (docs/uplink-format.md has the full schema):
  *
