@@ -106,3 +106,7 @@ tests_test_fsutil_SOURCES = tests/test_fsutil.c tests/testutil.c \
 	tests/testutil.h
 tests_test_fsutil_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_fsutil_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# The folders' arrows (DESIGN.md): a forbidden #include fails the suite.
+TESTS += tests/test_layering.sh
+dist_noinst_SCRIPTS += tests/test_layering.sh
