@@ -61,6 +61,7 @@
 #include <unistd.h>
 
 #include "daemon/batch.h"
+#include "daemon/check.h"
 #include "daemon/conf.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
@@ -798,104 +799,6 @@ loop_poll(struct loop *d)
 	return 0;
 }
 
-/* Files the daemon needs: say which one is missing, with its key. */
-static int
-loop_check_files(const char *conf_path, const struct conf *c, FILE *err)
-{
-	static const struct {
-		const char	*key;
-		size_t		 off;
-	} files[] = {
-		{ "mqtt.ca", offsetof(struct conf, mqtt.ca) },
-		{ "mqtt.cert", offsetof(struct conf, mqtt.cert) },
-		{ "mqtt.key", offsetof(struct conf, mqtt.key) },
-	};
-	const char *path;
-	size_t i;
-	int fd, bad = 0;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		path = (const char *)c + files[i].off;
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-			fprintf(err, "%s: %s: cannot read %s: %s\n", conf_path,
-			    files[i].key, path, strerror(errno));
-			bad = 1;
-		} else
-			close(fd);
-	}
-	return bad ? -EINVAL : 0;
-}
-
-/*
- * What --check can say about each concentrator's line without opening it:
- * whether the path exists, and the USB identity behind it (libserialport,
- * which needs /sys: done here, unconfined, not in the daemon).  A missing
- * device is not a configuration error: the daemon keeps trying to open it.
- */
-static void
-loop_check_ports(const struct conf *c, FILE *out)
-{
-	const struct conf_concentrator *cc;
-	struct stat st;
-	char usb[256];
-	int k;
-
-	for (k = 0; k < c->nconc; k++) {
-		cc = &c->conc[k];
-		if (stat(cc->path, &st) != 0)
-			fprintf(out, "%s: %s: %s; the daemon will keep trying "
-			    "to open it\n", cc->name, cc->path, strerror(errno));
-		else if (!S_ISCHR(st.st_mode))
-			fprintf(out, "%s: %s: not a character device; the "
-			    "daemon cannot read a concentrator from it\n",
-			    cc->name, cc->path);
-		else if (serial_describe(cc->path, usb, sizeof(usb)) == 0)
-			fprintf(out, "%s: %s: %s\n", cc->name, cc->path, usb);
-		else
-			fprintf(out, "%s: %s: a serial line without USB identity "
-			    "(a built-in UART or a pseudo-terminal)\n",
-			    cc->name, cc->path);
-	}
-}
-
-int
-loop_check(const char *conf_path, FILE *out, FILE *err)
-{
-	struct conf *c;
-	struct registry *reg = NULL;
-	char *msg;
-	int r, bad = 0;
-
-	c = malloc(sizeof(*c));
-	msg = malloc(CONF_ERR_MAX);
-	if (c == NULL || msg == NULL) {
-		free(c);
-		free(msg);
-		fprintf(err, "%s: out of memory\n", conf_path);
-		return 1;
-	}
-	if (conf_load(conf_path, c, msg, CONF_ERR_MAX) != 0) {
-		fprintf(err, "%s\n", msg);
-		bad = 1;
-		goto out;
-	}
-	if ((r = registry_load(c->registry, c->keys, &reg, msg,
-	    CONF_ERR_MAX)) != 0) {
-		fprintf(err, "%s\n", msg);
-		bad = 1;
-	}
-	if (loop_check_files(conf_path, c, err) != 0)
-		bad = 1;
-	loop_check_ports(c, out);
-out:
-	if (!bad)
-		fprintf(out, "%s: configuration OK\n", conf_path);
-	registry_free(reg);
-	free(c);
-	free(msg);
-	return bad;
-}
-
 static void
 loop_open(struct loop *d)
 {
@@ -919,7 +822,7 @@ loop_open(struct loop *d)
 	    registry_stream_count(d->reg));
 	if (loop_check_streams(d->reg) != 0)
 		fatalx("registry: rename the stream");
-	if (loop_check_files(d->conf_path, &d->conf, stderr) != 0)
+	if (check_files(d->conf_path, &d->conf, stderr) != 0)
 		fatalx("TLS files missing, see above");
 
 	/* From here on state files are named relative to the state

@@ -26,6 +26,7 @@
 #include <mosquitto.h>
 #include <openssl/ssl.h>
 
+#include "daemon/check.h"
 #include "daemon/conf.h"
 #include "daemon/confine.h"
 #include "daemon/log.h"
@@ -207,6 +208,6 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (check)
-		return loop_check(o.conf_path, stdout, stderr);
+		return check_run(o.conf_path, stdout, stderr);
 	return main_run(&o, mode);
 }
