@@ -86,6 +86,7 @@ fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
     unsigned int mode, int flags)
 {
 	char tmp[FSUTIL_NAME_MAX + 1];
+	struct stat st;
 	const char *p = buf;
 	ssize_t w;
 	int fd = -1, r = -EIO;
@@ -96,7 +97,7 @@ fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
 	 * after removing it keeps a planted symlink from being followed. */
 	(void)unlinkat(dirfd, tmp, 0);
 	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0)
+	    O_CLOEXEC, (mode_t)(mode & 0777))) < 0)
 		return -errno;
 	while (len > 0) {
 		if ((w = write(fd, p, len)) < 0) {
@@ -108,7 +109,12 @@ fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fchmod(fd, (mode_t)(mode & 07777)) != 0 || fsync(fd) != 0) {
+	/* The umask may have taken bits away.  fchmod only then: the
+	 * confined worker's seccomp filter does not allow it, and the worker
+	 * asks for no mode its umask refuses. */
+	if (fstat(fd, &st) != 0 ||
+	    ((st.st_mode & 07777) != (mode & 07777) &&
+	    fchmod(fd, (mode_t)(mode & 07777)) != 0) || fsync(fd) != 0) {
 		r = -errno;
 		goto out;
 	}
