@@ -355,27 +355,31 @@ reset:
 /*
  * A name that is one MQTT topic level (no '/', '+', '#') and needs no
  * escaping in JSON, which keeps the header size bounded by the name
- * lengths: a one-record batch then always fits BATCH_BYTES_MIN.
+ * lengths: a one-record batch then always fits BATCH_BYTES_MIN.  Printable
+ * ASCII without space, so that it also reads unambiguously in a log line.
+ * The gateway id is held to it as well: it is a topic level in JSON too.
  */
 static int
-batch_name_ok(const char *name, size_t max)
+batch_name_ok(const char *name, size_t len, size_t max)
 {
-	const unsigned char *p;
-	size_t n = strlen(name);
+	unsigned char c;
+	size_t i;
 
-	if (n == 0 || n > max)
+	if (len == 0 || len > max)
 		return 0;
-	for (p = (const unsigned char *)name; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\' ||
-		    *p == '/' || *p == '+' || *p == '#')
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)name[i];
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' ||
+		    c == '/' || c == '+' || c == '#')
 			return 0;
+	}
 	return 1;
 }
 
-static int
-batch_stream_ok(const char *name)
+int
+batch_stream_ok(const char *name, size_t len)
 {
-	return batch_name_ok(name, BATCH_STREAM_MAX);
+	return batch_name_ok(name, len, BATCH_STREAM_MAX);
 }
 
 static struct batch_stream *
@@ -392,7 +396,7 @@ batch_stream_get(struct batcher *bt, const char *name)
 			bt->last = i;
 			return bt->streams[i];
 		}
-	if (bt->nstreams == BATCHER_STREAMS_MAX || !batch_stream_ok(name))
+	if (bt->nstreams == BATCHER_STREAMS_MAX)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -416,7 +420,7 @@ batcher_add(struct batcher *bt, const struct record *r)
 	size_t rlen;
 
 	if (r->len > RADIO_PAYLOAD_MAX || r->stream == NULL ||
-	    !batch_stream_ok(r->stream)) {
+	    !batch_stream_ok(r->stream, strlen(r->stream))) {
 		bt->st.rejected++;
 		return -EINVAL;
 	}
@@ -519,8 +523,8 @@ batcher_new(const char *gateway_id, const struct batcher_limits *lim,
 
 	*out = NULL;
 	if (lim->max_records == 0 || lim->max_bytes < BATCH_BYTES_MIN ||
-	    !batch_name_ok(gateway_id, BATCH_GW_MAX) || seq == NULL ||
-	    sink == NULL)
+	    !batch_name_ok(gateway_id, strlen(gateway_id), BATCH_GW_MAX) ||
+	    seq == NULL || sink == NULL)
 		return -EINVAL;
 	if ((bt = calloc(1, sizeof(*bt))) == NULL)
 		return -ENOMEM;

@@ -18,6 +18,18 @@
 
 #define BATCH_STREAM_MAX	63
 
+/*
+ * The one rule for a stream name, wherever a name is accepted or read back
+ * (the batcher, the journal, the spool, the outbox): 1..BATCH_STREAM_MAX
+ * bytes of printable ASCII, no space, and none of '/', '+', '#' (the name is
+ * one MQTT topic level, PREFIX/GATEWAY/STREAM) or '"', '\\' (it goes into
+ * JSON unescaped, which keeps the header of a batch bounded).  len is the
+ * name's length: names read from disk are not NUL-terminated.  The
+ * registry admits a stricter set (policy/registry.c); test_registry checks
+ * that every name it admits passes this rule.
+ */
+int	batch_stream_ok(const char *name, size_t len);
+
 /* One verified record, as the daemon passes it in (borrowed pointers). */
 struct record {
 	uint64_t		 eui;

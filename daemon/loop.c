@@ -32,7 +32,8 @@
  *
  * all on one line.  The ident drops count frames; "stream" counts records
  * the batcher refused (a stream name unfit for a topic); the serial ones
- * count frames the concentrator codec discarded; "queue" counts batches
+ * count frames a concentrator driver discarded, by the names of its
+ * verdicts (struct radio_driver, drop_names); "queue" counts batches
  * the spool dropped (quota, age, full disk, corruption, refused; each also
  * reported upstream as a gap event) and "lost" batches that could not get
  * a sequence number.  Batches not delivered at exit are not lost: they
@@ -77,14 +78,15 @@
 #include "radio/port.h"
 #include "radio/serial.h"
 #include "radio/radio.h"
-#include "radio/sframe.h"
 
 #define LOOP_TICK_MS		100
 #define LOOP_RL_INTERVAL_MS	10000	/* per kind of node-triggered line */
 #define LOOP_RL_BURST		5
 #define LOOP_STATUS_FILE	"status"
 #define LOOP_STATUS_TMP		"status.tmp"
-#define LOOP_SERIAL_DROPS	8	/* radio_port_stats.drops[] */
+/* Serial drop counters: the verdict names of every driver built in. */
+#define LOOP_SERIAL_COUNTERS_MAX	64
+#define LOOP_SERIAL_OTHER	"other"	/* verdicts outside a driver's names */
 /* After the drain: how long the "offline" status may take. */
 #define LOOP_OFFLINE_WAIT_MS	1000
 /* No concentrator open for this long: not healthy, the watchdog starves
@@ -110,16 +112,6 @@ static const int loop_ident_order[] = {
 	-IDENT_DROP_STALE, -IDENT_DROP_REVOKED, -IDENT_DROP_RATE,
 	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION,
 };
-static const char *const loop_serial_names[LOOP_SERIAL_DROPS] = {
-	[0] = "serial_other",
-	[-SFRAME_ERR_OVERRUN] = "serial_overrun",
-	[-SFRAME_ERR_STUFFING] = "serial_stuffing",
-	[-SFRAME_ERR_SHORT] = "serial_short",
-	[-SFRAME_ERR_CRC] = "serial_crc",
-	[-SFRAME_ERR_VERSION] = "serial_version",
-	[-SFRAME_ERR_KIND] = "serial_kind",
-	[-SFRAME_ERR_LENGTH] = "serial_length",
-};
 
 struct loop;
 
@@ -127,13 +119,14 @@ struct loop_port {
 	struct loop			*d;
 	struct radio_port		*port;
 	const struct conf_concentrator	*cc;
+	const struct radio_driver	*drv;
 	uint16_t			 txid;
 	int				 last_err;
 	struct log_ratelimit		 rl_ident[IDENT_VERDICT_COUNT];
-	struct log_ratelimit		 rl_serial[LOOP_SERIAL_DROPS];
+	struct log_ratelimit		 rl_serial[RADIO_DROPS_MAX];
 	struct log_ratelimit		 rl_misc;
 	/* Serial drops of a port already freed (drain). */
-	uint64_t			 serial_saved[LOOP_SERIAL_DROPS];
+	uint64_t			 serial_saved[RADIO_DROPS_MAX];
 };
 
 struct loop_counters {
@@ -160,6 +153,10 @@ struct loop {
 	struct uplink		*up;
 	struct loop_port	 ports[CONF_CONCENTRATORS_MAX];
 	int			 nports;
+	/* Names of the serial drop counters ("serial_" NAME), see
+	 * loop_serial_init. */
+	const char		*serial_names[LOOP_SERIAL_COUNTERS_MAX];
+	size_t			 nserial;
 	int			 tfd, sfd;
 	int			 clock_synced;
 	enum wallclock_source	 clock_src;
@@ -207,14 +204,67 @@ loop_serial_drops(const struct loop_port *p, int i)
 	return p->serial_saved[i] + st->drops[i];
 }
 
-static uint64_t
-loop_serial_total(const struct loop *d, int i)
+/* The counter name of a driver's verdict -i; [0] counts the verdicts
+ * outside its names (radio/port.c). */
+static const char *
+loop_serial_name(const struct radio_driver *drv, size_t i)
 {
+	return i == 0 ? LOOP_SERIAL_OTHER : drv->drop_names[i];
+}
+
+/* How many of a port's drop counters are in use: [0] even when the
+ * driver names no verdict. */
+static size_t
+loop_serial_slots(const struct radio_driver *drv)
+{
+	return drv->ndrops > 0 ? drv->ndrops : 1;
+}
+
+/*
+ * The serial drop counters are the verdict names of every driver built in,
+ * each once, in the drivers' order, then "other": the keys of the status
+ * file and the counters line depend on the build, never on which drivers
+ * the configuration uses.  Ports of different drivers add up by name.
+ */
+static void
+loop_serial_init(struct loop *d)
+{
+	const struct radio_driver *const *drv = radio_drivers();
+	const char *name;
+	size_t k, j, i;
+
+	for (k = 0; drv[k] != NULL; k++)
+		for (j = 1; j < drv[k]->ndrops; j++) {
+			name = drv[k]->drop_names[j];
+			for (i = 0; i < d->nserial; i++)
+				if (strcmp(d->serial_names[i], name) == 0)
+					break;
+			if (i < d->nserial)
+				continue;
+			if (d->nserial == LOOP_SERIAL_COUNTERS_MAX - 1 ||
+			    strcmp(name, LOOP_SERIAL_OTHER) == 0)
+				fatalx("driver %s: drop verdict \"%s\" cannot "
+				    "be counted", drv[k]->name, name);
+			d->serial_names[d->nserial++] = name;
+		}
+	d->serial_names[d->nserial++] = LOOP_SERIAL_OTHER;
+}
+
+static uint64_t
+loop_serial_total(const struct loop *d, size_t i)
+{
+	const struct loop_port *p;
 	uint64_t n = 0;
+	size_t j;
 	int k;
 
-	for (k = 0; k < d->nports; k++)
-		n += loop_serial_drops(&d->ports[k], i);
+	for (k = 0; k < d->nports; k++) {
+		p = &d->ports[k];
+		for (j = 0; j < loop_serial_slots(p->drv); j++)
+			if (strcmp(loop_serial_name(p->drv, j),
+			    d->serial_names[i]) == 0)
+				n += loop_serial_drops(p, (int)j);
+	}
 	return n;
 }
 
@@ -246,10 +296,9 @@ loop_log_counters(struct loop *d, const char *prefix)
 		APPEND(" %s=%llu", loop_ident_names[loop_ident_order[i]],
 		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
 	APPEND(" stream=%llu", (unsigned long long)d->c.stream);
-	for (i = 1; i <= LOOP_SERIAL_DROPS; i++)
-		APPEND(" %s=%llu", loop_serial_names[i % LOOP_SERIAL_DROPS],
-		    (unsigned long long)loop_serial_total(d,
-		    (int)(i % LOOP_SERIAL_DROPS)));
+	for (i = 0; i < d->nserial; i++)
+		APPEND(" serial_%s=%llu", d->serial_names[i],
+		    (unsigned long long)loop_serial_total(d, i));
 	outbox_dropped(d->ob, &qb, &qr);
 	APPEND(" queue=%llu (records %llu) lost=%llu (records %llu)",
 	    (unsigned long long)qb, (unsigned long long)qr,
@@ -312,11 +361,9 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 		    loop_ident_names[loop_ident_order[i]],
 		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
 	fprintf(f, "drop_stream=%llu\n", (unsigned long long)d->c.stream);
-	for (i = 1; i <= LOOP_SERIAL_DROPS; i++)
-		fprintf(f, "drop_%s=%llu\n",
-		    loop_serial_names[i % LOOP_SERIAL_DROPS],
-		    (unsigned long long)loop_serial_total(d,
-		    (int)(i % LOOP_SERIAL_DROPS)));
+	for (i = 0; i < d->nserial; i++)
+		fprintf(f, "drop_serial_%s=%llu\n", d->serial_names[i],
+		    (unsigned long long)loop_serial_total(d, i));
 	outbox_dropped(d->ob, &qb, &qr);
 	fprintf(f, "drop_spool_batches=%llu\ndrop_spool_records=%llu\n"
 	    "lost_batches=%llu\nlost_records=%llu\n",
@@ -437,12 +484,13 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 			loop_rx(d, p, &ev->u.rx);
 		break;
 	case RADIO_EV_DROP:
-		i = ev->u.drop < 0 && ev->u.drop > -LOOP_SERIAL_DROPS ?
+		i = ev->u.drop < 0 && ev->u.drop > -(int)p->drv->ndrops ?
 		    -ev->u.drop : 0;
 		now_ms = mono_ms();
 		log_rl(&p->rl_serial[i], now_ms, LOG_INFO, LOG_MODULE,
-		    "%s: serial frame dropped: %s", radio_port_name(p->port),
-		    loop_serial_names[i]);
+		    "%s: serial frame dropped: serial_%s",
+		    radio_port_name(p->port), loop_serial_name(p->drv,
+		    (size_t)i));
 		break;
 	case RADIO_EV_READY:
 		log_info("%s: concentrator ready", radio_port_name(p->port));
@@ -602,7 +650,7 @@ loop_start_drain(struct loop *d, uint64_t now_ms)
 		if (p->port == NULL)
 			continue;
 		st = radio_port_stats(p->port);
-		for (i = 0; i < LOOP_SERIAL_DROPS; i++)
+		for (i = 0; i < RADIO_DROPS_MAX; i++)
 			p->serial_saved[i] += st->drops[i];
 		radio_port_free(p->port);
 		p->port = NULL;
@@ -725,7 +773,7 @@ loop_tick(struct loop *d, uint64_t now_ms)
 
 		for (i = 0; i < IDENT_VERDICT_COUNT; i++)
 			log_rl_flush(&d->ports[k].rl_ident[i], now_ms);
-		for (i = 0; i < LOOP_SERIAL_DROPS; i++)
+		for (i = 0; i < loop_serial_slots(d->ports[k].drv); i++)
 			log_rl_flush(&d->ports[k].rl_serial[i], now_ms);
 		log_rl_flush(&d->ports[k].rl_misc, now_ms);
 	}
@@ -869,6 +917,7 @@ loop_open(struct loop *d)
 
 	log_ratelimit_init(&d->rl_tx, "warnings", LOOP_RL_INTERVAL_MS,
 	    LOOP_RL_BURST);
+	loop_serial_init(d);
 	for (k = 0; k < d->conf.nconc; k++) {
 		p = &d->ports[k];
 		p->d = d;
@@ -876,6 +925,7 @@ loop_open(struct loop *d)
 		if ((drv = radio_driver_find(p->cc->driver)) == NULL)
 			fatalx("%s: unknown driver %s", p->cc->name,
 			    p->cc->driver);
+		p->drv = drv;
 		for (i = 0; i < IDENT_VERDICT_COUNT; i++) {
 			snprintf(err, sizeof(err), "%s: %s drops", p->cc->name,
 			    loop_ident_names[i] != NULL ? loop_ident_names[i] :
@@ -883,9 +933,9 @@ loop_open(struct loop *d)
 			log_ratelimit_init(&p->rl_ident[i], err,
 			    LOOP_RL_INTERVAL_MS, LOOP_RL_BURST);
 		}
-		for (i = 0; i < LOOP_SERIAL_DROPS; i++) {
-			snprintf(err, sizeof(err), "%s: %s drops", p->cc->name,
-			    loop_serial_names[i]);
+		for (i = 0; i < loop_serial_slots(drv); i++) {
+			snprintf(err, sizeof(err), "%s: serial_%s drops",
+			    p->cc->name, loop_serial_name(drv, i));
 			log_ratelimit_init(&p->rl_serial[i], err,
 			    LOOP_RL_INTERVAL_MS, LOOP_RL_BURST);
 		}

@@ -66,7 +66,7 @@
 #define OUTBOX_STUCK_WINDOWS	30
 #define OUTBOX_RATE_WINDOW_MS	2000	/* drain rate measured over this */
 #define OUTBOX_EVENT_MAX	(1024 + SPOOL_GAP_STREAMS_MAX * \
-				    (2 * BATCH_STREAM_MAX + 3))
+				    (BATCH_STREAM_MAX + 3))
 #define OUTBOX_BACKLOG_TOPIC	"backlog"
 
 struct outbox_flight {
@@ -209,21 +209,30 @@ static size_t
 gap_json(const struct outbox *ob, const struct outbox_gap *e, char *buf,
     size_t sz)
 {
-	char streams[SPOOL_GAP_STREAMS_MAX *
-	    (BATCH_JSON_GROWTH_MAX * BATCH_STREAM_MAX + 3) + 1];
+	char streams[SPOOL_GAP_STREAMS_MAX * (BATCH_STREAM_MAX + 3) + 1];
 	char gw[BATCH_JSON_GROWTH_MAX * CONF_GATEWAY_ID_MAX + 1], t[96];
+	const char *name;
 	struct tm tm;
-	size_t used = 0;
+	size_t used = 0, len;
 	unsigned i;
 	time_t sec = e->wall.tv_sec;
 	int n;
 
 	for (i = 0; i < e->g.nstreams; i++) {
+		/* The spool holds only names that pass batch_stream_ok, which
+		 * JSON carries unescaped; "?" (as the spool says for a name
+		 * it cannot read) stands for any other. */
+		name = e->g.streams[i];
+		len = strnlen(name, sizeof(e->g.streams[i]));
+		if (!batch_stream_ok(name, len)) {
+			name = "?";
+			len = 1;
+		}
 		if (i > 0)
 			streams[used++] = ',';
 		streams[used++] = '"';
-		used = (size_t)(batch_json_str(streams + used, e->g.streams[i]) -
-		    streams);
+		memcpy(streams + used, name, len);
+		used += len;
 		streams[used++] = '"';
 	}
 	streams[used] = '\0';

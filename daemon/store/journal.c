@@ -52,8 +52,9 @@
  *	 50  4  concentrator timestamp, us
  *	 54  1  S, stream name length, 1..63
  *	 55  1  P, payload length, 0..255
- *	 56  S  stream name (the batcher's rule: no control characters, '"',
- *		'\\', '/', '+', '#'), then P payload bytes
+ *	 56  S  stream name (the one rule of batch_stream_ok, batch.h:
+ *		printable ASCII, no space, '"', '\\', '/', '+', '#'), then P
+ *		payload bytes
  *
  *	RELEASE, B = 18 + S: the stream's records up to a jseq are in the
  *	sealed batch seq:
@@ -191,22 +192,6 @@ struct journal {
  */
 static ssize_t (*journal_pwrite)(int, const void *, size_t, off_t) = pwrite;
 static int (*journal_fdatasync)(int) = fdatasync;
-
-/* The batcher's rule for a stream name (batch.c): one topic level that
- * needs no JSON escaping. */
-static int
-jn_stream_ok(const uint8_t *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > BATCH_STREAM_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' ||
-		    s[i] == '\\' || s[i] == '/' || s[i] == '+' || s[i] == '#')
-			return 0;
-	return 1;
-}
 
 /* ---- the write buffer ---- */
 
@@ -654,7 +639,7 @@ journal_add(struct journal *jn, const struct record *r)
 	int rc;
 
 	if (r->stream == NULL || r->len > RADIO_PAYLOAD_MAX ||
-	    !jn_stream_ok((const uint8_t *)r->stream, strlen(r->stream)))
+	    !batch_stream_ok(r->stream, strlen(r->stream)))
 		return -EINVAL;
 	if ((s = stream_get(jn, r->stream, 1)) == NULL)
 		return -ENOMEM;
@@ -850,7 +835,8 @@ item_parse(const uint8_t *p, size_t n, struct recov *rv)
 			return 0;
 		sl = b[54];
 		if (blen != JR_FIXED_LEN + sl + b[55] ||
-		    !jn_stream_ok(b + JR_FIXED_LEN, sl) || b[32] > 1 ||
+		    !batch_stream_ok((const char *)b + JR_FIXED_LEN, sl) ||
+		    b[32] > 1 ||
 		    le_get32(b + 28) >= 1000000000u || le_get64(b) == 0)
 			return 0;
 		if (rv == NULL)
@@ -884,7 +870,7 @@ item_parse(const uint8_t *p, size_t n, struct recov *rv)
 			return 0;
 		sl = b[17];
 		if (blen != JL_FIXED_LEN + sl || b[16] > 1 ||
-		    !jn_stream_ok(b + JL_FIXED_LEN, sl))
+		    !batch_stream_ok((const char *)b + JL_FIXED_LEN, sl))
 			return 0;
 		if (rv == NULL)
 			break;
