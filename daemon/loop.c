@@ -95,18 +95,8 @@
 /* --no-sandbox repeats its warning this often. */
 #define LOOP_NOSANDBOX_WARN_MS	300000
 
-/* Names of the drop counters; part of the counters line format. */
-static const char *const loop_ident_names[IDENT_VERDICT_COUNT] = {
-	[-IDENT_DROP_UNKNOWN] = "unknown",
-	[-IDENT_DROP_BAD_TAG] = "bad_tag",
-	[-IDENT_DROP_REPLAY] = "replay",
-	[-IDENT_DROP_STALE] = "stale",
-	[-IDENT_DROP_REVOKED] = "revoked",
-	[-IDENT_DROP_RATE] = "rate",
-	[-IDENT_DROP_MALFORMED] = "malformed",
-	[-IDENT_DROP_DIRECTION] = "direction",
-};
-/* Order in the line: as the issue lists them. */
+/* The identity drop counters, named by ident_strverdict(), in the order
+ * of the counters line and the status file (a stable format). */
 static const int loop_ident_order[] = {
 	-IDENT_DROP_UNKNOWN, -IDENT_DROP_BAD_TAG, -IDENT_DROP_REPLAY,
 	-IDENT_DROP_STALE, -IDENT_DROP_REVOKED, -IDENT_DROP_RATE,
@@ -293,7 +283,7 @@ loop_log_counters(struct loop *d, const char *prefix)
 	    (unsigned long long)os->delivered_records);
 	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
 	    i++)
-		APPEND(" %s=%llu", loop_ident_names[loop_ident_order[i]],
+		APPEND(" %s=%llu", ident_strverdict(-loop_ident_order[i]),
 		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
 	APPEND(" stream=%llu", (unsigned long long)d->c.stream);
 	for (i = 0; i < d->nserial; i++)
@@ -358,7 +348,7 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
 	    i++)
 		fprintf(f, "drop_%s=%llu\n",
-		    loop_ident_names[loop_ident_order[i]],
+		    ident_strverdict(-loop_ident_order[i]),
 		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
 	fprintf(f, "drop_stream=%llu\n", (unsigned long long)d->c.stream);
 	for (i = 0; i < d->nserial; i++)
@@ -429,11 +419,11 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
 			    "%s: frame from %s (%s) dropped: %s",
 			    radio_port_name(p->port), eui, o->dev->name,
-			    loop_ident_names[-v]);
+			    ident_strverdict(v));
 		} else
 			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
 			    "%s: frame dropped: %s (rssi %d dBm)",
-			    radio_port_name(p->port), loop_ident_names[-v],
+			    radio_port_name(p->port), ident_strverdict(v),
 			    rx->meta.rssi_dbm);
 		return;
 	}
@@ -928,8 +918,7 @@ loop_open(struct loop *d)
 		p->drv = drv;
 		for (i = 0; i < IDENT_VERDICT_COUNT; i++) {
 			snprintf(err, sizeof(err), "%s: %s drops", p->cc->name,
-			    loop_ident_names[i] != NULL ? loop_ident_names[i] :
-			    "other");
+			    i == 0 ? "other" : ident_strverdict(-(int)i));
 			log_ratelimit_init(&p->rl_ident[i], err,
 			    LOOP_RL_INTERVAL_MS, LOOP_RL_BURST);
 		}
