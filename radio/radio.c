@@ -20,16 +20,3 @@ radio_out_put(struct radio_out *out, const void *data, size_t len)
 	return 0;
 }
 
-const char *
-radio_mod_name(uint8_t modulation)
-{
-	switch (modulation) {
-	case RADIO_MOD_LORA:
-		return "lora";
-	case RADIO_MOD_FSK:
-		return "fsk";
-	case RADIO_MOD_OOK:
-		return "ook";
-	}
-	return "unknown";
-}

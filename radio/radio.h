@@ -137,6 +137,5 @@ struct radio_driver {
 const struct radio_driver *radio_driver_find(const char *name);
 const struct radio_driver *const *radio_drivers(void);
 
-const char *radio_mod_name(uint8_t modulation);
 
 #endif
