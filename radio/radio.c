@@ -1,7 +1,7 @@
 /*
- * radio.c - small helpers every concentrator driver shares: the output
- * queue a driver fills and the port drains, and printable names for radio
- * metadata.  Sits between the drivers (drv_*.c) and the port (port.c).
+ * radio.c - what every concentrator driver shares: the output queue a
+ * driver fills and the port drains.  Sits between the drivers (drv_*.c)
+ * and the port (port.c).
  */
 #include <errno.h>
 #include <string.h>
