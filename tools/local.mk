@@ -1,13 +1,14 @@
 # tools/ files; included from the top Makefile.am.
 
 # fieldbridge-sim: a concentrator with sensor nodes on a pty.  It links
-# libfb.a, the same codecs and registry code the daemon runs.
+# libfb.a, the same codecs and registry code the daemon runs, and its nodes
+# run on libfbnode, the code firmware embeds.
 bin_PROGRAMS += tools/fieldbridge-sim
 tools_fieldbridge_sim_SOURCES = tools/fieldbridge-sim.c tools/sim.h \
 	tools/sim_conc.c tools/sim_node.c tools/sim_attack.c \
 	tools/sim_gen.c tools/sim_payload.c
 tools_fieldbridge_sim_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
-tools_fieldbridge_sim_LDADD = $(FB_LIBS)
+tools_fieldbridge_sim_LDADD = node/libfbnode.a $(FB_LIBS)
 dist_noinst_SCRIPTS += tools/dev
 
 # fieldbridge: the technician CLI (first subcommand: status).  The status
