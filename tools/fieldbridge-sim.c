@@ -7,7 +7,7 @@
  * flow of DESIGN.md.  On the pty it speaks the fieldbridge serial protocol
  * (sim_conc.c, on radio/sframe.c, the same codec the daemon's FBSP driver
  * uses); each node runs the node side of the link protocol (sim_node.c, on
- * radio/link.c, again the daemon's own code); attack switches inject
+ * libfbnode, the library sensor firmware embeds); attack switches inject
  * forged, replayed, unknown-device and garbage traffic and a flooding node
  * (sim_attack.c).  All of them are counted in the summary printed at exit.
  *
@@ -262,7 +262,7 @@ all_done(struct sim *s, uint64_t tms)
 	if (s->o.count == 0)
 		return 0;
 	for (i = 0; i < s->nnodes; i++)
-		if (s->nodes[i].state != SIM_NODE_DONE)
+		if (!s->nodes[i].done)
 			return 0;
 	if (s->nodes_done_ms == 0)
 		s->nodes_done_ms = tms;

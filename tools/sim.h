@@ -8,7 +8,8 @@
  *   fieldbridge-sim.c  main, options, set-up, the poll loop, the summary
  *   sim_conc.c         the concentrator on the pty: FBSP frames both ways,
  *                      the output queue and --log, held downlinks
- *   sim_node.c         the node side of the link protocol, sessions
+ *   sim_node.c         the nodes: libfbnode (node/) for the link
+ *                      protocol, their schedule, and downlink dispatch
  *   sim_attack.c       forged, replayed, unknown-device and garbage traffic
  *
  * The simulator stands where the radio and the concentrator would be: it
@@ -22,6 +23,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "node/fbnode.h"
+#include "node/fbnode_gnutls.h"
 #include "radio/link.h"
 #include "radio/sframe.h"
 
@@ -104,25 +107,20 @@ int	sim_gen_registry(const char *devices_path, const char *keys_path,
 struct device;
 struct registry;
 
-/* The node side of the link protocol; sim_node.c draws the diagram. */
-enum sim_node_state {
-	SIM_NODE_IDLE,
-	SIM_NODE_WAIT_CHALLENGE,
-	SIM_NODE_WAIT_ACCEPT,
-	SIM_NODE_UP,
-	SIM_NODE_DONE,
-};
-
+/*
+ * One simulated node: libfbnode (node/fbnode.h), the code sensor firmware
+ * embeds, on its GnuTLS back-end, plus what the simulator adds around it:
+ * a schedule, a sensor, radio figures, and the lists that find the node a
+ * downlink is for.
+ */
 struct sim_node {
 	const struct device	*dev;
-	int			 state;
-	uint8_t			 nn[LINK_NONCE_LEN];
-	struct link_session_keys ks;
-	struct link_aead	*up;		/* keyed with ks.up */
-	int			 wprev, wnext;	/* waiting-for-ACCEPT list */
-	unsigned int		 silent;	/* uplinks since a downlink */
-	uint32_t		 fcnt_up;	/* last counter sent */
-	int64_t			 fcnt_down;	/* last counter accepted, -1: none */
+	struct fbnode		 fb;		/* its half of the link protocol */
+	struct fbnode_gnutls	 cr;		/* fb's back-end: the secret */
+	int			 done;		/* --count reached */
+	int			 waiting;	/* in the waiting-for-ACCEPT list */
+	int			 wprev, wnext;
+	uint32_t		 hsid;		/* the sid it is hashed under */
 	uint64_t		 deadline_ms;	/* handshake step / next HELLO */
 	uint64_t		 next_us;	/* next telemetry record */
 	uint64_t		 interval_us;

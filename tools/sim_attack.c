@@ -1,7 +1,8 @@
 /*
  * sim_attack.c - fieldbridge-sim's attacker: traffic the gateway must drop
  * and count by reason (DESIGN.md invariant 2), injected on the same line
- * as the nodes' own frames.
+ * as the nodes' own frames.  It forges with the gateway's codec
+ * (radio/link.c): an attacker is no node, so it has no libfbnode.
  *
  *   --forge N    data frames under a real node's session id and next
  *                counter, sealed with a random key (bad MIC);
@@ -40,8 +41,8 @@ sim_attack_capture(struct sim *s, int ni, const uint8_t *frame, size_t len)
 	    s->ncap < SIM_CAPTURE_MAX && sim_rand_below(&s->rng, 4) == 0) {
 		c = &s->cap[s->ncap++];
 		c->node = ni;
-		c->sid = n->ks.sid;
-		c->fcnt = n->fcnt_up;
+		c->sid = fbnode_sid(&n->fb);
+		c->fcnt = fbnode_fcnt_up(&n->fb);
 		c->len = len;
 		memcpy(c->frame, frame, len);
 	}
@@ -55,8 +56,8 @@ random_up_node(struct sim *s)
 	for (i = 0; i < s->nnodes; i++) {
 		unsigned int ni = (start + i) % s->nnodes;
 
-		if ((s->nodes[ni].state == SIM_NODE_UP ||
-		    s->nodes[ni].state == SIM_NODE_DONE) && s->nodes[ni].sent > 0)
+		if (fbnode_state(&s->nodes[ni].fb) == FBNODE_JOINED &&
+		    s->nodes[ni].sent > 0)
 			return (int)ni;
 	}
 	return -1;
@@ -93,11 +94,11 @@ attack_forge(struct sim *s)
 	/* The attacker knows the session id (it is sent in clear) and
 	 * guesses the next counter, but not the key. */
 	memset(&fake, 0, sizeof(fake));
-	fake.sid = s->nodes[ni].ks.sid;
+	fake.sid = fbnode_sid(&s->nodes[ni].fb);
 	(void)gnutls_rnd(GNUTLS_RND_NONCE, fake.up, sizeof(fake.up));
 	sensor = s->nodes[ni].sensor;
-	len = link_seal(&fake, LINK_DIR_UP, s->nodes[ni].fcnt_up + 1, pl,
-	    sim_payload(&sensor, pl, sizeof(pl)), frame, sizeof(frame));
+	len = link_seal(&fake, LINK_DIR_UP, fbnode_fcnt_up(&s->nodes[ni].fb) +
+	    1, pl, sim_payload(&sensor, pl, sizeof(pl)), frame, sizeof(frame));
 	if (len > 0 && sim_conc_rx(s, ni, frame, (size_t)len) == 0) {
 		s->forge_done++;
 		s->st.forged++;
@@ -114,15 +115,15 @@ attack_replay(struct sim *s)
 	for (i = 0; i < s->ncap; i++) {
 		c = &s->cap[i];
 		n = &s->nodes[c->node];
-		if (n->ks.sid != c->sid || (n->state != SIM_NODE_UP &&
-		    (n->state != SIM_NODE_DONE || n->fcnt_up <= c->fcnt))) {
+		if (fbnode_sid(&n->fb) != c->sid ||
+		    (n->done && fbnode_fcnt_up(&n->fb) <= c->fcnt)) {
 			/* Its session is gone (the frame would count as stale,
 			 * not replayed) or it can no longer be superseded:
 			 * forget it and capture another. */
 			s->cap[i--] = s->cap[--s->ncap];
 			continue;
 		}
-		if (n->fcnt_up <= c->fcnt)
+		if (fbnode_fcnt_up(&n->fb) <= c->fcnt)
 			continue;	/* not yet superseded */
 		if (sim_conc_rx(s, c->node, c->frame, c->len) != 0)
 			return;

@@ -1,24 +1,28 @@
 /*
- * sim_node.c - fieldbridge-sim's sensor nodes: the node side of the link
- * protocol (radio/link.c, the daemon's own codec), one state machine per
- * device of the registry, and their telemetry schedule.
+ * sim_node.c - fieldbridge-sim's sensor nodes: one libfbnode context per
+ * device of the registry (node/fbnode.c on its GnuTLS back-end, the same
+ * code sensor firmware embeds), their telemetry schedule, and the
+ * dispatch of each downlink to the node it is for.
  *
  *   IDLE --HELLO(Nn)--> WAIT_CHALLENGE --CHALLENGE, Tg checked--> send
- *   RESPONSE --> WAIT_ACCEPT --ACCEPT opened with the down key--> UP:
+ *   RESPONSE --> WAIT_ACCEPT --ACCEPT opened with the down key--> JOINED:
  *   telemetry at --rate with a strictly increasing counter.
  *
- * A CHALLENGE whose proof Tg does not verify is ignored (mutual
- * authentication: a rogue gateway gets no RESPONSE).  No answer within
- * SIM_HS_TIMEOUT_MS sends a fresh HELLO.  After LINK_KEEPALIVE_REQ_UPLINKS
- * uplinks without a verified downlink a node asks for a keepalive in every
- * uplink (LINK_FLAG_KEEPALIVE_REQ); after LINK_REJOIN_SILENT_UPLINKS it
- * gives up on the session and sends a fresh HELLO (the gateway may have
- * restarted and forgotten us).
+ * libfbnode decides everything the protocol decides: it ignores a
+ * CHALLENGE whose proof Tg does not verify (a rogue gateway gets no
+ * RESPONSE), sets the keepalive request flag after
+ * LINK_KEEPALIVE_REQ_UPLINKS silent uplinks and ends the session after
+ * LINK_REJOIN_SILENT_UPLINKS (the gateway may have restarted and
+ * forgotten us) or at the last counter.  The simulator keeps the clock:
+ * no answer within SIM_HS_TIMEOUT_MS plus a random jitter sends a fresh
+ * HELLO (fbnode_join starts over from any state), so a fleet's retries
+ * spread out.
+ *
  * The gateway picks the session id and sends it in the ACCEPT's header, so
- * an ACCEPT is matched to its node by trying the down keys of the nodes
- * waiting for one, oldest RESPONSE first (nearly always the first try: the
- * gateway answers in order).  Nodes that are UP are found by session id in
- * a small hash table.
+ * an ACCEPT is matched to its node by offering it to the nodes waiting for
+ * one, oldest RESPONSE first (nearly always the first try: the gateway
+ * answers in order); only the right node's down key opens it.  Joined
+ * nodes are found by session id in a small hash table.
  *
  * Frames go up through the concentrator (sim_conc_rx); downlinks come from
  * it (sim_node_downlink).
@@ -28,11 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-
+#include "node/fbnode.h"
+#include "node/fbnode_gnutls.h"
 #include "policy/registry.h"
-#include "radio/link.h"
 #include "tools/sim.h"
 
 #define SIM_HS_TIMEOUT_MS	2000		/* handshake step timeout */
@@ -54,7 +56,7 @@ sid_remove(struct sim *s, int ni)
 
 	if (!n->hashed)
 		return;
-	for (pp = &s->sid_head[sid_bucket(n->ks.sid)]; *pp != -1;
+	for (pp = &s->sid_head[sid_bucket(n->hsid)]; *pp != -1;
 	    pp = &s->nodes[*pp].hnext)
 		if (*pp == ni) {
 			*pp = n->hnext;
@@ -67,8 +69,10 @@ static void
 sid_add(struct sim *s, int ni)
 {
 	struct sim_node *n = &s->nodes[ni];
-	unsigned int b = sid_bucket(n->ks.sid);
+	unsigned int b;
 
+	n->hsid = fbnode_sid(&n->fb);
+	b = sid_bucket(n->hsid);
 	n->hnext = s->sid_head[b];
 	s->sid_head[b] = ni;
 	n->hashed = 1;
@@ -79,7 +83,7 @@ wait_remove(struct sim *s, int ni)
 {
 	struct sim_node *n = &s->nodes[ni];
 
-	if (n->state != SIM_NODE_WAIT_ACCEPT)
+	if (!n->waiting)
 		return;
 	if (n->wprev != -1)
 		s->nodes[n->wprev].wnext = n->wnext;
@@ -90,6 +94,7 @@ wait_remove(struct sim *s, int ni)
 	else
 		s->wtail = n->wprev;
 	n->wprev = n->wnext = -1;
+	n->waiting = 0;
 }
 
 static void
@@ -104,18 +109,15 @@ wait_append(struct sim *s, int ni)
 	else
 		s->whead = ni;
 	s->wtail = ni;
+	n->waiting = 1;
 }
 
-/* Leave whatever state the node was in; its session keys go. */
+/* Out of both lists: the node is about to leave its state. */
 static void
-node_reset(struct sim *s, int ni)
+node_unlist(struct sim *s, int ni)
 {
-	struct sim_node *n = &s->nodes[ni];
-
 	wait_remove(s, ni);
 	sid_remove(s, ni);
-	gnutls_memset(&n->ks, 0, sizeof(n->ks));
-	n->state = SIM_NODE_IDLE;
 }
 
 static int
@@ -136,7 +138,7 @@ node_by_eui(const struct sim *s, uint64_t eui)
 	return -1;
 }
 
-/* --- the node side of the link protocol ------------------------------- */
+/* --- the node side of the link protocol: libfbnode ---------------------- */
 
 static uint64_t
 hs_deadline(struct sim *s, uint64_t now)
@@ -149,120 +151,118 @@ static void
 node_hello(struct sim *s, int ni, uint64_t now)
 {
 	struct sim_node *n = &s->nodes[ni];
-	int len;
+	struct fbnode_result res;
+	int st;
 
 	if (sim_conc_pending(s) > SIM_OUT_HIGH) {
 		n->deadline_ms = now + 50;	/* the line is busy: later */
 		return;
 	}
-	if (n->state != SIM_NODE_IDLE && n->state != SIM_NODE_WAIT_CHALLENGE)
+	st = fbnode_state(&n->fb);
+	if (st == FBNODE_WAIT_ACCEPT || st == FBNODE_JOINED)
 		s->st.rejoins++;
-	node_reset(s, ni);
-	if (gnutls_rnd(GNUTLS_RND_NONCE, n->nn, sizeof(n->nn)) != 0) {
+	node_unlist(s, ni);
+	if (fbnode_join(&n->fb, (uint32_t)now, n->hello, sizeof(n->hello),
+	    &res) != FBNODE_OK) {
 		n->deadline_ms = now + 1000;
 		return;
 	}
-	len = link_build_hello(n->hello, sizeof(n->hello), n->dev->eui, n->nn);
-	if (len < 0 || sim_conc_rx(s, ni, n->hello, (size_t)len) < 0) {
+	n->hello_len = 0;
+	n->resp_len = 0;
+	n->deadline_ms = hs_deadline(s, now);
+	if (sim_conc_rx(s, ni, res.tx, res.tx_len) < 0) {
 		n->deadline_ms = now + 100;
 		return;
 	}
-	n->hello_len = (size_t)len;
-	n->resp_len = 0;
-	n->state = SIM_NODE_WAIT_CHALLENGE;
-	n->deadline_ms = hs_deadline(s, now);
+	n->hello_len = res.tx_len;
 	s->st.hellos++;
 }
 
 static void
-node_challenge(struct sim *s, int ni, const struct link_msg *m, uint64_t now)
+node_challenge(struct sim *s, int ni, const uint8_t *p, size_t len,
+    uint64_t now)
 {
 	struct sim_node *n = &s->nodes[ni];
-	uint8_t tg[LINK_PROOF_LEN], tn[LINK_PROOF_LEN];
-	int len;
+	struct fbnode_result res;
+	int r;
 
-	if (n->state != SIM_NODE_WAIT_CHALLENGE)
-		return;		/* not asked for: a replayed HELLO's answer */
-	if (link_gw_proof(n->dev->secret, n->dev->eui, n->nn, m->nonce,
-	    tg) != 0)
-		return;
-	if (gnutls_memcmp(tg, m->proof, LINK_PROOF_LEN) != 0) {
+	r = fbnode_input(&n->fb, p, len, (uint32_t)now, n->resp,
+	    sizeof(n->resp), &res);
+	if (r == FBNODE_DROP_PROOF) {
 		/* Not our gateway, or an answer to an older HELLO. */
 		s->st.bad_gw_proof++;
 		return;
 	}
-	if (link_node_proof(n->dev->secret, n->dev->eui, n->nn, m->nonce,
-	    tn) != 0 ||
-	    link_session_derive(n->dev->secret, n->dev->eui, n->nn, m->nonce,
-	    &n->ks) != 0)
-		return;
-	if ((n->up == NULL ? link_aead_new(n->ks.up, &n->up) :
-	    link_aead_setkey(n->up, n->ks.up)) != 0)
-		return;
-	len = link_build_response(n->resp, sizeof(n->resp), n->dev->eui, tn);
-	if (len < 0 || sim_conc_rx(s, ni, n->resp, (size_t)len) < 0)
-		return;
-	n->resp_len = (size_t)len;
-	n->fcnt_down = -1;
-	n->state = SIM_NODE_WAIT_ACCEPT;
+	if (r != FBNODE_OK)
+		return;		/* not asked for: a replayed HELLO's answer */
+	/* A RESPONSE the line cannot take is lost on the air: the node
+	 * waits for an ACCEPT that will not come, and starts over. */
+	if (sim_conc_rx(s, ni, res.tx, res.tx_len) == 0)
+		n->resp_len = res.tx_len;
 	n->deadline_ms = hs_deadline(s, now);
 	wait_append(s, ni);
 }
 
-/* Try a DATA_DOWN on node ni; 0 when it verified and was handled. */
+/* Offer a DATA_DOWN to node ni: 0 when it was the node's (acted on, or
+ * dropped as a replay or a body it cannot use), -EBADMSG when it is not. */
 static int
-node_down(struct sim *s, int ni, const struct link_msg *m, uint64_t tus)
+node_down(struct sim *s, int ni, const uint8_t *p, size_t len, uint64_t tus)
 {
 	struct sim_node *n = &s->nodes[ni];
-	uint8_t plain[LINK_FRAME_MAX];
-	int len;
+	struct fbnode_result res;
+	uint8_t plain[FBNODE_FRAME_MAX];
+	int r;
 
-	len = link_open(&n->ks, LINK_DIR_DOWN, m, plain, sizeof(plain));
-	if (len < 1)
-		return -EBADMSG;
-	if ((int64_t)m->fcnt <= n->fcnt_down) {
-		s->st.bad_down++;	/* a replayed downlink */
+	r = fbnode_input(&n->fb, p, len, (uint32_t)(tus / 1000), plain,
+	    sizeof(plain), &res);
+	if (r == FBNODE_DROP_REPLAY || r == FBNODE_DROP_BODY) {
+		s->st.bad_down++;	/* replayed, or nothing to act on */
 		return 0;
 	}
-	n->fcnt_down = m->fcnt;
-	n->silent = 0;
-	if (plain[0] == LINK_DOWN_ACCEPT && n->state == SIM_NODE_WAIT_ACCEPT) {
+	if (r != FBNODE_OK)
+		return -EBADMSG;
+	switch (res.kind) {
+	case FBNODE_DOWN_ACCEPT:
 		wait_remove(s, ni);
-		n->ks.sid = m->sid;
 		sid_add(s, ni);
-		n->state = SIM_NODE_UP;
-		n->fcnt_up = 0;
 		n->next_us = tus + sim_rand_below(&s->rng,
 		    (uint32_t)(n->interval_us > 0 ? n->interval_us : 1));
 		s->st.handshakes++;
-	} else if (plain[0] == LINK_DOWN_COMMAND)
+		break;
+	case FBNODE_DOWN_COMMAND:
 		s->st.commands++;
-	else if (plain[0] == LINK_DOWN_KEEPALIVE)
+		break;
+	case FBNODE_DOWN_KEEPALIVE:
 		s->st.keepalives++;
+		break;
+	default:
+		break;
+	}
 	return 0;
 }
 
 void
 sim_node_downlink(struct sim *s, const uint8_t *p, size_t len)
 {
-	struct link_msg m;
+	struct fbnode_frame f;
 	int ni;
 
-	if (link_parse(p, len, &m) != LINK_OK)
+	/* The node's own parser says what this is and whom it names. */
+	if (fbnode_parse(p, len, &f) != FBNODE_OK)
 		return;
-	switch (m.type) {
-	case LINK_CHALLENGE:
-		if ((ni = node_by_eui(s, m.eui)) >= 0)
-			node_challenge(s, ni, &m, sim_now_ms());
+	switch (f.type) {
+	case FBNODE_CHALLENGE:
+		if ((ni = node_by_eui(s, f.eui)) >= 0)
+			node_challenge(s, ni, p, len, sim_now_ms());
 		break;
-	case LINK_DATA_DOWN:
-		for (ni = s->sid_head[sid_bucket(m.sid)]; ni != -1;
+	case FBNODE_DATA_DOWN:
+		for (ni = s->sid_head[sid_bucket(f.sid)]; ni != -1;
 		    ni = s->nodes[ni].hnext)
-			if (s->nodes[ni].ks.sid == m.sid &&
-			    node_down(s, ni, &m, sim_now_us()) == 0)
+			if (s->nodes[ni].hsid == f.sid &&
+			    node_down(s, ni, p, len, sim_now_us()) == 0)
 				return;
 		for (ni = s->whead; ni != -1; ni = s->nodes[ni].wnext)
-			if (node_down(s, ni, &m, sim_now_us()) == 0)
+			if (node_down(s, ni, p, len, sim_now_us()) == 0)
 				return;
 		s->st.bad_down++;
 		break;
@@ -276,37 +276,34 @@ static int
 node_send(struct sim *s, int ni)
 {
 	struct sim_node *n = &s->nodes[ni];
+	struct fbnode_result res;
 	uint8_t pl[SIM_PAYLOAD_MAX], frame[LINK_FRAME_MAX];
 	size_t plen;
-	unsigned int flags;
-	int len;
+	int r;
 
-	if (n->fcnt_up >= LINK_FCNT_MAX ||
-	    n->silent >= LINK_REJOIN_SILENT_UPLINKS) {
+	plen = sim_payload(&n->sensor, pl, sizeof(pl));
+	r = fbnode_send(&n->fb, pl, plen, frame, sizeof(frame), &res);
+	if (r == FBNODE_ERR_REJOIN) {
 		/* Counter exhausted, or the gateway has been silent too
-		 * long: a new session. */
+		 * long: a new session (the reading is dropped, as a node
+		 * without storage would). */
+		node_unlist(s, ni);
+		s->st.rejoins++;
 		node_hello(s, ni, sim_now_ms());
 		return -EAGAIN;
 	}
-	flags = n->silent >= LINK_KEEPALIVE_REQ_UPLINKS ?
-	    LINK_FLAG_KEEPALIVE_REQ : 0;
-	plen = sim_payload(&n->sensor, pl, sizeof(pl));
-	len = link_seal_flags_with(n->up, LINK_DIR_UP, flags, n->ks.sid,
-	    n->fcnt_up + 1, pl, plen, frame, sizeof(frame));
-	if (len < 0)
-		return len;
-	if (sim_conc_rx(s, ni, frame, (size_t)len) < 0)
+	if (r != FBNODE_OK)
+		return -EIO;
+	if (sim_conc_rx(s, ni, res.tx, res.tx_len) < 0)
 		return -ENOBUFS;
-	if (flags != 0)
+	if (res.keepalive_req)
 		s->st.keepalive_reqs++;
-	n->fcnt_up++;
-	n->silent++;
 	n->sent++;
 	s->st.sent++;
 	if (ni == s->flood_node)
 		s->st.flood++;
-	sim_conc_record(s, n->dev->eui, n->fcnt_up, pl, plen);
-	sim_attack_capture(s, ni, frame, (size_t)len);
+	sim_conc_record(s, n->dev->eui, res.fcnt, pl, plen);
+	sim_attack_capture(s, ni, res.tx, res.tx_len);
 	return 0;
 }
 
@@ -328,8 +325,11 @@ sim_node_init(struct sim *s)
 			fprintf(stderr, "fieldbridge-sim: registry not sorted\n");
 			return -EINVAL;
 		}
+		fbnode_gnutls_init(&n->cr, n->dev->secret);
+		if (fbnode_init(&n->fb, n->dev->eui, &fbnode_gnutls_ops,
+		    &n->cr, NULL) != FBNODE_OK)
+			return -EINVAL;
 		n->hnext = n->wprev = n->wnext = -1;
-		n->state = SIM_NODE_IDLE;
 		n->sf = (uint8_t)(7 + sim_rand_below(&s->rng, 6));
 		n->rssi = (int16_t)(-125 + (int)sim_rand_below(&s->rng, 80));
 		n->interval_us = s->o.rate > 0 ? (uint64_t)(1e6 / s->o.rate) : 0;
@@ -348,9 +348,10 @@ sim_node_done(struct sim *s)
 
 	if (s->nodes == NULL)
 		return;
-	for (i = 0; i < s->nnodes; i++)
-		link_aead_free(s->nodes[i].up);
-	gnutls_memset(s->nodes, 0, s->nnodes * sizeof(*s->nodes));
+	for (i = 0; i < s->nnodes; i++) {
+		fbnode_done(&s->nodes[i].fb);
+		fbnode_gnutls_done(&s->nodes[i].cr);
+	}
 	free(s->nodes);
 	s->nodes = NULL;
 }
@@ -368,33 +369,36 @@ sim_node_run(struct sim *s, uint64_t tus)
 	for (k = 0; k < s->nnodes; k++) {
 		ni = (s->rr + k) % s->nnodes;
 		n = &s->nodes[ni];
-		switch (n->state) {
-		case SIM_NODE_IDLE:
+		if (n->done)
+			continue;
+		switch (fbnode_state(&n->fb)) {
+		case FBNODE_IDLE:
 			if (n->deadline_ms == 0)
 				n->deadline_ms = s->start_ms +
 				    sim_rand_below(&s->rng, spread + 1);
 			/* FALLTHROUGH */
-		case SIM_NODE_WAIT_CHALLENGE:
-		case SIM_NODE_WAIT_ACCEPT:
+		case FBNODE_WAIT_CHALLENGE:
+		case FBNODE_WAIT_ACCEPT:
 			if (tms >= n->deadline_ms)
 				node_hello(s, (int)ni, tms);
 			if (n->deadline_ms * 1000 < next)
 				next = n->deadline_ms * 1000;
 			break;
-		case SIM_NODE_UP:
+		case FBNODE_JOINED:
 			while (n->next_us <= tus &&
 			    sim_conc_pending(s) <= SIM_OUT_HIGH) {
 				if (node_send(s, (int)ni) != 0)
 					break;
 				n->next_us += n->interval_us;
 				if (s->o.count > 0 && n->sent >= s->o.count) {
-					n->state = SIM_NODE_DONE;
+					n->done = 1;
 					break;
 				}
 				if (n->interval_us == 0)
 					break;	/* --rate 0: one per round */
 			}
-			if (n->state == SIM_NODE_UP && n->next_us < next)
+			if (!n->done && fbnode_state(&n->fb) == FBNODE_JOINED &&
+			    n->next_us < next)
 				next = n->next_us;
 			break;
 		default:
