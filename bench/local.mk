@@ -14,3 +14,11 @@ bench_spool_bench_SOURCES = bench/spool_bench.c tests/testutil.c \
 	tests/testutil.h
 bench_spool_bench_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 bench_spool_bench_LDADD = $(FB_LIBS)
+
+# libfbnode on this machine: a node's join and seal (issue 14).  Its
+# microcontroller figures come from bench/node_cross.
+noinst_PROGRAMS += bench/node_bench
+bench_node_bench_SOURCES = bench/node_bench.c
+bench_node_bench_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+bench_node_bench_LDADD = node/libfbnode.a $(FB_LIBS)
+EXTRA_DIST += bench/node_cross bench/node_cross_config.h

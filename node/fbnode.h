@@ -128,9 +128,9 @@ struct fbnode_config {
 
 /*
  * One node.  The fields are the library's; read them through the
- * accessors below.  About 90 bytes on a 32-bit microcontroller
- * (bench/run reports node_ram_bytes_per_context); it holds the session
- * keys, so fbnode_done wipes it.
+ * accessors below.  104 bytes on a Cortex-M (bench/run reports
+ * node_ram_bytes_per_context); it holds the session keys, so fbnode_done
+ * wipes it.
  */
 struct fbnode {
 	const struct fbnode_crypto_ops *ops;
