@@ -2,7 +2,7 @@
  * link.c - the node link protocol codec: frame layouts, the two proofs of
  * the three-pass handshake, session key derivation and the AES-CCM data
  * frames.  Pure code, no state: the gateway's state machine is in
- * policy/ident.c, the node's in tools/fieldbridge-sim.  The normative text,
+ * policy/ident.c, the node's in node/fbnode.c (libfbnode).  The normative text,
  * with test vectors, is docs/link-protocol.md; in short:
  *
  *   byte 0 of every frame: version (high nibble) | type (low nibble);

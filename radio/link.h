@@ -22,7 +22,8 @@
  *
  * The 256-bit node secret K never appears in a frame.  This file knows the
  * byte layouts and the constructions; the gateway's state machine is in
- * policy/ident.c, the node's in tools/fieldbridge-sim.
+ * policy/ident.c, the node's in node/fbnode.c (libfbnode, with its own
+ * parser: firmware links nothing of the gateway).
  */
 #ifndef FB_LINK_H
 #define FB_LINK_H
