@@ -16,7 +16,8 @@ EXTRA_DIST += node/fbnode_mbedtls.c node/fbnode_mbedtls.h
 # vectors through both back-ends.
 check_PROGRAMS += tests/test_node
 TESTS += tests/test_node
-tests_test_node_SOURCES = tests/test_node.c node/fbnode_mbedtls.c
+tests_test_node_SOURCES = tests/test_node.c node/fbnode_mbedtls.c \
+	tests/testutil.c tests/testutil.h
 tests_test_node_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_node_LDADD = node/libfbnode.a $(FB_LIBS) $(MBEDTLS_LIBS) \
 	$(CMOCKA_LIBS)

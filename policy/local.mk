@@ -5,7 +5,8 @@ libfb_a_SOURCES += radio/link.c radio/link.h
 
 check_PROGRAMS += tests/test_link
 TESTS += tests/test_link
-tests_test_link_SOURCES = tests/test_link.c
+tests_test_link_SOURCES = tests/test_link.c tests/testutil.c \
+	tests/testutil.h
 tests_test_link_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_link_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 

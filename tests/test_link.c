@@ -17,6 +17,7 @@
 #include <gnutls/crypto.h>
 
 #include "radio/link.h"
+#include "tests/testutil.h"
 
 #define EUI	0x70B3D57ED0001001ULL
 #define SID	0x12345678u
@@ -24,28 +25,16 @@
 static size_t
 unhex(const char *s, uint8_t *out, size_t cap)
 {
-	size_t n = 0;
-	unsigned v;
-
-	while (s[0] != '\0' && s[1] != '\0') {
-		assert_true(n < cap);
-		assert_int_equal(sscanf(s, "%2x", &v), 1);
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
+	return testutil_unhex(s, out, cap);
 }
 
 static void
 assert_hex(const uint8_t *got, size_t len, const char *want)
 {
-	char buf[2 * LINK_FRAME_MAX + 3];
-	size_t i;
+	char buf[2 * LINK_FRAME_MAX + 1];
 
-	assert_true(2 * len < sizeof(buf));
-	for (i = 0; i < len; i++)
-		snprintf(buf + 2 * i, 3, "%02x", got[i]);
-	buf[2 * len] = '\0';
+	assert_true(len <= LINK_FRAME_MAX);
+	testutil_hex(got, len, buf);
 	assert_string_equal(buf, want);
 }
 

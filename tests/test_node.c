@@ -29,6 +29,7 @@
 #include "policy/ident.h"
 #include "policy/registry.h"
 #include "radio/link.h"
+#include "tests/testutil.h"
 
 #define EUI	0x70B3D57ED0001001ULL
 #define EUI2	0x70B3D57ED0001002ULL
@@ -121,28 +122,16 @@ tnode_done(struct tnode *t)
 static size_t
 unhex(const char *s, uint8_t *out, size_t cap)
 {
-	size_t n = 0;
-	unsigned v;
-
-	while (s[0] != '\0' && s[1] != '\0') {
-		assert_true(n < cap);
-		assert_int_equal(sscanf(s, "%2x", &v), 1);
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
+	return testutil_unhex(s, out, cap);
 }
 
 static void
 assert_hex(const uint8_t *got, size_t len, const char *want)
 {
-	char buf[2 * FBNODE_FRAME_MAX + 3];
-	size_t i;
+	char buf[2 * FBNODE_FRAME_MAX + 1];
 
-	assert_true(2 * len < sizeof(buf));
-	for (i = 0; i < len; i++)
-		snprintf(buf + 2 * i, 3, "%02x", got[i]);
-	buf[2 * len] = '\0';
+	assert_true(len <= FBNODE_FRAME_MAX);
+	testutil_hex(got, len, buf);
 	assert_string_equal(buf, want);
 }
 
@@ -159,46 +148,63 @@ assert_hex(const uint8_t *got, size_t len, const char *want)
 			"aee8404bbee8b998"
 #define V_KEEPALIVE	"15123456780000026e6bba5968f4198de8"
 
+/* Hand a frame to the node; its verdict. */
+static int
+node_in(struct tnode *t, const uint8_t *f, size_t len, uint32_t now)
+{
+	return fbnode_input(&t->n, f, len, now, t->buf, sizeof(t->buf),
+	    &t->res);
+}
+
+/* A frame of the spec, in hex, to the node; its verdict. */
+static int
+vec_in(struct tnode *t, const char *hex, uint32_t now)
+{
+	uint8_t f[FBNODE_FRAME_MAX];
+
+	return node_in(t, f, unhex(hex, f, sizeof(f)), now);
+}
+
+/* The spec's node (K 00..1f, Nn a0..af) after its HELLO. */
+static void
+vec_start(struct tnode *t, enum backend be)
+{
+	rng_next = 0xa0;
+	tnode_init(t, be, EUI, NULL);
+	assert_int_equal(fbnode_join(&t->n, 0, t->buf, sizeof(t->buf),
+	    &t->res), FBNODE_OK);
+	assert_hex(t->res.tx, t->res.tx_len, V_HELLO);
+}
+
 static void
 vectors(enum backend be)
 {
+	static const uint8_t rec[] = "fieldbridge test";
 	struct tnode t;
-	uint8_t f[FBNODE_FRAME_MAX];
-	size_t len;
 
-	rng_next = 0xa0;
-	tnode_init(&t, be, EUI, NULL);
-	assert_int_equal(fbnode_join(&t.n, 0, t.buf, sizeof(t.buf), &t.res),
-	    FBNODE_OK);
-	assert_hex(t.res.tx, t.res.tx_len, V_HELLO);
-	len = unhex(V_CHALLENGE, f, sizeof(f));
-	assert_int_equal(fbnode_input(&t.n, f, len, 1, t.buf, sizeof(t.buf),
-	    &t.res), FBNODE_OK);
+	vec_start(&t, be);
+	assert_int_equal(vec_in(&t, V_CHALLENGE, 1), FBNODE_OK);
 	assert_hex(t.res.tx, t.res.tx_len, V_RESPONSE);
 	assert_int_equal(fbnode_state(&t.n), FBNODE_WAIT_ACCEPT);
 	assert_hex(t.n.up, 16, "4051f9fab2febaf9619b13008276d0fb");
 	assert_hex(t.n.down, 16, "a227bb640f001f548e44552ba412b73b");
-	len = unhex(V_ACCEPT, f, sizeof(f));
-	assert_int_equal(fbnode_input(&t.n, f, len, 2, t.buf, sizeof(t.buf),
-	    &t.res), FBNODE_OK);
+	assert_int_equal(vec_in(&t, V_ACCEPT, 2), FBNODE_OK);
 	assert_int_equal(t.res.kind, FBNODE_DOWN_ACCEPT);
 	assert_int_equal(t.res.tx_len, 0);
 	assert_int_equal(fbnode_state(&t.n), FBNODE_JOINED);
 	assert_int_equal(fbnode_sid(&t.n), SID);
-	assert_int_equal(fbnode_send(&t.n, (const uint8_t *)"fieldbridge test",
-	    16, t.buf, sizeof(t.buf), &t.res), FBNODE_OK);
+	assert_int_equal(fbnode_send(&t.n, rec, 16, t.buf, sizeof(t.buf),
+	    &t.res), FBNODE_OK);
 	assert_hex(t.res.tx, t.res.tx_len, V_DATA_UP);
 	assert_false(t.res.keepalive_req);
 	/* Uplinks 2..32 without a downlink: the 33rd asks. */
 	t.n.fcnt_up = 32;
 	t.n.silent = 32;
-	assert_int_equal(fbnode_send(&t.n, (const uint8_t *)"fieldbridge test",
-	    16, t.buf, sizeof(t.buf), &t.res), FBNODE_OK);
+	assert_int_equal(fbnode_send(&t.n, rec, 16, t.buf, sizeof(t.buf),
+	    &t.res), FBNODE_OK);
 	assert_hex(t.res.tx, t.res.tx_len, V_DATA_UP_KA);
 	assert_true(t.res.keepalive_req);
-	len = unhex(V_KEEPALIVE, f, sizeof(f));
-	assert_int_equal(fbnode_input(&t.n, f, len, 3, t.buf, sizeof(t.buf),
-	    &t.res), FBNODE_OK);
+	assert_int_equal(vec_in(&t, V_KEEPALIVE, 3), FBNODE_OK);
 	assert_int_equal(t.res.kind, FBNODE_DOWN_KEEPALIVE);
 	assert_int_equal(fbnode_silent(&t.n), 0);
 	tnode_done(&t);
@@ -221,23 +227,17 @@ test_vectors_mbedtls(void **state)
 static void
 rogue_challenge(enum backend be)
 {
-	struct tnode t;
 	uint8_t f[FBNODE_FRAME_MAX];
+	struct tnode t;
 	size_t len;
 
-	rng_next = 0xa0;
-	tnode_init(&t, be, EUI, NULL);
-	assert_int_equal(fbnode_join(&t.n, 0, t.buf, sizeof(t.buf), &t.res),
-	    FBNODE_OK);
+	vec_start(&t, be);
 	len = unhex(V_CHALLENGE, f, sizeof(f));
 	f[len - 1] ^= 0x01;
-	assert_int_equal(fbnode_input(&t.n, f, len, 1, t.buf, sizeof(t.buf),
-	    &t.res), FBNODE_DROP_PROOF);
+	assert_int_equal(node_in(&t, f, len, 1), FBNODE_DROP_PROOF);
 	assert_int_equal(t.res.tx_len, 0);
 	assert_int_equal(fbnode_state(&t.n), FBNODE_WAIT_CHALLENGE);
-	f[len - 1] ^= 0x01;
-	assert_int_equal(fbnode_input(&t.n, f, len, 1, t.buf, sizeof(t.buf),
-	    &t.res), FBNODE_OK);
+	assert_int_equal(vec_in(&t, V_CHALLENGE, 1), FBNODE_OK);
 	assert_hex(t.res.tx, t.res.tx_len, V_RESPONSE);
 	tnode_done(&t);
 }
@@ -292,14 +292,6 @@ gw_in(struct gw *g, const struct fbnode_result *res)
 	assert_true(res->tx_len > 0);
 	g->now += 100;
 	return ident_input(g->id, res->tx, res->tx_len, g->now, &g->out);
-}
-
-/* Hand the gateway's reply to the node; its verdict. */
-static int
-node_in(struct tnode *t, const uint8_t *f, size_t len, uint32_t now)
-{
-	return fbnode_input(&t->n, f, len, now, t->buf, sizeof(t->buf),
-	    &t->res);
 }
 
 /* A whole handshake; the session's keys (for forging) in ks. */

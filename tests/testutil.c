@@ -1,5 +1,5 @@
 /*
- * testutil.c - file chores for tests, fuzz targets and benchmarks; see
+ * testutil.c - chores for tests, fuzz targets and benchmarks; see
  * testutil.h.
  */
 #include <sys/stat.h>
@@ -39,4 +39,29 @@ testutil_write_file(const char *path, const void *data, size_t size)
 	if (size > 0 && write(fd, data, size) != (ssize_t)size)
 		abort();
 	close(fd);
+}
+
+size_t
+testutil_unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned int v;
+
+	while (hex[0] != '\0' && hex[1] != '\0') {
+		if (n >= cap || sscanf(hex, "%2x", &v) != 1)
+			abort();
+		out[n++] = (uint8_t)v;
+		hex += 2;
+	}
+	return n;
+}
+
+void
+testutil_hex(const uint8_t *p, size_t len, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+	out[2 * len] = '\0';
 }

@@ -1,17 +1,22 @@
 /*
- * testutil.h - file chores shared by the spool and journal tests, their
- * fuzz targets and bench/spool_bench: removing a scratch directory and
- * writing a file in one go.  No cmocka here, so fuzz targets and the
- * benchmark link it too; failures abort.
+ * testutil.h - chores shared by tests, fuzz targets and benchmarks:
+ * removing a scratch directory, writing a file in one go, and hex for the
+ * spec's test vectors (test_link, test_node).  No cmocka here, so fuzz
+ * targets and the benchmarks link it too; failures abort.
  */
 #ifndef FB_TESTUTIL_H
 #define FB_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* rm -rf dir, without following links; errors are ignored (cleanup). */
 void	testutil_rm_rf(const char *dir);
 /* Creates or truncates path (0600) to hold exactly these bytes. */
 void	testutil_write_file(const char *path, const void *data, size_t size);
+/* Hex digits to bytes; aborts on a non-hex pair or more than cap bytes. */
+size_t	testutil_unhex(const char *hex, uint8_t *out, size_t cap);
+/* Bytes to lower-case hex in out, which must hold 2 * len + 1. */
+void	testutil_hex(const uint8_t *p, size_t len, char *out);
 
 #endif
