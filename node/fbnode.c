@@ -170,7 +170,7 @@ fbnode_parse(const uint8_t *buf, size_t len, struct fbnode_frame *f)
  * neither proof can stand in for the other.
  */
 static int
-fbnode_proof(struct fbnode *n, const uint8_t *label, const uint8_t *first,
+fbnode_proof(const struct fbnode *n, const uint8_t *label, const uint8_t *first,
     const uint8_t *second, uint8_t out[FBNODE_PROOF_LEN])
 {
 	uint8_t msg[FBNODE_LABEL_LEN + 2 * FBNODE_NONCE_LEN + FBNODE_EUI_LEN];
@@ -510,7 +510,7 @@ fbnode_tick(struct fbnode *n, uint32_t now_ms)
  * refuses torn writes, flash corruption and another node's copy.
  */
 static int
-fbnode_saved_mac(struct fbnode *n, const uint8_t *body,
+fbnode_saved_mac(const struct fbnode *n, const uint8_t *body,
     uint8_t mac[FBNODE_SAVED_MAC_LEN])
 {
 	uint8_t msg[FBNODE_SAVE_LABEL_LEN + FBNODE_SAVED_BODY_LEN];
@@ -547,10 +547,7 @@ fbnode_save(const struct fbnode *n, uint8_t out[FBNODE_SAVED_LEN])
 	    n->fcnt_up, 4);
 	fbnode_put_be(out + 52, n->fcnt_down, 4);
 	fbnode_put_be(out + 56, n->silent, 2);
-	/* The back-end's arg is not const: it may be a secure element's
-	 * session.  Nothing of *n changes. */
-	return fbnode_saved_mac((struct fbnode *)(uintptr_t)n, out,
-	    out + FBNODE_SAVED_BODY_LEN);
+	return fbnode_saved_mac(n, out, out + FBNODE_SAVED_BODY_LEN);
 }
 
 int
