@@ -253,7 +253,8 @@ static int
 run_until(struct uplink *u, const int *flag, int want, int timeout_ms)
 {
 	uint64_t end = now_ms() + (uint64_t)timeout_ms, next_tick = 0;
-	struct pollfd pfd;
+	struct pollfd pfd[UPLINK_POLLFDS_MAX];
+	int n;
 
 	while (now_ms() < end) {
 		if (*flag >= want)
@@ -262,11 +263,9 @@ run_until(struct uplink *u, const int *flag, int want, int timeout_ms)
 			(void)uplink_tick(u, now_ms());
 			next_tick = now_ms() + 100;
 		}
-		pfd.fd = uplink_fd(u);
-		pfd.events = pfd.fd >= 0 ? uplink_events(u) : 0;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, 20) > 0 && pfd.fd >= 0)
-			uplink_handle(u, pfd.revents, now_ms());
+		n = uplink_pollfds(u, pfd, UPLINK_POLLFDS_MAX);
+		if (poll(pfd, (nfds_t)n, 20) > 0)
+			uplink_handle(u, pfd, n, now_ms());
 	}
 	return *flag >= want;
 }
