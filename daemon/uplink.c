@@ -1326,9 +1326,18 @@ uplink_address(const struct uplink *u)
 void
 uplink_status(const struct uplink *u, FILE *f)
 {
+	static const char *const names[] = {
+		[UPLINK_IDLE] = "waiting",
+		[UPLINK_RESOLVING] = "resolving",
+		[UPLINK_CONNECTING] = "connecting",
+		[UPLINK_UP] = "connected",
+		[UPLINK_STOPPING] = "stopping",
+		[UPLINK_STOPPED] = "stopped",
+	};
 	char list[UPLINK_ADDRS_STR_MAX];
 
 	uplink_addrs_str(u->cache, u->ncache, list, sizeof(list));
+	fprintf(f, "mqtt_state=%s\n", names[u->state]);
 	fprintf(f, "mqtt_host=%s\nmqtt_port=%d\nmqtt_address=%s\n"
 	    "mqtt_addresses=%s\nmqtt_resolve_error=%s\n"
 	    "mqtt_error_ipv4=%s\nmqtt_error_ipv6=%s\n", u->host, u->port,

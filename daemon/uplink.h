@@ -98,7 +98,8 @@ void	uplink_stop(struct uplink *u, uint64_t now_ms);
 int	uplink_stopped(const struct uplink *u);
 
 const struct uplink_stats *uplink_stats(const struct uplink *u);
-/* "key=value" lines of the status file: mqtt_host, mqtt_port,
+/* "key=value" lines of the status file: mqtt_state (waiting, resolving,
+ * connecting, connected, stopping, stopped), mqtt_host, mqtt_port,
  * mqtt_address (the address connected to, empty when none),
  * mqtt_addresses (the last answer used), mqtt_resolve_error and
  * mqtt_error_ipv4/mqtt_error_ipv6 (the last failure per family, empty when
