@@ -1338,9 +1338,10 @@ uplink_status(const struct uplink *u, FILE *f)
 
 	uplink_addrs_str(u->cache, u->ncache, list, sizeof(list));
 	fprintf(f, "mqtt_state=%s\n", names[u->state]);
-	fprintf(f, "mqtt_host=%s\nmqtt_port=%d\nmqtt_address=%s\n"
-	    "mqtt_addresses=%s\nmqtt_resolve_error=%s\n"
-	    "mqtt_error_ipv4=%s\nmqtt_error_ipv6=%s\n", u->host, u->port,
+	/* Values shorter than `fieldbridge status` takes (cli_status.h). */
+	fprintf(f, "mqtt_host=%.120s\nmqtt_port=%d\nmqtt_address=%s\n"
+	    "mqtt_addresses=%.120s\nmqtt_resolve_error=%.120s\n"
+	    "mqtt_error_ipv4=%.120s\nmqtt_error_ipv6=%.120s\n", u->host, u->port,
 	    uplink_address(u), list, u->res_err,
 	    u->fam_err[UPLINK_FAM_IPV4], u->fam_err[UPLINK_FAM_IPV6]);
 }

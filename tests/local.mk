@@ -27,3 +27,9 @@ TESTS += tests/e2e/test_crash tests/e2e/test_outage tests/e2e/test_diskfull \
 dist_noinst_SCRIPTS += tests/e2e/test_crash tests/e2e/test_outage \
 	tests/e2e/test_diskfull tests/e2e/test_watchdog
 EXTRA_DIST += tests/e2e/fbspool.py
+
+# A broker name with several addresses (issue 15): refused, blackholed and
+# working ones in both orders, DNS gone silent; and the daemon under Debian's
+# stock /etc/hosts (in test_resilience).
+TESTS += tests/e2e/test_addresses
+dist_noinst_SCRIPTS += tests/e2e/test_addresses

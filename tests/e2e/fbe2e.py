@@ -220,6 +220,10 @@ class Harness:
         p = self.procs.pop("mosquitto")
         self._stop(p, signal.SIGTERM, 5)
         time.sleep(down_s)
+        self.start_broker_again()
+
+    def start_broker_again(self):
+        """Start the stopped mosquitto again, same port and addresses."""
         self.broker_restarts = getattr(self, "broker_restarts", 0) + 1
         err = "mosquitto.%d.err" % self.broker_restarts
         p = self._spawn("mosquitto", ["mosquitto", "-c",
@@ -242,12 +246,15 @@ class Harness:
             self.read("mosquitto.%d.err" % i)
             for i in range(1, getattr(self, "broker_restarts", 0) + 1))
 
-    def start_broker(self, listen=("127.0.0.1",)):
+    def start_broker(self, listen=("127.0.0.1",), persistent=False):
         """mosquitto on a free port of each address in listen (the first
         one is where the harness's own clients go); retried if another
-        process took the port."""
+        process took the port.  persistent: the broker keeps its state
+        across restarts and the subscriber's session is not clean, so the
+        subscriber misses nothing published while it was away."""
         conf = self.path("mosquitto.conf")
         self.listen = list(listen)
+        self.persistent = persistent
         for attempt in range(3):
             self.port = free_port()
             tls = ("cafile %s/ca.pem\ncertfile %s/broker.pem\n"
@@ -259,12 +266,15 @@ class Harness:
                 # user name, so nobody without one gets in.
                 f.write("per_listener_settings false\n"
                         "allow_anonymous false\n"
-                        "persistence false\n"
+                        "persistence %s\n"
+                        "persistence_location %s/\n"
+                        "autosave_interval 3600\n"
                         "log_dest stderr\n"
                         "log_type error\nlog_type warning\n"
                         "log_type notice\nlog_type information\n"
                         "log_type subscribe\n"
-                        "connection_messages true\n")
+                        "connection_messages true\n"
+                        % ("true" if persistent else "false", self.dir))
                 for a in self.listen:
                     f.write("listener %d %s\n%s" % (self.port, a, tls))
                 # As root, mosquitto switches to user "mosquitto", which
@@ -304,6 +314,7 @@ class Harness:
         n = len(re.findall(r"e2e-subscriber \d+ " +
                            re.escape(TOPIC_PREFIX) + "/#", self.broker_log()))
         self._spawn("subscriber", ["mosquitto_sub"] + self.client_args() +
+                    (["-c"] if getattr(self, "persistent", False) else []) +
                     ["-i", "e2e-subscriber", "-q", "1", "-v",
                      "-t", TOPIC_PREFIX + "/#"],
                     out=self.path("upstream.txt"), append=append)
@@ -466,9 +477,11 @@ log_level = "%(level)s";
         return ["unshare", "--mount", "--propagation", "private", "sh",
                 "-c", script + 'exec "$@"', "sh"]
 
-    def start_daemon(self, args=(), env=None, hosts=None, resolv=None):
+    def start_daemon(self, args=(), env=None, hosts=None, resolv=None,
+                     settle_s=0.2):
         """hosts, resolv: texts for the daemon's /etc/hosts and
-        /etc/resolv.conf (own_etc); None: the machine's."""
+        /etc/resolv.conf (own_etc); None: the machine's.  settle_s: how
+        long to watch it for an early exit before returning."""
         if self.daemon_bin is None:
             raise HarnessError("fieldbridged is not built in " + self.build)
         args = list(args)
@@ -479,7 +492,7 @@ log_level = "%(level)s";
         p = self._spawn("daemon", self.own_etc(hosts, resolv) +
                         [self.daemon_bin, "-c", self.daemon_conf] + args,
                         env=env)
-        time.sleep(0.2)
+        time.sleep(settle_s)
         if p.poll() is not None:
             raise HarnessError("fieldbridged exited at once (%d):\n%s" %
                                (p.returncode, self.read("daemon.err")))
