@@ -36,6 +36,7 @@
 static char	dir[128];
 static int	port;
 static pid_t	broker = -1;
+static int	listen_v6;	/* the next broker listens on ::1 too */
 
 static int	acks, connects, disconnects;
 static uint64_t	acked[64];
@@ -116,6 +117,10 @@ broker_start(const char *tls_version)
 	    /* As root it would switch to user "mosquitto", who cannot
 	     * read our 0700 directory. */
 	    geteuid() == 0 ? "user root\n" : "");
+	if (listen_v6)
+		fprintf(f, "listener %d ::1\ncafile %s/ca.pem\n"
+		    "certfile %s/srv.pem\nkeyfile %s/srv.key\n"
+		    "require_certificate true\n", port, dir, dir, dir);
 	fclose(f);
 	broker = fork();
 	assert_true(broker >= 0);
@@ -225,7 +230,7 @@ on_ack(void *arg, uint64_t cookie)
 }
 
 static struct uplink *
-new_uplink(int keepalive_s, int tls_min, int inflight)
+new_uplink_host(const char *host, int keepalive_s, int tls_min, int inflight)
 {
 	static const struct uplink_ops ops = { on_connect, on_disconnect,
 	    on_ack };
@@ -234,7 +239,7 @@ new_uplink(int keepalive_s, int tls_min, int inflight)
 
 	conf_defaults(&c);
 	snprintf(c.gateway_id, sizeof(c.gateway_id), "gw-test");
-	snprintf(c.mqtt.host, sizeof(c.mqtt.host), "127.0.0.1");
+	snprintf(c.mqtt.host, sizeof(c.mqtt.host), "%s", host);
 	c.mqtt.port = port;
 	snprintf(c.mqtt.ca, sizeof(c.mqtt.ca), "%s/ca.pem", dir);
 	snprintf(c.mqtt.cert, sizeof(c.mqtt.cert), "%s/gw.pem", dir);
@@ -246,6 +251,22 @@ new_uplink(int keepalive_s, int tls_min, int inflight)
 	c.mqtt.backoff_max_ms = 400;
 	assert_int_equal(uplink_new(&c, &ops, NULL, &u), 0);
 	return u;
+}
+
+static struct uplink *
+new_uplink(int keepalive_s, int tls_min, int inflight)
+{
+	return new_uplink_host("127.0.0.1", keepalive_s, tls_min, inflight);
+}
+
+static void
+status_of(struct uplink *u, char *buf, size_t sz)
+{
+	FILE *f = fmemopen(buf, sz, "w");
+
+	assert_non_null(f);
+	uplink_status(u, f);
+	fclose(f);
 }
 
 /* Drive the uplink as the daemon's loop does until *flag reaches want. */
@@ -388,6 +409,67 @@ test_half_open_noticed_and_reconnect(void **state)
 	uplink_free(u);
 }
 
+/*
+ * The uplink builds its own TLS context (libmosquitto is handed numeric
+ * addresses and checks nothing then): the certificate must be checked
+ * against the configured broker.  The test broker's certificate names
+ * 127.0.0.1 only, so the same broker reached as ::1 is refused, and the
+ * status says why; by 127.0.0.1 it is fine.
+ */
+static void
+test_certificate_name_checked(void **state)
+{
+	struct uplink *u;
+	char st[2048];
+
+	(void)state;
+	listen_v6 = 1;
+	broker_start("");
+	listen_v6 = 0;
+	u = new_uplink_host("::1", 30, 12, 4);
+	uplink_start(u, now_ms());
+	assert_false(run_until(u, &connects, 1, 1500));
+	assert_true(uplink_stats(u)->addr_attempts >= 1);
+	status_of(u, st, sizeof(st));
+	assert_non_null(strstr(st, "mqtt_address=\n"));
+	assert_non_null(strstr(st, "mqtt_error_ipv6=[::1]:"));
+	assert_non_null(strstr(st, "certificate verify failed"));
+	assert_non_null(strstr(st, "mqtt_error_ipv4=\n"));
+	uplink_free(u);
+
+	u = new_uplink_host("127.0.0.1", 30, 12, 4);
+	uplink_start(u, now_ms());
+	assert_true(run_until(u, &connects, 1, 5000));
+	status_of(u, st, sizeof(st));
+	assert_non_null(strstr(st, "mqtt_state=connected\n"));
+	assert_non_null(strstr(st, "mqtt_address=127.0.0.1\n"));
+	assert_non_null(strstr(st, "mqtt_addresses=127.0.0.1\n"));
+	uplink_free(u);
+}
+
+/* A name that does not resolve: no address, no connection, the status
+ * says so; the uplink keeps retrying (a round per backoff). */
+static void
+test_unresolvable_name(void **state)
+{
+	struct uplink *u;
+	char st[2048];
+	int never = 0;
+
+	(void)state;
+	/* .invalid never resolves (RFC 6761).  Whatever the machine's name
+	 * server does, the lookup ends within the uplink's 3 s limit. */
+	u = new_uplink_host("no-such-broker.invalid", 30, 12, 4);
+	uplink_start(u, now_ms());
+	assert_false(run_until(u, &never, 1, 4000));
+	assert_int_equal(uplink_stats(u)->addr_attempts, 0);
+	assert_true(uplink_stats(u)->attempts >= 1);
+	status_of(u, st, sizeof(st));
+	assert_non_null(strstr(st, "mqtt_addresses=\n"));
+	assert_null(strstr(st, "mqtt_resolve_error=\n"));
+	uplink_free(u);
+}
+
 /* The broker restarts: the connection is lost and comes back. */
 static void
 test_broker_restart(void **state)
@@ -471,6 +553,8 @@ main(void)
 		T(test_tls13_only_broker),
 		T(test_tls13_required),
 		T(test_half_open_noticed_and_reconnect),
+		T(test_certificate_name_checked),
+		T(test_unresolvable_name),
 		T(test_broker_restart),
 		T(test_broker_down_retries),
 	};
