@@ -1111,8 +1111,8 @@ loop_run(const struct loop_opts *o)
 
 	/*
 	 * SANDBOX: everything the process needs is open (ports are opened
-	 * on the first tick by the port's opener, TLS files are read at
-	 * each connect).  o->confine (main.c, the privsep child) chroots
+	 * on the first tick by the port's opener, TLS files are read before
+	 * each connection, the resolver's channel exists).  o->confine (main.c, the privsep child) chroots
 	 * into the state directory (the cwd), drops privileges, sets
 	 * no_new_privs and loads the seccomp filter; ports get their fds
 	 * from the privileged parent through o->opener.  Skipped with
