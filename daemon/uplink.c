@@ -767,8 +767,11 @@ uplink_resolve_finish(struct uplink *u, uint64_t now_ms)
 		memcpy(u->cache, u->addrs, sizeof(u->addrs[0]) * (size_t)n);
 		u->ncache = n;
 	} else {
+		/* Our deadline or c-ares's own tries ran out first: the
+		 * same to an operator. */
 		(void)snprintf(u->res_err, sizeof(u->res_err), "%s",
-		    status == ARES_ECANCELLED ? "no answer in time" :
+		    status == ARES_ECANCELLED || status == ARES_ETIMEOUT ?
+		    "no answer in time" :
 		    status == ARES_SUCCESS ? "no IPv4 or IPv6 address" :
 		    ares_strerror(status));
 		if (u->ncache == 0) {
