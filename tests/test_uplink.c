@@ -5,9 +5,12 @@
  * retained online/offline status, TLS 1.3 when the broker offers only that,
  * a half-open connection (broker stopped with SIGSTOP) noticed within 1.5x
  * the keepalive, and reconnection after the broker comes back.
- * Also the reconnect backoff bounds.  Skips (77) when mosquitto or openssl
- * is missing.
+ * Also the reconnect backoff bounds and the order in which a name's
+ * addresses are tried.  Skips (77) when mosquitto or openssl is missing.
  */
+/* The module itself, first (its LOG_MODULE), for its address ordering. */
+#include "daemon/uplink.c"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +32,6 @@
 
 #include <cmocka.h>
 
-#include "daemon/conf.h"
-#include "daemon/log.h"
-#include "daemon/uplink.h"
 
 static char	dir[128];
 static int	port;
@@ -267,6 +267,85 @@ status_of(struct uplink *u, char *buf, size_t sz)
 	assert_non_null(f);
 	uplink_status(u, f);
 	fclose(f);
+}
+
+/* An answer as c-ares gives it: nodes in its (RFC 6724) order. */
+static struct ares_addrinfo *
+fake_answer(const char *const *addrs, size_t n)
+{
+	static struct ares_addrinfo ai;
+	static struct ares_addrinfo_node nodes[16];
+	static struct sockaddr_in6 sa[16];
+	struct sockaddr_in *s4;
+	size_t i;
+
+	assert_true(n <= 16);
+	memset(&ai, 0, sizeof(ai));
+	memset(nodes, 0, sizeof(nodes));
+	memset(sa, 0, sizeof(sa));
+	for (i = 0; i < n; i++) {
+		if (strchr(addrs[i], ':') != NULL) {
+			sa[i].sin6_family = AF_INET6;
+			assert_int_equal(inet_pton(AF_INET6, addrs[i],
+			    &sa[i].sin6_addr), 1);
+			nodes[i].ai_addrlen = sizeof(struct sockaddr_in6);
+		} else {
+			s4 = (struct sockaddr_in *)(void *)&sa[i];
+			s4->sin_family = AF_INET;
+			assert_int_equal(inet_pton(AF_INET, addrs[i],
+			    &s4->sin_addr), 1);
+			nodes[i].ai_addrlen = sizeof(struct sockaddr_in);
+		}
+		nodes[i].ai_family = sa[i].sin6_family;
+		nodes[i].ai_addr = (struct sockaddr *)(void *)&sa[i];
+		nodes[i].ai_next = i + 1 < n ? &nodes[i + 1] : NULL;
+	}
+	ai.nodes = n > 0 ? &nodes[0] : NULL;
+	return &ai;
+}
+
+static void
+expect_order(const char *const *in, size_t nin, const char *const *want,
+    size_t nwant)
+{
+	struct uplink_addr out[UPLINK_ADDRS_MAX];
+	size_t i;
+	int n;
+
+	n = uplink_addrs_from(fake_answer(in, nin), out);
+	assert_int_equal(n, (int)nwant);
+	for (i = 0; i < nwant; i++)
+		assert_string_equal(out[i].str, want[i]);
+}
+
+/* RFC 8305 section 4: the first address's family first, then alternating;
+ * duplicates once; at most UPLINK_ADDRS_MAX; nothing from no answer. */
+static void
+test_address_order(void **state)
+{
+	static const char *const dual[] = { "2001:db8::1", "2001:db8::2",
+	    "2001:db8::3", "192.0.2.1", "192.0.2.2" };
+	static const char *const dual_want[] = { "2001:db8::1", "192.0.2.1",
+	    "2001:db8::2", "192.0.2.2", "2001:db8::3" };
+	static const char *const v4first[] = { "192.0.2.1", "192.0.2.2",
+	    "2001:db8::1" };
+	static const char *const v4first_want[] = { "192.0.2.1",
+	    "2001:db8::1", "192.0.2.2" };
+	static const char *const dups[] = { "::1", "127.0.0.1", "::1",
+	    "127.0.0.1" };
+	static const char *const dups_want[] = { "::1", "127.0.0.1" };
+	static const char *const many[] = { "10.0.0.1", "10.0.0.2",
+	    "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7",
+	    "10.0.0.8", "10.0.0.9", "10.0.0.10" };
+	struct uplink_addr out[UPLINK_ADDRS_MAX];
+
+	(void)state;
+	expect_order(dual, 5, dual_want, 5);
+	expect_order(v4first, 3, v4first_want, 3);
+	expect_order(dups, 4, dups_want, 2);
+	expect_order(many, 10, many, UPLINK_ADDRS_MAX);
+	assert_int_equal(uplink_addrs_from(fake_answer(NULL, 0), out), 0);
+	assert_int_equal(uplink_addrs_from(NULL, out), 0);
 }
 
 /* Drive the uplink as the daemon's loop does until *flag reaches want. */
@@ -549,6 +628,7 @@ main(void)
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_bounds),
+		cmocka_unit_test(test_address_order),
 		T(test_publish_ack_and_status),
 		T(test_tls13_only_broker),
 		T(test_tls13_required),
