@@ -389,13 +389,15 @@ static void
 uplink_ssl_info(const SSL *ssl, int where, int ret)
 {
 	struct uplink *u = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	const char *sni;
 	int i;
 
 	if (u == NULL)
 		return;
+	/* OpenSSL's macro does not parenthesise its argument. */
+	sni = u->host_numeric ? NULL : u->host;
 	if (where & SSL_CB_HANDSHAKE_START)
-		(void)SSL_set_tlsext_host_name((SSL *)ssl,
-		    u->host_numeric ? NULL : u->host);
+		(void)SSL_set_tlsext_host_name((SSL *)ssl, sni);
 	if (!(where & SSL_CB_HANDSHAKE_DONE) || u->mosq != NULL)
 		return;
 	if ((i = uplink_try_find_fd(u, SSL_get_fd(ssl))) < 0)
