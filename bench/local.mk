@@ -7,3 +7,10 @@ EXTRA_DIST += bench/run
 
 # The spool drain after an outage, end to end (issue 3).
 EXTRA_DIST += bench/spool_drain.py bench/benchlib.py
+
+# The spool's append, sync and drain costs (issue 3).
+noinst_PROGRAMS += bench/spool_bench
+bench_spool_bench_SOURCES = bench/spool_bench.c tests/testutil.c \
+	tests/testutil.h
+bench_spool_bench_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+bench_spool_bench_LDADD = $(FB_LIBS)

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "daemon/batch.h"
-#include "daemon/seqno.h"
+#include "daemon/store/seqno.h"
 #include "policy/ident.h"
 #include "policy/registry.h"
 #include "radio/link.h"

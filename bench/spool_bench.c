@@ -54,8 +54,8 @@
 #include "daemon/conf.h"
 #include "daemon/log.h"
 #include "daemon/outbox.h"
-#include "daemon/seqno.h"
-#include "daemon/spool.h"
+#include "daemon/store/seqno.h"
+#include "daemon/store/spool.h"
 #include "tests/testutil.h"
 
 #define REC_BYTES	150

@@ -2,9 +2,9 @@
  * batch.c - groups verified records per stream into batches and encodes
  * each batch as one JSON document, the payload of one MQTT message.
  *
- * Data flow: main (a record that passed identity and policy) ->
- * batcher_add -> the stream's open batch -> sealed struct batch -> sink
- * (the in-memory queue now, the spool later) -> uplink.
+ * Data flow: loop.c (a record that passed identity and the registry's
+ * stream assignment) -> batcher_add -> the stream's open batch -> sealed
+ * struct batch -> sink (outbox.c: the spool) -> uplink.
  *
  * The document (docs/uplink-format.md has the full schema):
  *
@@ -31,7 +31,8 @@
 
 #include "daemon/batch.h"
 #include "daemon/log.h"
-#include "daemon/seqno.h"
+#include "daemon/mono.h"
+#include "daemon/store/seqno.h"
 
 #define BATCH_VERSION		1
 #define BATCH_TAIL		"]}"
@@ -151,9 +152,8 @@ put_2(char *p, unsigned int v)
 	return p;
 }
 
-/* JSON string body; control characters, '"' and '\\' escaped. */
-static char *
-put_json_str(char *p, const char *s)
+char *
+batch_json_str(char *p, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char c;
@@ -172,8 +172,8 @@ put_json_str(char *p, const char *s)
 	return p;
 }
 
-static size_t
-json_str_len(const char *s)
+size_t
+batch_json_len(const char *s)
 {
 	size_t n = 0;
 
@@ -193,11 +193,11 @@ batch_header(const struct batcher *bt, const struct batch_stream *s,
 	p = PUT(p, "{\"v\":");
 	p = put_u64(p, BATCH_VERSION);
 	p = PUT(p, ",\"gw\":\"");
-	p = put_json_str(p, bt->gw);
+	p = batch_json_str(p, bt->gw);
 	p = PUT(p, "\",\"seq\":");
 	p = put_u64(p, seq);
 	p = PUT(p, ",\"stream\":\"");
-	p = put_json_str(p, s->name);
+	p = batch_json_str(p, s->name);
 	p = PUT(p, "\",\"records\":[");
 	return (size_t)(p - buf);
 }
@@ -206,8 +206,8 @@ static size_t
 batch_header_max(const struct batcher *bt, const struct batch_stream *s)
 {
 	return sizeof("{\"v\":1,\"gw\":\"\",\"seq\":,\"stream\":\"\","
-	    "\"records\":[") - 1 + json_str_len(bt->gw) +
-	    BATCH_SEQ_DIGITS_MAX + json_str_len(s->name);
+	    "\"records\":[") - 1 + batch_json_len(bt->gw) +
+	    BATCH_SEQ_DIGITS_MAX + batch_json_len(s->name);
 }
 
 /* "2026-11-21T20:18:28.123Z"; the date and time up to the second are
@@ -302,16 +302,6 @@ batch_encode_record(struct batcher *bt, char *p, const struct record *r)
 	return p;
 }
 
-static uint64_t
-batch_now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Seal the stream's open batch and hand it to the sink. */
 static void
 batch_seal(struct batcher *bt, struct batch_stream *s)
@@ -354,7 +344,7 @@ batch_seal(struct batcher *bt, struct batch_stream *s)
 	b->seq = seq;
 	memcpy(b->stream, s->name, sizeof(b->stream));
 	b->nrecords = s->nrec;
-	b->sealed_ms = batch_now_ms();
+	b->sealed_ms = mono_ms();
 	bt->st.batches++;
 	bt->sink(bt->arg, b);
 reset:
@@ -365,27 +355,31 @@ reset:
 /*
  * A name that is one MQTT topic level (no '/', '+', '#') and needs no
  * escaping in JSON, which keeps the header size bounded by the name
- * lengths: a one-record batch then always fits BATCH_BYTES_MIN.
+ * lengths: a one-record batch then always fits BATCH_BYTES_MIN.  Printable
+ * ASCII without space, so that it also reads unambiguously in a log line.
+ * The gateway id is held to it as well: it is a topic level in JSON too.
  */
 static int
-batch_name_ok(const char *name, size_t max)
+batch_name_ok(const char *name, size_t len, size_t max)
 {
-	const unsigned char *p;
-	size_t n = strlen(name);
+	unsigned char c;
+	size_t i;
 
-	if (n == 0 || n > max)
+	if (len == 0 || len > max)
 		return 0;
-	for (p = (const unsigned char *)name; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\' ||
-		    *p == '/' || *p == '+' || *p == '#')
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)name[i];
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' ||
+		    c == '/' || c == '+' || c == '#')
 			return 0;
+	}
 	return 1;
 }
 
-static int
-batch_stream_ok(const char *name)
+int
+batch_stream_ok(const char *name, size_t len)
 {
-	return batch_name_ok(name, BATCH_STREAM_MAX);
+	return batch_name_ok(name, len, BATCH_STREAM_MAX);
 }
 
 static struct batch_stream *
@@ -402,7 +396,7 @@ batch_stream_get(struct batcher *bt, const char *name)
 			bt->last = i;
 			return bt->streams[i];
 		}
-	if (bt->nstreams == BATCHER_STREAMS_MAX || !batch_stream_ok(name))
+	if (bt->nstreams == BATCHER_STREAMS_MAX)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -426,7 +420,7 @@ batcher_add(struct batcher *bt, const struct record *r)
 	size_t rlen;
 
 	if (r->len > RADIO_PAYLOAD_MAX || r->stream == NULL ||
-	    !batch_stream_ok(r->stream)) {
+	    !batch_stream_ok(r->stream, strlen(r->stream))) {
 		bt->st.rejected++;
 		return -EINVAL;
 	}
@@ -529,8 +523,8 @@ batcher_new(const char *gateway_id, const struct batcher_limits *lim,
 
 	*out = NULL;
 	if (lim->max_records == 0 || lim->max_bytes < BATCH_BYTES_MIN ||
-	    !batch_name_ok(gateway_id, BATCH_GW_MAX) || seq == NULL ||
-	    sink == NULL)
+	    !batch_name_ok(gateway_id, strlen(gateway_id), BATCH_GW_MAX) ||
+	    seq == NULL || sink == NULL)
 		return -EINVAL;
 	if ((bt = calloc(1, sizeof(*bt))) == NULL)
 		return -ENOMEM;

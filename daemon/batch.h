@@ -18,6 +18,18 @@
 
 #define BATCH_STREAM_MAX	63
 
+/*
+ * The one rule for a stream name, wherever a name is accepted or read back
+ * (the batcher, the journal, the spool, the outbox): 1..BATCH_STREAM_MAX
+ * bytes of printable ASCII, no space, and none of '/', '+', '#' (the name is
+ * one MQTT topic level, PREFIX/GATEWAY/STREAM) or '"', '\\' (it goes into
+ * JSON unescaped, which keeps the header of a batch bounded).  len is the
+ * name's length: names read from disk are not NUL-terminated.  The
+ * registry admits a stricter set (policy/registry.c); test_registry checks
+ * that every name it admits passes this rule.
+ */
+int	batch_stream_ok(const char *name, size_t len);
+
 /* One verified record, as the daemon passes it in (borrowed pointers). */
 struct record {
 	uint64_t		 eui;
@@ -101,5 +113,14 @@ const struct batcher_stats *batcher_stats(const struct batcher *bt);
  * BATCH_B64_LEN(len) bytes; returns the length written (no NUL). */
 #define BATCH_B64_LEN(n)	(((n) + 2) / 3 * 4)
 size_t	batch_base64(char *out, const uint8_t *in, size_t len);
+
+/* Writes s as the body of a JSON string at p, escaping '"', '\\' and every
+ * control character (as \u00XX), and returns the end; p must hold
+ * batch_json_len(s) bytes, at most BATCH_JSON_GROWTH_MAX times strlen(s).
+ * Batches and the outbox's events both use it, so a name reads the same
+ * in both. */
+#define BATCH_JSON_GROWTH_MAX	6
+char	*batch_json_str(char *p, const char *s);
+size_t	 batch_json_len(const char *s);
 
 #endif

@@ -11,7 +11,7 @@
  * pointing at a sub-table; "concentrators" is a list of groups whose
  * entries are filled into an array.
  *
- * Two libconfig 1.5 traps are handled here (see LIBRARY-NOTES):
+ * Two libconfig 1.5 traps are handled here (see docs/library-notes.md):
  * - type errors carry no position by themselves: we report the setting's
  *   config_setting_source_line;
  * - integers wrap silently (4294967296 reads as 0, 0x1FFFFFFFF as -1).

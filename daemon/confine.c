@@ -76,7 +76,7 @@ struct confine {
 
 /* The uplink's resolver (c-ares) reads etc/hosts at every lookup and
  * etc/resolv.conf before every connection round; glibc would read them
- * too (LIBRARY-NOTES).  Optional: a host without resolv.conf still
+ * too (docs/library-notes.md).  Optional: a host without resolv.conf still
  * resolves from etc/hosts. */
 static const struct {
 	const char	*src;

@@ -2,7 +2,10 @@
  * fsutil.c - file helpers shared by the spool, the open-batch journal,
  * privsep and the fieldbridge CLI; see fsutil.h.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,4 +79,74 @@ ssize_t
 fsutil_pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
 	return fsutil_fill(fd, buf, n, 1, off);
+}
+
+int
+fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
+    unsigned int mode, int flags)
+{
+	char tmp[FSUTIL_NAME_MAX + 1];
+	struct stat st;
+	const char *p = buf;
+	ssize_t w;
+	int fd = -1, r = -EIO;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* A stale temporary file of ours may be left by a crash; O_EXCL
+	 * after removing it keeps a planted symlink from being followed. */
+	(void)unlinkat(dirfd, tmp, 0);
+	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, (mode_t)(mode & 0777))) < 0)
+		return -errno;
+	while (len > 0) {
+		if ((w = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	/* The umask may have taken bits away.  fchmod only then: the
+	 * confined worker's seccomp filter does not allow it, and the worker
+	 * asks for no mode its umask refuses. */
+	if (fstat(fd, &st) != 0 ||
+	    ((st.st_mode & 07777) != (mode & 07777) &&
+	    fchmod(fd, (mode_t)(mode & 07777)) != 0) || fsync(fd) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = -errno;
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((flags & FSUTIL_SYNC_DIR) != 0 && fsync(dirfd) != 0)
+		return -errno;	/* name is already the new file */
+	return 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	(void)unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+int
+fsutil_quarantine_open(int dirfd)
+{
+	int fd;
+
+	if (mkdirat(dirfd, "quarantine", 0700) != 0 && errno != EEXIST)
+		return -errno;
+	if ((fd = openat(dirfd, "quarantine", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -errno;
+	return fd;
 }

@@ -28,4 +28,20 @@ int	fsutil_id_parse(const char *name, const char *ext, uint64_t *id);
 ssize_t	fsutil_read_full(int fd, void *buf, size_t n);
 ssize_t	fsutil_pread_full(int fd, void *buf, size_t n, uint64_t off);
 
+/* Replaces dirfd/name with len bytes of buf as one step: a reader sees the
+ * old file or the new one, never a part.  The bytes go to "name.tmp",
+ * which is given mode, fsynced and renamed over name; FSUTIL_SYNC_DIR also
+ * fsyncs the directory, without which the rename itself may not survive a
+ * power cut.  On failure the temporary file is removed and name is left as
+ * it was.  Returns 0 or -errno. */
+#define FSUTIL_SYNC_DIR		1
+#define FSUTIL_NAME_MAX		255	/* name plus ".tmp" must fit NAME_MAX */
+int	fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
+	    unsigned int mode, int flags);
+
+/* The "quarantine" directory below dirfd, made (mode 0700) if missing:
+ * where the spool and the journal move a file they cannot trust, so an
+ * operator can look at it.  Returns an O_DIRECTORY fd or -errno. */
+int	fsutil_quarantine_open(int dirfd);
+
 #endif

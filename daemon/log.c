@@ -46,11 +46,6 @@ log_setlevel(int level)
 	log_level = level;
 }
 
-int
-log_getlevel(void)
-{
-	return log_level;
-}
 
 void
 log_set_sink(log_sink_fn *fn, void *arg)

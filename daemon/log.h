@@ -30,7 +30,6 @@ typedef void log_sink_fn(void *arg, int prio, const char *line);
 
 void	log_init(int level);		/* highest priority printed, LOG_* */
 void	log_setlevel(int level);
-int	log_getlevel(void);
 void	log_set_sink(log_sink_fn *fn, void *arg);	/* NULL: stderr */
 /* "debug", "info", "notice", "warning", "err" -> LOG_*, or -1. */
 int	log_level_parse(const char *name);

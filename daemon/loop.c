@@ -32,7 +32,8 @@
  *
  * all on one line.  The ident drops count frames; "stream" counts records
  * the batcher refused (a stream name unfit for a topic); the serial ones
- * count frames the concentrator codec discarded; "queue" counts batches
+ * count frames a concentrator driver discarded, by the names of its
+ * verdicts (struct radio_driver, drop_names); "queue" counts batches
  * the spool dropped (quota, age, full disk, corruption, refused; each also
  * reported upstream as a gap event) and "lost" batches that could not get
  * a sequence number.  Batches not delivered at exit are not lost: they
@@ -42,7 +43,7 @@
  * atomically every daemon.status_interval_s and at exit, for
  * `fieldbridge status`.
  */
-#define LOG_MODULE	"main"
+#define LOG_MODULE	"loop"
 
 #include "config.h"
 
@@ -61,13 +62,15 @@
 #include <unistd.h>
 
 #include "daemon/batch.h"
+#include "daemon/check.h"
 #include "daemon/conf.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/mono.h"
 #include "daemon/outbox.h"
 #include "daemon/notify.h"
-#include "daemon/seqno.h"
-#include "daemon/spool.h"
+#include "daemon/store/seqno.h"
+#include "daemon/store/spool.h"
 #include "daemon/uplink.h"
 #include "daemon/wallclock.h"
 #include "policy/ident.h"
@@ -75,14 +78,15 @@
 #include "radio/port.h"
 #include "radio/serial.h"
 #include "radio/radio.h"
-#include "radio/sframe.h"
 
 #define LOOP_TICK_MS		100
 #define LOOP_RL_INTERVAL_MS	10000	/* per kind of node-triggered line */
 #define LOOP_RL_BURST		5
 #define LOOP_STATUS_FILE	"status"
 #define LOOP_STATUS_TMP		"status.tmp"
-#define LOOP_SERIAL_DROPS	8	/* radio_port_stats.drops[] */
+/* Serial drop counters: the verdict names of every driver built in. */
+#define LOOP_SERIAL_COUNTERS_MAX	64
+#define LOOP_SERIAL_OTHER	"other"	/* verdicts outside a driver's names */
 /* After the drain: how long the "offline" status may take. */
 #define LOOP_OFFLINE_WAIT_MS	1000
 /* No concentrator open for this long: not healthy, the watchdog starves
@@ -91,32 +95,12 @@
 /* --no-sandbox repeats its warning this often. */
 #define LOOP_NOSANDBOX_WARN_MS	300000
 
-/* Names of the drop counters; part of the counters line format. */
-static const char *const loop_ident_names[IDENT_VERDICT_COUNT] = {
-	[-IDENT_DROP_UNKNOWN] = "unknown",
-	[-IDENT_DROP_BAD_TAG] = "bad_tag",
-	[-IDENT_DROP_REPLAY] = "replay",
-	[-IDENT_DROP_STALE] = "stale",
-	[-IDENT_DROP_REVOKED] = "revoked",
-	[-IDENT_DROP_RATE] = "rate",
-	[-IDENT_DROP_MALFORMED] = "malformed",
-	[-IDENT_DROP_DIRECTION] = "direction",
-};
-/* Order in the line: as the issue lists them. */
+/* The identity drop counters, named by ident_strverdict(), in the order
+ * of the counters line and the status file (a stable format). */
 static const int loop_ident_order[] = {
 	-IDENT_DROP_UNKNOWN, -IDENT_DROP_BAD_TAG, -IDENT_DROP_REPLAY,
 	-IDENT_DROP_STALE, -IDENT_DROP_REVOKED, -IDENT_DROP_RATE,
 	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION,
-};
-static const char *const loop_serial_names[LOOP_SERIAL_DROPS] = {
-	[0] = "serial_other",
-	[-SFRAME_ERR_OVERRUN] = "serial_overrun",
-	[-SFRAME_ERR_STUFFING] = "serial_stuffing",
-	[-SFRAME_ERR_SHORT] = "serial_short",
-	[-SFRAME_ERR_CRC] = "serial_crc",
-	[-SFRAME_ERR_VERSION] = "serial_version",
-	[-SFRAME_ERR_KIND] = "serial_kind",
-	[-SFRAME_ERR_LENGTH] = "serial_length",
 };
 
 struct loop;
@@ -125,13 +109,14 @@ struct loop_port {
 	struct loop			*d;
 	struct radio_port		*port;
 	const struct conf_concentrator	*cc;
+	const struct radio_driver	*drv;
 	uint16_t			 txid;
 	int				 last_err;
 	struct log_ratelimit		 rl_ident[IDENT_VERDICT_COUNT];
-	struct log_ratelimit		 rl_serial[LOOP_SERIAL_DROPS];
+	struct log_ratelimit		 rl_serial[RADIO_DROPS_MAX];
 	struct log_ratelimit		 rl_misc;
 	/* Serial drops of a port already freed (drain). */
-	uint64_t			 serial_saved[LOOP_SERIAL_DROPS];
+	uint64_t			 serial_saved[RADIO_DROPS_MAX];
 };
 
 struct loop_counters {
@@ -158,6 +143,10 @@ struct loop {
 	struct uplink		*up;
 	struct loop_port	 ports[CONF_CONCENTRATORS_MAX];
 	int			 nports;
+	/* Names of the serial drop counters ("serial_" NAME), see
+	 * loop_serial_init. */
+	const char		*serial_names[LOOP_SERIAL_COUNTERS_MAX];
+	size_t			 nserial;
 	int			 tfd, sfd;
 	int			 clock_synced;
 	enum wallclock_source	 clock_src;
@@ -171,15 +160,6 @@ struct loop {
 	struct log_ratelimit	 rl_tx;
 	struct ident_out	 iout;
 };
-
-static uint64_t
-loop_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /*
  * Whether the wall clock is NTP-synchronised (wallclock.h: adjtimex, else
@@ -214,14 +194,67 @@ loop_serial_drops(const struct loop_port *p, int i)
 	return p->serial_saved[i] + st->drops[i];
 }
 
-static uint64_t
-loop_serial_total(const struct loop *d, int i)
+/* The counter name of a driver's verdict -i; [0] counts the verdicts
+ * outside its names (radio/port.c). */
+static const char *
+loop_serial_name(const struct radio_driver *drv, size_t i)
 {
+	return i == 0 ? LOOP_SERIAL_OTHER : drv->drop_names[i];
+}
+
+/* How many of a port's drop counters are in use: [0] even when the
+ * driver names no verdict. */
+static size_t
+loop_serial_slots(const struct radio_driver *drv)
+{
+	return drv->ndrops > 0 ? drv->ndrops : 1;
+}
+
+/*
+ * The serial drop counters are the verdict names of every driver built in,
+ * each once, in the drivers' order, then "other": the keys of the status
+ * file and the counters line depend on the build, never on which drivers
+ * the configuration uses.  Ports of different drivers add up by name.
+ */
+static void
+loop_serial_init(struct loop *d)
+{
+	const struct radio_driver *const *drv = radio_drivers();
+	const char *name;
+	size_t k, j, i;
+
+	for (k = 0; drv[k] != NULL; k++)
+		for (j = 1; j < drv[k]->ndrops; j++) {
+			name = drv[k]->drop_names[j];
+			for (i = 0; i < d->nserial; i++)
+				if (strcmp(d->serial_names[i], name) == 0)
+					break;
+			if (i < d->nserial)
+				continue;
+			if (d->nserial == LOOP_SERIAL_COUNTERS_MAX - 1 ||
+			    strcmp(name, LOOP_SERIAL_OTHER) == 0)
+				fatalx("driver %s: drop verdict \"%s\" cannot "
+				    "be counted", drv[k]->name, name);
+			d->serial_names[d->nserial++] = name;
+		}
+	d->serial_names[d->nserial++] = LOOP_SERIAL_OTHER;
+}
+
+static uint64_t
+loop_serial_total(const struct loop *d, size_t i)
+{
+	const struct loop_port *p;
 	uint64_t n = 0;
+	size_t j;
 	int k;
 
-	for (k = 0; k < d->nports; k++)
-		n += loop_serial_drops(&d->ports[k], i);
+	for (k = 0; k < d->nports; k++) {
+		p = &d->ports[k];
+		for (j = 0; j < loop_serial_slots(p->drv); j++)
+			if (strcmp(loop_serial_name(p->drv, j),
+			    d->serial_names[i]) == 0)
+				n += loop_serial_drops(p, (int)j);
+	}
 	return n;
 }
 
@@ -250,13 +283,12 @@ loop_log_counters(struct loop *d, const char *prefix)
 	    (unsigned long long)os->delivered_records);
 	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
 	    i++)
-		APPEND(" %s=%llu", loop_ident_names[loop_ident_order[i]],
+		APPEND(" %s=%llu", ident_strverdict(-loop_ident_order[i]),
 		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
 	APPEND(" stream=%llu", (unsigned long long)d->c.stream);
-	for (i = 1; i <= LOOP_SERIAL_DROPS; i++)
-		APPEND(" %s=%llu", loop_serial_names[i % LOOP_SERIAL_DROPS],
-		    (unsigned long long)loop_serial_total(d,
-		    (int)(i % LOOP_SERIAL_DROPS)));
+	for (i = 0; i < d->nserial; i++)
+		APPEND(" serial_%s=%llu", d->serial_names[i],
+		    (unsigned long long)loop_serial_total(d, i));
 	outbox_dropped(d->ob, &qb, &qr);
 	APPEND(" queue=%llu (records %llu) lost=%llu (records %llu)",
 	    (unsigned long long)qb, (unsigned long long)qr,
@@ -317,14 +349,12 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
 	    i++)
 		fprintf(f, "drop_%s=%llu\n",
-		    loop_ident_names[loop_ident_order[i]],
+		    ident_strverdict(-loop_ident_order[i]),
 		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
 	fprintf(f, "drop_stream=%llu\n", (unsigned long long)d->c.stream);
-	for (i = 1; i <= LOOP_SERIAL_DROPS; i++)
-		fprintf(f, "drop_%s=%llu\n",
-		    loop_serial_names[i % LOOP_SERIAL_DROPS],
-		    (unsigned long long)loop_serial_total(d,
-		    (int)(i % LOOP_SERIAL_DROPS)));
+	for (i = 0; i < d->nserial; i++)
+		fprintf(f, "drop_serial_%s=%llu\n", d->serial_names[i],
+		    (unsigned long long)loop_serial_total(d, i));
 	outbox_dropped(d->ob, &qb, &qr);
 	fprintf(f, "drop_spool_batches=%llu\ndrop_spool_records=%llu\n"
 	    "lost_batches=%llu\nlost_records=%llu\n",
@@ -376,7 +406,7 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 	struct record rec;
 	struct timespec wall;
 	char eui[17];
-	uint64_t now_ms = loop_now_ms();
+	uint64_t now_ms = mono_ms();
 	int v, r;
 
 	clock_gettime(CLOCK_REALTIME, &wall);
@@ -390,11 +420,11 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
 			    "%s: frame from %s (%s) dropped: %s",
 			    radio_port_name(p->port), eui, o->dev->name,
-			    loop_ident_names[-v]);
+			    ident_strverdict(v));
 		} else
 			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
 			    "%s: frame dropped: %s (rssi %d dBm)",
-			    radio_port_name(p->port), loop_ident_names[-v],
+			    radio_port_name(p->port), ident_strverdict(v),
 			    rx->meta.rssi_dbm);
 		return;
 	}
@@ -445,25 +475,26 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 			loop_rx(d, p, &ev->u.rx);
 		break;
 	case RADIO_EV_DROP:
-		i = ev->u.drop < 0 && ev->u.drop > -LOOP_SERIAL_DROPS ?
+		i = ev->u.drop < 0 && ev->u.drop > -(int)p->drv->ndrops ?
 		    -ev->u.drop : 0;
-		now_ms = loop_now_ms();
+		now_ms = mono_ms();
 		log_rl(&p->rl_serial[i], now_ms, LOG_INFO, LOG_MODULE,
-		    "%s: serial frame dropped: %s", radio_port_name(p->port),
-		    loop_serial_names[i]);
+		    "%s: serial frame dropped: serial_%s",
+		    radio_port_name(p->port), loop_serial_name(p->drv,
+		    (size_t)i));
 		break;
 	case RADIO_EV_READY:
 		log_info("%s: concentrator ready", radio_port_name(p->port));
 		break;
 	case RADIO_EV_ERROR:
-		log_rl(&p->rl_misc, loop_now_ms(), LOG_WARNING, LOG_MODULE,
+		log_rl(&p->rl_misc, mono_ms(), LOG_WARNING, LOG_MODULE,
 		    "%s: concentrator error %u: %s", radio_port_name(p->port),
 		    ev->u.error.code, ev->u.error.msg != NULL ?
 		    ev->u.error.msg : "");
 		break;
 	case RADIO_EV_TX_RESULT:
 		if (ev->u.txr.status != 0)
-			log_rl(&p->rl_misc, loop_now_ms(), LOG_INFO,
+			log_rl(&p->rl_misc, mono_ms(), LOG_INFO,
 			    LOG_MODULE, "%s: downlink %u not sent (status %u)",
 			    radio_port_name(p->port), ev->u.txr.id,
 			    ev->u.txr.status);
@@ -506,7 +537,7 @@ loop_on_connect(void *arg)
 
 	/* What was in flight goes out again, in order; what is stored
 	 * becomes backlog. */
-	outbox_on_connect(d->ob, loop_now_ms());
+	outbox_on_connect(d->ob, mono_ms());
 	(void)notify_status("connected to the broker");
 }
 
@@ -610,7 +641,7 @@ loop_start_drain(struct loop *d, uint64_t now_ms)
 		if (p->port == NULL)
 			continue;
 		st = radio_port_stats(p->port);
-		for (i = 0; i < LOOP_SERIAL_DROPS; i++)
+		for (i = 0; i < RADIO_DROPS_MAX; i++)
 			p->serial_saved[i] += st->drops[i];
 		radio_port_free(p->port);
 		p->port = NULL;
@@ -733,7 +764,7 @@ loop_tick(struct loop *d, uint64_t now_ms)
 
 		for (i = 0; i < IDENT_VERDICT_COUNT; i++)
 			log_rl_flush(&d->ports[k].rl_ident[i], now_ms);
-		for (i = 0; i < LOOP_SERIAL_DROPS; i++)
+		for (i = 0; i < loop_serial_slots(d->ports[k].drv); i++)
 			log_rl_flush(&d->ports[k].rl_serial[i], now_ms);
 		log_rl_flush(&d->ports[k].rl_misc, now_ms);
 	}
@@ -788,7 +819,7 @@ loop_poll(struct loop *d)
 		log_warn("poll");
 		return -errno;
 	}
-	now_ms = loop_now_ms();
+	now_ms = mono_ms();
 	if (pfd[0].revents)
 		loop_signal(d, now_ms);
 	for (i = 0; i < nup; i++)
@@ -811,104 +842,6 @@ loop_poll(struct loop *d)
 	/* Stopping: only what is live still goes (the backlog waits). */
 	outbox_feed(d->ob, now_ms, d->draining);
 	return 0;
-}
-
-/* Files the daemon needs: say which one is missing, with its key. */
-static int
-loop_check_files(const char *conf_path, const struct conf *c, FILE *err)
-{
-	static const struct {
-		const char	*key;
-		size_t		 off;
-	} files[] = {
-		{ "mqtt.ca", offsetof(struct conf, mqtt.ca) },
-		{ "mqtt.cert", offsetof(struct conf, mqtt.cert) },
-		{ "mqtt.key", offsetof(struct conf, mqtt.key) },
-	};
-	const char *path;
-	size_t i;
-	int fd, bad = 0;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		path = (const char *)c + files[i].off;
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-			fprintf(err, "%s: %s: cannot read %s: %s\n", conf_path,
-			    files[i].key, path, strerror(errno));
-			bad = 1;
-		} else
-			close(fd);
-	}
-	return bad ? -EINVAL : 0;
-}
-
-/*
- * What --check can say about each concentrator's line without opening it:
- * whether the path exists, and the USB identity behind it (libserialport,
- * which needs /sys: done here, unconfined, not in the daemon).  A missing
- * device is not a configuration error: the daemon keeps trying to open it.
- */
-static void
-loop_check_ports(const struct conf *c, FILE *out)
-{
-	const struct conf_concentrator *cc;
-	struct stat st;
-	char usb[256];
-	int k;
-
-	for (k = 0; k < c->nconc; k++) {
-		cc = &c->conc[k];
-		if (stat(cc->path, &st) != 0)
-			fprintf(out, "%s: %s: %s; the daemon will keep trying "
-			    "to open it\n", cc->name, cc->path, strerror(errno));
-		else if (!S_ISCHR(st.st_mode))
-			fprintf(out, "%s: %s: not a character device; the "
-			    "daemon cannot read a concentrator from it\n",
-			    cc->name, cc->path);
-		else if (serial_describe(cc->path, usb, sizeof(usb)) == 0)
-			fprintf(out, "%s: %s: %s\n", cc->name, cc->path, usb);
-		else
-			fprintf(out, "%s: %s: a serial line without USB identity "
-			    "(a built-in UART or a pseudo-terminal)\n",
-			    cc->name, cc->path);
-	}
-}
-
-int
-loop_check(const char *conf_path, FILE *out, FILE *err)
-{
-	struct conf *c;
-	struct registry *reg = NULL;
-	char *msg;
-	int r, bad = 0;
-
-	c = malloc(sizeof(*c));
-	msg = malloc(CONF_ERR_MAX);
-	if (c == NULL || msg == NULL) {
-		free(c);
-		free(msg);
-		fprintf(err, "%s: out of memory\n", conf_path);
-		return 1;
-	}
-	if (conf_load(conf_path, c, msg, CONF_ERR_MAX) != 0) {
-		fprintf(err, "%s\n", msg);
-		bad = 1;
-		goto out;
-	}
-	if ((r = registry_load(c->registry, c->keys, &reg, msg,
-	    CONF_ERR_MAX)) != 0) {
-		fprintf(err, "%s\n", msg);
-		bad = 1;
-	}
-	if (loop_check_files(conf_path, c, err) != 0)
-		bad = 1;
-	loop_check_ports(c, out);
-out:
-	if (!bad)
-		fprintf(out, "%s: configuration OK\n", conf_path);
-	registry_free(reg);
-	free(c);
-	free(msg);
-	return bad;
 }
 
 static void
@@ -934,7 +867,7 @@ loop_open(struct loop *d)
 	    registry_stream_count(d->reg));
 	if (loop_check_streams(d->reg) != 0)
 		fatalx("registry: rename the stream");
-	if (loop_check_files(d->conf_path, &d->conf, stderr) != 0)
+	if (check_files(d->conf_path, &d->conf, stderr) != 0)
 		fatalx("TLS files missing, see above");
 
 	/* From here on state files are named relative to the state
@@ -981,6 +914,7 @@ loop_open(struct loop *d)
 
 	log_ratelimit_init(&d->rl_tx, "warnings", LOOP_RL_INTERVAL_MS,
 	    LOOP_RL_BURST);
+	loop_serial_init(d);
 	for (k = 0; k < d->conf.nconc; k++) {
 		p = &d->ports[k];
 		p->d = d;
@@ -988,16 +922,16 @@ loop_open(struct loop *d)
 		if ((drv = radio_driver_find(p->cc->driver)) == NULL)
 			fatalx("%s: unknown driver %s", p->cc->name,
 			    p->cc->driver);
+		p->drv = drv;
 		for (i = 0; i < IDENT_VERDICT_COUNT; i++) {
 			snprintf(err, sizeof(err), "%s: %s drops", p->cc->name,
-			    loop_ident_names[i] != NULL ? loop_ident_names[i] :
-			    "other");
+			    i == 0 ? "other" : ident_strverdict(-(int)i));
 			log_ratelimit_init(&p->rl_ident[i], err,
 			    LOOP_RL_INTERVAL_MS, LOOP_RL_BURST);
 		}
-		for (i = 0; i < LOOP_SERIAL_DROPS; i++) {
-			snprintf(err, sizeof(err), "%s: %s drops", p->cc->name,
-			    loop_serial_names[i]);
+		for (i = 0; i < loop_serial_slots(drv); i++) {
+			snprintf(err, sizeof(err), "%s: serial_%s drops",
+			    p->cc->name, loop_serial_name(drv, i));
 			log_ratelimit_init(&p->rl_serial[i], err,
 			    LOOP_RL_INTERVAL_MS, LOOP_RL_BURST);
 		}
@@ -1128,7 +1062,7 @@ loop_run(const struct loop_opts *o)
 		return o->exit_confine;
 	}
 
-	now_ms = loop_now_ms();
+	now_ms = mono_ms();
 	d->start_ms = now_ms;
 	d->next_nosandbox_warn_ms = now_ms + LOOP_NOSANDBOX_WARN_MS;
 	d->clock_synced = loop_clock_check(d);
@@ -1147,7 +1081,7 @@ loop_run(const struct loop_opts *o)
 		if ((r = loop_poll(d)) != 0)
 			break;
 
-	now_ms = loop_now_ms();
+	now_ms = mono_ms();
 	batcher_flush(d->bt);
 	(void)outbox_commit(d->ob);
 	loop_log_spool_left(d);

@@ -42,10 +42,6 @@ struct loop_opts {
 	int		 parent_fd;
 };
 
-/* `fieldbridged --check`: validate the config, the registry and keys, the
- * TLS files and driver names; print "FILE: configuration OK" on out or
- * the problems on err.  Returns the exit status (0 or 1). */
-int	loop_check(const char *conf_path, FILE *out, FILE *err);
 /* Run the daemon; returns the exit status.  Initialise o with
  * LOOP_OPTS_INIT. */
 #define LOOP_OPTS_INIT	{ .conf_path = NULL, .parent_fd = -1, .exit_confine = 1 }

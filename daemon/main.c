@@ -4,8 +4,8 @@
  * process layout (privileged parent, confined child) in confine.c.  There
  * is no daemonizing: systemd runs it as Type=notify.
  *
- * Start-up order, as the sandbox needs it (LIBRARY-NOTES): everything that
- * reads a file outside the state directory lazily happens here, before the
+ * Start-up order, as the sandbox needs it (docs/library-notes.md):
+ * everything that reads a file outside the state directory lazily happens here, before the
  * fork and the chroot: the configuration, the time zone, OpenSSL's
  * configuration, libmosquitto's initialisation, a first registry load (to
  * fail early and clearly), and the sd_notify socket, which the child
@@ -26,6 +26,7 @@
 #include <mosquitto.h>
 #include <openssl/ssl.h>
 
+#include "daemon/check.h"
 #include "daemon/conf.h"
 #include "daemon/confine.h"
 #include "daemon/log.h"
@@ -37,7 +38,7 @@
 
 /*
  * LeakSanitizer's check at exit stops the world with a tracer thread and
- * ptrace, which both seccomp filters kill (LIBRARY-NOTES): sanitizer
+ * ptrace, which both seccomp filters kill (docs/library-notes.md): sanitizer
  * builds turn it off while sandboxed, through the hook LSan looks up.
  */
 #if defined(__SANITIZE_ADDRESS__)
@@ -207,6 +208,6 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (check)
-		return loop_check(o.conf_path, stdout, stderr);
+		return check_run(o.conf_path, stdout, stderr);
 	return main_run(&o, mode);
 }

@@ -4,9 +4,9 @@
  * STOPPING=1 at shutdown.
  *
  * libsystemd's sd_notify() opens a new socket to $NOTIFY_SOCKET on every
- * call, which fails after chroot (LIBRARY-NOTES).  notify_open() connects
- * one datagram socket at start; later messages are send()s on it, which
- * keep working after chroot and after dropping privileges.
+ * call, which fails after chroot (docs/library-notes.md).  notify_open()
+ * connects one datagram socket at start; later messages are send()s on it,
+ * which keep working after chroot and after dropping privileges.
  */
 #ifndef FB_NOTIFY_H
 #define FB_NOTIFY_H

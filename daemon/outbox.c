@@ -37,7 +37,7 @@
  * be stored yet (the disk is full) waits in memory, merged with the next
  * one of the same cause, and is retried every tick.
  */
-#define LOG_MODULE	"spool"
+#define LOG_MODULE	"outbox"
 
 #include "config.h"
 
@@ -49,11 +49,12 @@
 #include <unistd.h>
 
 #include "daemon/conf.h"
-#include "daemon/journal.h"
+#include "daemon/mono.h"
+#include "daemon/store/journal.h"
 #include "daemon/log.h"
 #include "daemon/outbox.h"
-#include "daemon/seqno.h"
-#include "daemon/spool.h"
+#include "daemon/store/seqno.h"
+#include "daemon/store/spool.h"
 #include "daemon/uplink.h"
 
 #define OUTBOX_RL_MS		10000
@@ -65,7 +66,7 @@
 #define OUTBOX_STUCK_WINDOWS	30
 #define OUTBOX_RATE_WINDOW_MS	2000	/* drain rate measured over this */
 #define OUTBOX_EVENT_MAX	(1024 + SPOOL_GAP_STREAMS_MAX * \
-				    (2 * BATCH_STREAM_MAX + 3))
+				    (BATCH_STREAM_MAX + 3))
 #define OUTBOX_BACKLOG_TOPIC	"backlog"
 
 struct outbox_flight {
@@ -115,15 +116,6 @@ struct outbox {
 	struct log_ratelimit	 rl_store, rl_journal, rl_gap, rl_pub, rl_io;
 	struct outbox_stats	 st;
 };
-
-static uint64_t
-outbox_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 outbox_stream_reserved(const char *name)
@@ -213,43 +205,38 @@ gap_found(struct outbox *ob, const struct spool_gap *g)
 	last->synced = ob->clock_synced;
 }
 
-/* Appends s as a JSON string body (escaping what needs it). */
-static size_t
-json_str(char *p, const char *s)
-{
-	char *o = p;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			*o++ = '\\';
-		if ((unsigned char)*s < 0x20)
-			continue;
-		*o++ = *s;
-	}
-	return (size_t)(o - p);
-}
-
 static size_t
 gap_json(const struct outbox *ob, const struct outbox_gap *e, char *buf,
     size_t sz)
 {
-	char streams[SPOOL_GAP_STREAMS_MAX * (2 * BATCH_STREAM_MAX + 3) + 1];
-	char gw[2 * CONF_GATEWAY_ID_MAX + 1], t[96];
+	char streams[SPOOL_GAP_STREAMS_MAX * (BATCH_STREAM_MAX + 3) + 1];
+	char gw[BATCH_JSON_GROWTH_MAX * CONF_GATEWAY_ID_MAX + 1], t[96];
+	const char *name;
 	struct tm tm;
-	size_t used = 0;
+	size_t used = 0, len;
 	unsigned i;
 	time_t sec = e->wall.tv_sec;
 	int n;
 
 	for (i = 0; i < e->g.nstreams; i++) {
+		/* The spool holds only names that pass batch_stream_ok, which
+		 * JSON carries unescaped; "?" (as the spool says for a name
+		 * it cannot read) stands for any other. */
+		name = e->g.streams[i];
+		len = strnlen(name, sizeof(e->g.streams[i]));
+		if (!batch_stream_ok(name, len)) {
+			name = "?";
+			len = 1;
+		}
 		if (i > 0)
 			streams[used++] = ',';
 		streams[used++] = '"';
-		used += json_str(streams + used, e->g.streams[i]);
+		memcpy(streams + used, name, len);
+		used += len;
 		streams[used++] = '"';
 	}
 	streams[used] = '\0';
-	gw[json_str(gw, ob->gw)] = '\0';
+	*batch_json_str(gw, ob->gw) = '\0';
 	if (gmtime_r(&sec, &tm) == NULL)
 		memset(&tm, 0, sizeof(tm));
 	(void)snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
@@ -378,7 +365,7 @@ outbox_io_result(struct outbox *ob, int r)
 	if (r == 0)
 		ob->failing_since_ms = 0;
 	else if (r != -ENOSPC && r != -EDQUOT && ob->failing_since_ms == 0)
-		ob->failing_since_ms = outbox_mono_ms();
+		ob->failing_since_ms = mono_ms();
 }
 
 int
@@ -457,7 +444,7 @@ outbox_commit(struct outbox *ob)
 	ob->st.commits++;
 	if (r != 0 || s != 0 || j != 0)
 		ob->st.commit_errors++;
-	ob->last_commit_ms = outbox_mono_ms();
+	ob->last_commit_ms = mono_ms();
 	outbox_events(ob);
 	return r != 0 ? r : s != 0 ? s : j;
 }
@@ -695,7 +682,7 @@ outbox_status(struct outbox *ob, FILE *f)
 {
 	struct spool_stats st;
 	struct journal_stats js;
-	uint64_t now = outbox_mono_ms();
+	uint64_t now = mono_ms();
 
 	spool_stats(ob->sp, &st);
 	journal_stats(ob->jn, &js);
@@ -788,7 +775,7 @@ replay_cb(void *arg, const struct record *r)
 	struct record rec = *r;
 
 	/* Ages are counted again from now (monotonic clock). */
-	rec.rx_mono_ms = outbox_mono_ms();
+	rec.rx_mono_ms = mono_ms();
 	if (batcher_add(x->bt, &rec) != 0)
 		x->refused++;
 }
@@ -802,7 +789,7 @@ outbox_recover(struct outbox *ob, struct batcher *bt)
 	memset(&x, 0, sizeof(x));
 	x.ob = ob;
 	x.bt = bt;
-	ob->now_ms = outbox_mono_ms();
+	ob->now_ms = mono_ms();
 	if ((n = journal_recover(ob->jn, verify_cb, bad_cb, replay_cb, &x))
 	    < 0) {
 		log_warnx("journal: cannot read the previous run's journal: "

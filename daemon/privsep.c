@@ -65,6 +65,7 @@
 #include <gnutls/gnutls.h>
 
 #include "daemon/fsutil.h"
+#include "daemon/mono.h"
 #include "daemon/privsep.h"
 
 #define PRIVSEP_REPLY_LEN	(PRIVSEP_HDR_LEN + 4)
@@ -459,15 +460,6 @@ privsep_child_fd(const struct privsep_child *ch)
 /* Parent.                                                              */
 /* ------------------------------------------------------------------ */
 
-static uint64_t
-privsep_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 privsep_log(struct privsep_parent *pp, int prio, const char *fmt, ...)
 {
@@ -833,31 +825,18 @@ privsep_copy_all(struct privsep_parent *pp, int hup)
 	return first;
 }
 
-/* Write "1\n" or "0\n" to flag_dst: a temporary file, fsync, rename. */
+/* Write "1\n" or "0\n" to flag_dst, replacing it in one step. */
 static int
 privsep_flag_write(struct privsep_parent *pp, int v)
 {
 	char tmp[NAME_MAX + 1];
 	const char *name;
-	int dfd, fd = -1, r;
+	int dfd, r;
 
 	if ((dfd = privsep_dst_dir(pp, pp->pc->flag_dst, &name, tmp,
 	    sizeof(tmp))) < 0)
 		return dfd;
-	(void)unlinkat(dfd, tmp, 0);
-	errno = EIO;	/* a short write sets none */
-	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0 ||
-	    write(fd, v ? "1\n" : "0\n", 2) != 2 ||
-	    fchmod(fd, 0644) != 0 || fsync(fd) != 0 ||
-	    renameat(dfd, tmp, dfd, name) != 0) {
-		r = -errno;
-		if (fd >= 0)
-			(void)unlinkat(dfd, tmp, 0);
-	} else
-		r = 0;
-	if (fd >= 0)
-		close(fd);
+	r = fsutil_replace(dfd, name, v ? "1\n" : "0\n", 2, 0644, 0);
 	close(dfd);
 	return r;
 }
@@ -945,7 +924,7 @@ privsep_spawn(struct privsep_parent *pp)
 	pp->sock = sv[0];
 	pp->child = pid;
 	pp->refusals = 0;
-	pp->child_started_ms = privsep_now_ms();
+	pp->child_started_ms = mono_ms();
 	return 0;
 }
 
@@ -975,7 +954,7 @@ static int
 privsep_child_ended(struct privsep_parent *pp, int status)
 {
 	const struct privsep_conf *pc = pp->pc;
-	uint64_t now = privsep_now_ms();
+	uint64_t now = mono_ms();
 	unsigned int min = pc->backoff_min_ms ? pc->backoff_min_ms :
 	    PRIVSEP_BACKOFF_MIN_MS;
 	unsigned int max = pc->backoff_max_ms ? pc->backoff_max_ms :
@@ -1073,7 +1052,7 @@ privsep_loop(struct privsep_parent *pp)
 	int timeout, r, nfd;
 
 	for (;;) {
-		now = privsep_now_ms();
+		now = mono_ms();
 		if (pp->child <= 0 && !pp->stopping && now >= pp->restart_at_ms) {
 			if ((r = privsep_spawn(pp)) < 0) {
 				privsep_log(pp, LOG_ERR, "fork: %s; retrying",
@@ -1153,7 +1132,7 @@ privsep_start(const struct privsep_conf *pc)
 	/* Before the first child reads it, whatever an old copy says. */
 	pp.flag_state = -1;
 	privsep_flag_check(&pp);
-	pp.copy_check_ms = privsep_now_ms() + PRIVSEP_COPY_CHECK_MS;
+	pp.copy_check_ms = mono_ms() + PRIVSEP_COPY_CHECK_MS;
 	/* Before the first fork: every child, the first included, starts
 	 * under the same filter, so a missing rule shows up at once and not
 	 * at the first restart weeks later. */

@@ -58,7 +58,8 @@
  * reads it again into a throw-away channel and copies its name servers
  * into ours (the privileged parent keeps both files current in the chroot).
  *
- * Why other things are done this way (libmosquitto 2.0.11, LIBRARY-NOTES):
+ * Why other things are done this way (libmosquitto 2.0.11; see
+ * docs/library-notes.md):
  * - A fresh mosquitto object for every connection: libmosquitto keeps
  *   unacknowledged QoS 1 messages and would resend them itself after a
  *   reconnect; the daemon's queue already resends what was not

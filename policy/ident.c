@@ -3,8 +3,9 @@
  * (docs/link-protocol.md): answers HELLOs with CHALLENGEs, checks
  * RESPONSEs and opens sessions with an ACCEPT, verifies data frames, and
  * drops everything else with a verdict the caller counts.  It sits between
- * the radio drivers (which hand it one radio payload) and the policy rules
- * (which get the verified record).
+ * the radio drivers (which hand it one radio payload) and the batcher
+ * (which gets the verified record, in the stream the registry gives its
+ * device).
  *
  * State per device exists only once the device has sent a HELLO:
  *

@@ -196,4 +196,6 @@ const struct radio_driver drv_fbsp = {
 	.input = fbsp_input,
 	.transmit = fbsp_transmit,
 	.tick = fbsp_tick,
+	.drop_names = sframe_verdict_names,
+	.ndrops = SFRAME_VERDICT_COUNT,
 };

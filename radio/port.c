@@ -68,8 +68,8 @@ port_event(void *arg, const struct radio_event *ev)
 
 	switch (ev->type) {
 	case RADIO_EV_DROP:
-		if (ev->u.drop < 0 && ev->u.drop > -(int)(sizeof(p->stats.drops) /
-		    sizeof(p->stats.drops[0])))
+		/* radio_port_new checked ndrops <= RADIO_DROPS_MAX. */
+		if (ev->u.drop < 0 && ev->u.drop > -(int)p->drv->ndrops)
 			p->stats.drops[-ev->u.drop]++;
 		else
 			p->stats.drops[0]++;
@@ -165,7 +165,8 @@ radio_port_new(const char *name, const char *path, unsigned int baud,
 {
 	struct radio_port *p;
 
-	if (name == NULL || path == NULL || drv == NULL || cb == NULL) {
+	if (name == NULL || path == NULL || drv == NULL || cb == NULL ||
+	    drv->ndrops > RADIO_DROPS_MAX) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -53,8 +53,9 @@ struct radio_port_stats {
 	uint64_t	bytes_in;
 	uint64_t	rx_packets;
 	uint64_t	reopens;
-	uint64_t	drops[8];	/* indexed by -verdict of the driver codec;
-					 * [0]: verdicts out of range */
+	uint64_t	drops[RADIO_DROPS_MAX];	/* by -verdict of the driver
+						 * (its drop_names); [0]:
+						 * verdicts outside them */
 	uint64_t	bytes_out;
 };
 const struct radio_port_stats *radio_port_stats(const struct radio_port *p);

@@ -1,7 +1,7 @@
 /*
- * radio.c - small helpers every concentrator driver shares: the output
- * queue a driver fills and the port drains, and printable names for radio
- * metadata.  Sits between the drivers (drv_*.c) and the port (port.c).
+ * radio.c - what every concentrator driver shares: the output queue a
+ * driver fills and the port drains.  Sits between the drivers (drv_*.c)
+ * and the port (port.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -20,16 +20,3 @@ radio_out_put(struct radio_out *out, const void *data, size_t len)
 	return 0;
 }
 
-const char *
-radio_mod_name(uint8_t modulation)
-{
-	switch (modulation) {
-	case RADIO_MOD_LORA:
-		return "lora";
-	case RADIO_MOD_FSK:
-		return "fsk";
-	case RADIO_MOD_OOK:
-		return "ook";
-	}
-	return "unknown";
-}

@@ -21,6 +21,7 @@
 
 #define RADIO_PAYLOAD_MAX	255	/* largest radio packet, bytes */
 #define RADIO_OUT_MAX		4096	/* bytes queued towards one port */
+#define RADIO_DROPS_MAX		16	/* a driver's drop verdicts, with 0 */
 
 enum radio_mod {
 	RADIO_MOD_LORA = 0,
@@ -82,7 +83,8 @@ struct radio_event {
 			uint8_t		 code;
 			const char	*msg;	/* NUL-terminated, may be "" */
 		} error;
-		int		drop;	/* negative verdict of the driver's codec */
+		int		drop;	/* negative verdict of the driver's codec,
+					 * named by its drop_names */
 		struct {		/* PORT_UP, PORT_DOWN */
 			int		err;	  /* DOWN: positive errno (EIO
 						   * hang-up, ETIMEDOUT silent
@@ -119,12 +121,21 @@ struct radio_driver {
 	/* Periodic: command timeouts, keep-alives. -ETIMEDOUT asks the port
 	 * to close and reopen (a reset). */
 	int	(*tick)(void *st, struct radio_out *out, uint64_t now_ms);
+	/*
+	 * The names of its drop verdicts, indexed by -verdict; [0] (a good
+	 * frame) is never counted, and ndrops <= RADIO_DROPS_MAX.  The port
+	 * counts drops by them, and the daemon's drop counters carry these
+	 * names ("serial_crc" in the counters line, "drop_serial_crc" in the
+	 * status file; "other" is theirs, for verdicts outside the table), so
+	 * a shipped name stays.  Short, lower case, [a-z0-9_].
+	 */
+	const char *const	*drop_names;
+	size_t			 ndrops;
 };
 
 /* The list of drivers, in radio/drivers.c: one line per driver. */
 const struct radio_driver *radio_driver_find(const char *name);
 const struct radio_driver *const *radio_drivers(void);
 
-const char *radio_mod_name(uint8_t modulation);
 
 #endif

@@ -8,7 +8,7 @@
  * Opening is open(2) plus termios, the same code for a USB adapter and for
  * the simulator's pseudo-terminal: libserialport 0.1.1 cannot open a pty
  * (sp_open issues TIOCMGET, which a pty refuses with ENOTTY) nor a symlink
- * such as /dev/serial/by-id/... (see shared/LIBRARY-NOTES.md).  What
+ * such as /dev/serial/by-id/... (see docs/library-notes.md).  What
  * libserialport does well on real hardware, enumeration and the USB
  * identity behind a path, is used for serial_describe() and serial_list().
  */

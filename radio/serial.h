@@ -3,8 +3,8 @@
  *
  * One path for a USB adapter and for a pseudo-terminal: open(2) and termios
  * (raw 8N1 at the configured speed), because libserialport 0.1.1 cannot open
- * ptys (see LIBRARY-NOTES).  libserialport does what it does well on real
- * hardware: enumeration and USB identity.
+ * ptys (see docs/library-notes.md).  libserialport does what it does well
+ * on real hardware: enumeration and USB identity.
  */
 #ifndef FB_SERIAL_H
 #define FB_SERIAL_H

@@ -478,21 +478,21 @@ sframe_reader_feed(struct sframe_reader *r, const uint8_t *buf, size_t len,
 	}
 }
 
+const char *const sframe_verdict_names[SFRAME_VERDICT_COUNT] = {
+	[SFRAME_OK] = "ok",
+	[-SFRAME_ERR_OVERRUN] = "overrun",
+	[-SFRAME_ERR_STUFFING] = "stuffing",
+	[-SFRAME_ERR_SHORT] = "short",
+	[-SFRAME_ERR_CRC] = "crc",
+	[-SFRAME_ERR_VERSION] = "version",
+	[-SFRAME_ERR_KIND] = "kind",
+	[-SFRAME_ERR_LENGTH] = "length",
+};
+
 const char *
 sframe_strerror(int verdict)
 {
-	static const char *const names[SFRAME_VERDICT_COUNT] = {
-		"ok",
-		"overrun",
-		"stuffing",
-		"short",
-		"crc",
-		"version",
-		"kind",
-		"length",
-	};
-
 	if (verdict > 0 || verdict <= -SFRAME_VERDICT_COUNT)
 		return "unknown";
-	return names[-verdict];
+	return sframe_verdict_names[-verdict];
 }

@@ -53,8 +53,9 @@ enum sframe_err_code {
 };
 
 /*
- * Verdicts: 0 is a good frame; negative values index drop counters
- * (sframe_strerror() names them).
+ * Verdicts: 0 is a good frame; negative values index drop counters, named
+ * by sframe_verdict_names[-verdict] (the FBSP driver's drop_names, so the
+ * daemon's serial drop counters: the names are part of its status file).
  */
 enum sframe_verdict {
 	SFRAME_OK = 0,
@@ -119,6 +120,8 @@ void	sframe_reader_init(struct sframe_reader *r);
 void	sframe_reader_feed(struct sframe_reader *r, const uint8_t *buf,
 	    size_t len, sframe_fn *cb, void *arg);
 
+extern const char *const sframe_verdict_names[SFRAME_VERDICT_COUNT];
+/* The verdict's name, "unknown" outside the table. */
 const char *sframe_strerror(int verdict);
 
 #endif

@@ -28,6 +28,89 @@ dist_noinst_SCRIPTS += tests/e2e/test_crash tests/e2e/test_outage \
 	tests/e2e/test_diskfull tests/e2e/test_watchdog
 EXTRA_DIST += tests/e2e/fbspool.py
 
+# Unit tests and fuzz targets of daemon/.
+check_PROGRAMS += tests/test_log
+TESTS += tests/test_log
+tests_test_log_SOURCES = tests/test_log.c
+tests_test_log_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_log_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/test_conf
+TESTS += tests/test_conf
+tests_test_conf_SOURCES = tests/test_conf.c
+tests_test_conf_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS) -DSRCDIR='"$(srcdir)"'
+tests_test_conf_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/test_batch
+TESTS += tests/test_batch
+tests_test_batch_SOURCES = tests/test_batch.c
+tests_test_batch_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_batch_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/test_uplink
+TESTS += tests/test_uplink
+tests_test_uplink_SOURCES = tests/test_uplink.c
+tests_test_uplink_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_uplink_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_conf
+TESTS += tests/fuzz/fuzz_conf
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_conf_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/conf"'
+tests_fuzz_fuzz_conf_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_conf_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/conf
+
+check_PROGRAMS += tests/test_notify
+TESTS += tests/test_notify
+tests_test_notify_SOURCES = tests/test_notify.c
+tests_test_notify_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_notify_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# daemon/store/: the spool and the journal, their fuzz targets.
+check_PROGRAMS += tests/test_spool
+TESTS += tests/test_spool
+tests_test_spool_SOURCES = tests/test_spool.c tests/testutil.c \
+	tests/testutil.h
+tests_test_spool_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_spool_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_spool
+TESTS += tests/fuzz/fuzz_spool
+tests_fuzz_fuzz_spool_SOURCES = tests/fuzz/fuzz_spool.c tests/fuzz/standalone.c \
+	tests/testutil.c tests/testutil.h
+tests_fuzz_fuzz_spool_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/spool"'
+tests_fuzz_fuzz_spool_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_spool_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/spool
+
+check_PROGRAMS += tests/test_journal
+TESTS += tests/test_journal
+tests_test_journal_SOURCES = tests/test_journal.c tests/testutil.c \
+	tests/testutil.h
+tests_test_journal_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_journal_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_journal
+TESTS += tests/fuzz/fuzz_journal
+tests_fuzz_fuzz_journal_SOURCES = tests/fuzz/fuzz_journal.c tests/fuzz/standalone.c \
+	tests/testutil.c tests/testutil.h
+tests_fuzz_fuzz_journal_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/journal"'
+tests_fuzz_fuzz_journal_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_journal_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/journal
+
+check_PROGRAMS += tests/test_fsutil
+TESTS += tests/test_fsutil
+tests_test_fsutil_SOURCES = tests/test_fsutil.c tests/testutil.c \
+	tests/testutil.h
+tests_test_fsutil_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_fsutil_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# The folders' arrows (DESIGN.md): a forbidden #include fails the suite.
+TESTS += tests/test_layering.sh
+dist_noinst_SCRIPTS += tests/test_layering.sh
+
 # A broker name with several addresses (issue 15): refused, blackholed and
 # working ones in both orders, DNS gone silent; and the daemon under Debian's
 # stock /etc/hosts (in test_resilience).

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "daemon/batch.h"
-#include "daemon/seqno.h"
+#include "daemon/store/seqno.h"
 
 #define SUNK_MAX	4096
 
@@ -447,6 +447,38 @@ test_bad_records_rejected(void **state)
 	seqno_free(s);
 }
 
+/* The one rule for stream names (batch.h), which the journal, the spool
+ * and the outbox share: what it must refuse, and what it must take. */
+static void
+test_stream_rule(void **state)
+{
+	static const char *const bad[] = {
+		"", "a/b", "a+b", "#", "+", "/", "q\"uote", "back\\slash",
+		"sp ace", " ", "tab\t", "nl\n", "\x01", "del\x7f",
+		"caf\xc3\xa9", "\xff",
+	};
+	static const char *const good[] = {
+		"cattle", "a", "x.y-z_1", "events", "status", "?",
+		"~!$%&'()*,:;<=>@[]^`{|}",
+	};
+	char name[BATCH_STREAM_MAX + 2];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(batch_stream_ok(bad[i], strlen(bad[i])));
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(batch_stream_ok(good[i], strlen(good[i])));
+	/* Length: 1..BATCH_STREAM_MAX, counted, not NUL-terminated. */
+	memset(name, 'a', sizeof(name));
+	assert_true(batch_stream_ok(name, BATCH_STREAM_MAX));
+	assert_false(batch_stream_ok(name, BATCH_STREAM_MAX + 1));
+	assert_true(batch_stream_ok(name, 1));
+	/* A NUL inside the counted bytes (a torn name on disk) is refused. */
+	name[3] = '\0';
+	assert_false(batch_stream_ok(name, 8));
+}
+
 /* seqno: numbers never repeat across a restart, even after a crash. */
 static void
 test_seqno_restart(void **state)
@@ -552,18 +584,39 @@ test_speed(void **state)
 	seqno_free(s);
 }
 
+/* Both writers of JSON (batches and the outbox's events) escape with
+ * batch_json_str: quotes, backslashes and every control character. */
+static void
+test_json_escape(void **state)
+{
+	const char *in = "a\"b\\c\x01\x1f\n\x7f\xc3\xa9";
+	const char *want = "a\\\"b\\\\c\\u0001\\u001f\\u000a\x7f\xc3\xa9";
+	char out[128], *end;
+
+	(void)state;
+	memset(out, 'X', sizeof(out));
+	end = batch_json_str(out, in);
+	*end = '\0';
+	assert_string_equal(out, want);
+	assert_int_equal((size_t)(end - out), batch_json_len(in));
+	assert_int_equal(batch_json_len(""), 0);
+	assert_true(batch_json_len("\x01") <= BATCH_JSON_GROWTH_MAX);
+}
+
 int
 main(void)
 {
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_json_exact),
+		T(test_json_escape),
 		T(test_base64_odd_lengths),
 		T(test_seal_on_count),
 		T(test_seal_on_bytes_never_over),
 		T(test_seal_on_age),
 		T(test_streams_are_separate),
 		T(test_bad_records_rejected),
+		T(test_stream_rule),
 		T(test_seqno_restart),
 		T(test_seqno_corrupt_file),
 		T(test_seqno_empty_and_trailing),

@@ -1,5 +1,5 @@
 /*
- * test_journal.c - the open-batch journal (daemon/journal.c): what a crash
+ * test_journal.c - the open-batch journal (daemon/store/journal.c): what a crash
  * leaves is replayed exactly when no durable batch holds it, releases are
  * trusted only under a checkpoint or a confirmation, damage is reported and
  * quarantined, full disks are survived, files do not pile up.
@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "daemon/journal.c"
+#include "daemon/store/journal.c"
 #include "tests/testutil.h"
 
 static char tdir[64];

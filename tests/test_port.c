@@ -660,6 +660,42 @@ test_port_opener_and_backoff_cap(void **state)
 	radio_port_free(NULL);
 }
 
+/*
+ * Every driver built in names each of its drop verdicts: the names become
+ * the daemon's drop counters (daemon/loop.c), keys of its status file, so
+ * they must fit the port's counters, be distinct, be usable as a key, and
+ * leave "other" to the verdicts outside the table.
+ */
+static void
+test_drivers_name_their_drop_verdicts(void **state)
+{
+	const struct radio_driver *const *drv = radio_drivers();
+	const char *name;
+	size_t k, i, j;
+
+	(void)state;
+	for (k = 0; drv[k] != NULL; k++) {
+		assert_true(drv[k]->ndrops <= RADIO_DROPS_MAX);
+		assert_true(drv[k]->ndrops == 0 || drv[k]->drop_names != NULL);
+		for (i = 1; i < drv[k]->ndrops; i++) {
+			name = drv[k]->drop_names[i];
+			assert_non_null(name);
+			assert_true(name[0] != '\0');
+			assert_int_equal(strspn(name,
+			    "abcdefghijklmnopqrstuvwxyz0123456789_"),
+			    strlen(name));
+			assert_string_not_equal(name, "other");
+			for (j = 1; j < i; j++)
+				assert_string_not_equal(name,
+				    drv[k]->drop_names[j]);
+		}
+	}
+	/* The FBSP driver's, which the status file has always carried. */
+	assert_int_equal(drv_fbsp.ndrops, SFRAME_VERDICT_COUNT);
+	assert_string_equal(drv_fbsp.drop_names[-SFRAME_ERR_CRC], "crc");
+	assert_string_equal(drv_fbsp.drop_names[-SFRAME_ERR_LENGTH], "length");
+}
+
 int
 main(void)
 {
@@ -670,6 +706,7 @@ main(void)
 		cmocka_unit_test(test_port_hangup_reopens_by_path),
 		cmocka_unit_test(test_port_heartbeat_timeout_reopens),
 		cmocka_unit_test(test_port_opener_and_backoff_cap),
+		cmocka_unit_test(test_drivers_name_their_drop_verdicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

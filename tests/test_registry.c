@@ -1,7 +1,9 @@
 /*
  * test_registry.c - loading the device registry and keys files: the
  * example registry, every kind of bad file with its exact "FILE:LINE:"
- * message, a keys file other users can read, EUI parsing.
+ * message, a keys file other users can read, EUI parsing, and that every
+ * stream name the registry admits passes the daemon's one rule for stream
+ * names (batch_stream_ok).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/batch.h"
 #include "policy/registry.h"
 
 #define K1 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -483,6 +486,85 @@ test_load_mem(void **state)
 	registry_free(NULL);
 }
 
+/*
+ * Load a registry of one device on stream name (len bytes, each written as
+ * a \xNN escape so libconfig reads it byte for byte).  Returns whether the
+ * registry admitted it; if it did, the name it stored is in out.
+ */
+static int
+admits_stream(const uint8_t *name, size_t len, char *out, size_t outlen)
+{
+	char d[1024], err[256];
+	struct registry *reg = NULL;
+	size_t i, n;
+	int r;
+
+	n = (size_t)snprintf(d, sizeof(d), "devices = ( { id = "
+	    "\"70B3D57ED0001001\"; stream = \"");
+	for (i = 0; i < len; i++)
+		n += (size_t)snprintf(d + n, sizeof(d) - n, "\\x%02x", name[i]);
+	n += (size_t)snprintf(d + n, sizeof(d) - n, "\"; } );\n");
+	assert_true(n < sizeof(d));
+	r = registry_load_mem("d", d, n, "k", KEY1, strlen(KEY1), &reg, err,
+	    sizeof(err));
+	if (r == 0)
+		snprintf(out, outlen, "%s", registry_stream_name(reg, 0));
+	registry_free(reg);
+	return r == 0;
+}
+
+/*
+ * The registry is the admission gate for stream names, and the stricter
+ * rule; the batcher, the journal and the spool hold every name to
+ * batch_stream_ok (batch.h).  A name admitted here but refused there would
+ * lose an authenticated device's records, so: every single byte, then
+ * random names of 1..70 bytes (past REGISTRY_STREAM_MAX) over all byte
+ * values, biased towards the characters the registry accepts.
+ */
+static void
+test_admitted_stream_names_pass_the_batch_rule(void **state)
+{
+	static const char allowed[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+	uint8_t name[70];
+	char got[REGISTRY_STREAM_MAX + 8];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	unsigned int admitted = 0, i;
+	size_t len, k;
+
+	(void)state;
+	for (i = 1; i < 256; i++) {
+		name[0] = (uint8_t)i;
+		if (!admits_stream(name, 1, got, sizeof(got)))
+			continue;
+		admitted++;
+		assert_true(batch_stream_ok(got, strlen(got)));
+	}
+	/* Not vacuous: the escapes reach the registry's rule. */
+	assert_int_equal(admitted, sizeof(allowed) - 1);
+	for (i = 0; i < 4000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		len = 1 + (size_t)(x % sizeof(name));
+		for (k = 0; k < len; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			name[k] = (x >> 8) % 8 != 0 ?
+			    (uint8_t)allowed[(x >> 16) % (sizeof(allowed) - 1)] :
+			    (uint8_t)(1 + (x >> 16) % 255);
+		}
+		if (!admits_stream(name, len, got, sizeof(got)))
+			continue;
+		admitted++;
+		assert_int_equal(strlen(got), len);
+		assert_memory_equal(got, name, len);
+		assert_true(batch_stream_ok(got, strlen(got)));
+	}
+	assert_true(admitted > sizeof(allowed) - 1 + 100);
+}
+
 static void
 test_eui_parse_format(void **state)
 {
@@ -530,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_too_many_devices),
 		cmocka_unit_test(test_load_mem),
 		cmocka_unit_test(test_eui_parse_format),
+		cmocka_unit_test(test_admitted_stream_names_pass_the_batch_rule),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,5 +1,5 @@
 /*
- * test_spool.c - unit tests of the durable spool (daemon/spool.c) on real
+ * test_spool.c - unit tests of the durable spool (daemon/store/spool.c) on real
  * files in a temporary directory: ordering, acks across reopen, live and
  * backlog, recovery from torn tails and garbage, quota, age, disk full,
  * and a kill -9 crash loop.
@@ -7,7 +7,7 @@
  * The module is included so the tests can replace its write, fsync and
  * clock indirections (full disk, failing fsync, time passing).
  */
-#include "daemon/spool.c"
+#include "daemon/store/spool.c"
 
 #include <sys/mount.h>
 #include <sys/wait.h>

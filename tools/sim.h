@@ -1,7 +1,15 @@
 /*
- * sim.h - pieces of fieldbridge-sim shared between its files: the sensor
+ * sim.h - what the files of fieldbridge-sim share: the simulator's state
+ * (struct sim) and the calls each file offers the others, the sensor
  * payload generator (sim_payload.c), the registry generator (sim_gen.c)
- * and a small deterministic random generator for both.
+ * and a small deterministic random generator for all of them.
+ *
+ * The files, by concern:
+ *   fieldbridge-sim.c  main, options, set-up, the poll loop, the summary
+ *   sim_conc.c         the concentrator on the pty: FBSP frames both ways,
+ *                      the output queue and --log, held downlinks
+ *   sim_node.c         the node side of the link protocol, sessions
+ *   sim_attack.c       forged, replayed, unknown-device and garbage traffic
  *
  * The simulator stands where the radio and the concentrator would be: it
  * produces what nodes would transmit, so nothing here is used by the daemon.
@@ -11,9 +19,21 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "radio/link.h"
+#include "radio/sframe.h"
 
 #define SIM_PAYLOAD_MIN		20	/* bytes of one telemetry record */
 #define SIM_PAYLOAD_MAX		35	/* fits EU868 SF12 with the link overhead */
+#define SIM_OUT_CAP		(1u << 20)	/* bytes queued towards the pty */
+#define SIM_OUT_HIGH		(256u << 10)	/* nodes pause above this */
+#define SIM_TICK_MS		10		/* longest poll sleep */
+#define SIM_FLOOD_FACTOR	25		/* flooding node: rate times this */
+#define SIM_CAPTURE_MAX		64		/* data frames kept for replay */
+#define SIM_SID_BUCKETS		4096
+#define SIM_TXQ_MAX		32		/* downlinks waiting for their time */
 
 /* splitmix64: fast, seedable, good enough for sensor noise and schedules. */
 static inline uint64_t
@@ -32,6 +52,22 @@ static inline uint32_t
 sim_rand_below(uint64_t *s, uint32_t n)
 {
 	return (uint32_t)(((sim_rand(s) >> 32) * (uint64_t)n) >> 32);
+}
+
+/* CLOCK_MONOTONIC, the clock of every schedule and of --log-time. */
+static inline uint64_t
+sim_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static inline uint64_t
+sim_now_ms(void)
+{
+	return sim_now_us() / 1000u;
 }
 
 enum sim_sensor_kind {
@@ -62,5 +98,180 @@ size_t	sim_payload(struct sim_sensor *s, uint8_t *out, size_t cap);
 /* --gen-registry: write a registry of n devices and a mode-0600 keys file. */
 int	sim_gen_registry(const char *devices_path, const char *keys_path,
 	    unsigned int n, const char *streams, char *err, size_t errlen);
+
+/* --- the simulator's state ------------------------------------------------ */
+
+struct device;
+struct registry;
+
+/* The node side of the link protocol; sim_node.c draws the diagram. */
+enum sim_node_state {
+	SIM_NODE_IDLE,
+	SIM_NODE_WAIT_CHALLENGE,
+	SIM_NODE_WAIT_ACCEPT,
+	SIM_NODE_UP,
+	SIM_NODE_DONE,
+};
+
+struct sim_node {
+	const struct device	*dev;
+	int			 state;
+	uint8_t			 nn[LINK_NONCE_LEN];
+	struct link_session_keys ks;
+	struct link_aead	*up;		/* keyed with ks.up */
+	int			 wprev, wnext;	/* waiting-for-ACCEPT list */
+	unsigned int		 silent;	/* uplinks since a downlink */
+	uint32_t		 fcnt_up;	/* last counter sent */
+	int64_t			 fcnt_down;	/* last counter accepted, -1: none */
+	uint64_t		 deadline_ms;	/* handshake step / next HELLO */
+	uint64_t		 next_us;	/* next telemetry record */
+	uint64_t		 interval_us;
+	uint64_t		 sent;		/* records this node sent */
+	int			 hnext;		/* sid hash chain, -1 ends */
+	int			 hashed;
+	uint8_t			 sf;		/* its spreading factor */
+	int16_t			 rssi;		/* its typical signal */
+	struct sim_sensor	 sensor;
+	/* The last handshake frames, for --replay's handshake replay. */
+	uint8_t			 hello[LINK_FRAME_MAX];
+	size_t			 hello_len;
+	uint8_t			 resp[LINK_FRAME_MAX];
+	size_t			 resp_len;
+};
+
+/* A downlink held until the concentrator counter reaches its at_tmst. */
+struct sim_txq {
+	uint32_t	at;
+	uint16_t	id;
+	size_t		len;
+	uint8_t		frame[RADIO_PAYLOAD_MAX];
+};
+
+/* A data frame kept for --replay. */
+struct sim_capture {
+	int		node;
+	uint32_t	sid;
+	uint32_t	fcnt;
+	size_t		len;
+	uint8_t		frame[LINK_FRAME_MAX];
+};
+
+/* A record whose frame is queued but not yet written: logged when it is. */
+struct sim_pending {
+	uint64_t	end;		/* stream offset just past its frame */
+	uint64_t	eui;
+	uint32_t	fcnt;
+	uint8_t		len;
+	uint8_t		payload[SIM_PAYLOAD_MAX];
+};
+
+struct sim_opts {
+	const char	*registry, *keys, *link, *log;
+	const char	*streams;
+	unsigned int	 nodes, offset;
+	double		 rate;
+	uint64_t	 count;
+	double		 duration;
+	uint64_t	 seed;
+	int		 seeded;
+	unsigned int	 gen;
+	unsigned int	 forge, replay, unknown, garbage;
+	unsigned int	 attack_ms;
+	const char	*flood;
+	int		 quiet;
+	int		 log_time;	/* --log-time: 4th column */
+};
+
+/* The summary printed at exit. */
+struct sim_stats {
+	uint64_t	sent, forged, replayed, replayed_hello, replayed_response;
+	uint64_t	unknown, garbage_bytes, flood;
+	uint64_t	hellos, handshakes, rejoins, bad_gw_proof, bad_down;
+	uint64_t	commands, keepalive_reqs, keepalives;
+	uint64_t	tx_req, resets, frames_up, frames_bad_in;
+};
+
+struct sim {
+	struct sim_opts		 o;
+	struct registry		*reg;
+	struct sim_node		*nodes;
+	unsigned int		 nnodes;
+	int			 flood_node;
+	int			 sid_head[SIM_SID_BUCKETS];
+	int			 whead, wtail;	/* nodes waiting for ACCEPT */
+	struct sim_txq		 txq[SIM_TXQ_MAX];
+	unsigned int		 ntxq;
+	uint64_t		 rng;
+	int			 master, slave, sigfd;
+	char			 slave_name[128];
+	struct sframe_reader	 reader;
+	uint8_t			 seq;
+	uint64_t		 start_ms;
+	uint64_t		 next_status_ms;
+	uint64_t		 next_attack_ms;
+	/* output queue: out[out_head..out_len) not yet written */
+	uint8_t			*out;
+	size_t			 out_head, out_len;
+	uint64_t		 out_total;	/* bytes ever queued */
+	uint64_t		 out_written;	/* bytes ever written */
+	struct sim_pending	*pend;
+	size_t			 pend_cap, pend_head, pend_count;
+	FILE			*logf;
+	struct sim_capture	 cap[SIM_CAPTURE_MAX];
+	unsigned int		 ncap;
+	unsigned int		 unknown_done, forge_done, replay_done;
+	unsigned int		 garbage_done;
+	int			 hs_replay_step;	/* 0 hello, 1 response, 2 done */
+	unsigned int		 rr;		/* round-robin start */
+	uint64_t		 nodes_done_ms;
+	struct sim_stats	 st;
+};
+
+/* --- sim_conc.c: the concentrator side on the pty ------------------------ */
+
+/* Open the pty (master non-blocking, slave raw and kept open). */
+int	sim_conc_open(struct sim *s);
+/* Point link at the pty's slave, atomically; remove it if still ours. */
+int	sim_conc_link(const char *link, const char *target);
+void	sim_conc_unlink(const char *link, const char *target);
+/* Reset the frame reader and queue the opening delimiter. */
+void	sim_conc_start(struct sim *s);
+/* Bytes queued and not yet written to the pty. */
+size_t	sim_conc_pending(const struct sim *s);
+/* Queue raw bytes: 0 or -ENOBUFS. */
+int	sim_conc_put(struct sim *s, const uint8_t *p, size_t len);
+/* Write what the pty takes, then log the records now fully written. */
+int	sim_conc_write(struct sim *s);
+/* Log a record to --log once the bytes queued so far are written. */
+void	sim_conc_record(struct sim *s, uint64_t eui, uint32_t fcnt,
+	    const uint8_t *payload, size_t len);
+/* Report a packet as received from node ni (ni < 0: an unnamed radio). */
+int	sim_conc_rx(struct sim *s, int ni, const uint8_t *frame, size_t len);
+void	sim_conc_status(struct sim *s, uint64_t now_ms);
+/* Transmit the held downlinks whose time has come. */
+void	sim_conc_txq_run(struct sim *s, uint32_t tmst);
+/* Bytes read from the pty: the gateway's frames. */
+void	sim_conc_input(struct sim *s, const uint8_t *buf, size_t len);
+
+/* --- sim_node.c: the nodes --------------------------------------------- */
+
+/* Set up every node from its registry entry; 0 or -EINVAL (logged). */
+int	sim_node_init(struct sim *s);
+/* Free the nodes, wiping their keys; accepts s->nodes == NULL. */
+void	sim_node_done(struct sim *s);
+/* Run every node that is due; returns the earliest next wish, in us. */
+uint64_t sim_node_run(struct sim *s, uint64_t tus);
+/* A downlink went on the air: hand it to the node it is for. */
+void	sim_node_downlink(struct sim *s, const uint8_t *p, size_t len);
+
+/* --- sim_attack.c: injected traffic ------------------------------------ */
+
+/* Node ni has just sent frame: maybe keep it to replay later. */
+void	sim_attack_capture(struct sim *s, int ni, const uint8_t *frame,
+	    size_t len);
+/* Injections still to do. */
+int	sim_attack_left(const struct sim *s);
+/* One injection of each kind still to do, when one is due. */
+void	sim_attack_run(struct sim *s, uint64_t now_ms);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * fuzz_journal.c - the open-batch journal reader (daemon/journal.c) on
+ * fuzz_journal.c - the open-batch journal reader (daemon/store/journal.c) on
  * arbitrary bytes: the input becomes a journal file left by a previous
  * run; recovery must report what is damaged, hand back only well-formed
  * records and then clear the directory.  It must never crash, leak or
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/journal.h"
+#include "daemon/store/journal.h"
 #include "tests/testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

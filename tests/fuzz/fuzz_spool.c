@@ -1,5 +1,5 @@
 /*
- * fuzz_spool.c - the segment reader (daemon/spool.c) on arbitrary bytes:
+ * fuzz_spool.c - the segment reader (daemon/store/spool.c) on arbitrary bytes:
  * the input becomes the last segment file (scanned at open) of a spool
  * directory, or, if its first byte is odd, an older sealed one read lazily
  * behind a valid segment; then everything is read back and acknowledged.
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/spool.h"
+#include "daemon/store/spool.h"
 #include "tests/testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

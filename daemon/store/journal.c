@@ -52,8 +52,9 @@
  *	 50  4  concentrator timestamp, us
  *	 54  1  S, stream name length, 1..63
  *	 55  1  P, payload length, 0..255
- *	 56  S  stream name (the batcher's rule: no control characters, '"',
- *		'\\', '/', '+', '#'), then P payload bytes
+ *	 56  S  stream name (the one rule of batch_stream_ok, batch.h:
+ *		printable ASCII, no space, '"', '\\', '/', '+', '#'), then P
+ *		payload bytes
  *
  *	RELEASE, B = 18 + S: the stream's records up to a jseq are in the
  *	sealed batch seq:
@@ -107,8 +108,8 @@
 #include <zlib.h>
 
 #include "daemon/fsutil.h"
-#include "daemon/journal.h"
-#include "daemon/le.h"
+#include "daemon/store/journal.h"
+#include "daemon/store/le.h"
 
 #define JF_HDR_LEN		20
 #define JI_HDR_LEN		12
@@ -191,22 +192,6 @@ struct journal {
  */
 static ssize_t (*journal_pwrite)(int, const void *, size_t, off_t) = pwrite;
 static int (*journal_fdatasync)(int) = fdatasync;
-
-/* The batcher's rule for a stream name (batch.c): one topic level that
- * needs no JSON escaping. */
-static int
-jn_stream_ok(const uint8_t *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > BATCH_STREAM_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' ||
-		    s[i] == '\\' || s[i] == '/' || s[i] == '+' || s[i] == '#')
-			return 0;
-	return 1;
-}
 
 /* ---- the write buffer ---- */
 
@@ -643,22 +628,6 @@ journal_commit(struct journal *jn, int spool_ok)
 	return 0;
 }
 
-int
-journal_dirty(const struct journal *jn)
-{
-	size_t i;
-
-	if (jn->data_dirty || jn->dir_dirty)
-		return 1;
-	for (i = 0; i < jn->nstreams; i++)
-		if (jn->streams[i]->nw < jn->streams[i]->n ||
-		    jn->streams[i]->owed)
-			return 1;
-	for (i = 0; i < jn->nfiles; i++)
-		if (jn->files[i].rel_marked > 0)
-			return 1;
-	return 0;
-}
 
 /* ---- the mirror of open batches ---- */
 
@@ -670,7 +639,7 @@ journal_add(struct journal *jn, const struct record *r)
 	int rc;
 
 	if (r->stream == NULL || r->len > RADIO_PAYLOAD_MAX ||
-	    !jn_stream_ok((const uint8_t *)r->stream, strlen(r->stream)))
+	    !batch_stream_ok(r->stream, strlen(r->stream)))
 		return -EINVAL;
 	if ((s = stream_get(jn, r->stream, 1)) == NULL)
 		return -ENOMEM;
@@ -866,7 +835,8 @@ item_parse(const uint8_t *p, size_t n, struct recov *rv)
 			return 0;
 		sl = b[54];
 		if (blen != JR_FIXED_LEN + sl + b[55] ||
-		    !jn_stream_ok(b + JR_FIXED_LEN, sl) || b[32] > 1 ||
+		    !batch_stream_ok((const char *)b + JR_FIXED_LEN, sl) ||
+		    b[32] > 1 ||
 		    le_get32(b + 28) >= 1000000000u || le_get64(b) == 0)
 			return 0;
 		if (rv == NULL)
@@ -900,7 +870,7 @@ item_parse(const uint8_t *p, size_t n, struct recov *rv)
 			return 0;
 		sl = b[17];
 		if (blen != JL_FIXED_LEN + sl || b[16] > 1 ||
-		    !jn_stream_ok(b + JL_FIXED_LEN, sl))
+		    !batch_stream_ok((const char *)b + JL_FIXED_LEN, sl))
 			return 0;
 		if (rv == NULL)
 			break;
@@ -1191,10 +1161,8 @@ journal_recovered(struct journal *jn)
 	for (i = 0; i < jn->nold; i++) {
 		fsutil_id_name(name, sizeof(name), jn->old[i].id, "jnl");
 		if (jn->old[i].damaged) {
-			if (qfd < 0 && (mkdirat(jn->dirfd, "quarantine", 0700)
-			    == 0 || errno == EEXIST))
-				qfd = openat(jn->dirfd, "quarantine",
-				    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (qfd < 0)
+				qfd = fsutil_quarantine_open(jn->dirfd);
 			if (qfd >= 0 && renameat(jn->dirfd, name, qfd, name)
 			    == 0)
 				continue;

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/seqno.h"
+#include "daemon/fsutil.h"
+#include "daemon/store/seqno.h"
 
-#define SEQNO_TMP	SEQNO_FILE ".tmp"
 #define SEQNO_TEXT_MAX	32
 
 struct seqno {
@@ -73,38 +73,12 @@ static int
 seqno_write(int dirfd, uint64_t value)
 {
 	char buf[SEQNO_TEXT_MAX];
-	int fd = -1, n, r = -EIO;
+	int n;
 
 	n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)value);
-	if ((fd = openat(dirfd, SEQNO_TMP, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (write(fd, buf, (size_t)n) != n) {
-		r = errno != 0 ? -errno : -EIO;
-		goto out;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		r = -errno;
-		goto out;
-	}
-	fd = -1;
-	if (renameat(dirfd, SEQNO_TMP, dirfd, SEQNO_FILE) != 0) {
-		r = -errno;
-		goto out;
-	}
-	/* The rename is durable only once the directory is. */
-	if (fsync(dirfd) != 0) {
-		r = -errno;
-		goto out;
-	}
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	return r;
+	/* The block is reserved only once the rename is durable. */
+	return fsutil_replace(dirfd, SEQNO_FILE, buf, (size_t)n, 0600,
+	    FSUTIL_SYNC_DIR);
 }
 
 static int

@@ -37,7 +37,8 @@
  *	 29  3  zero
  *	 32  4  header crc: crc32 of bytes 0..31
  *	 36  4  body crc: crc32 of the S stream bytes followed by the L bytes
- *	 40  S  stream name (printable ASCII, no '/', '+', '#')
+ *	 40  S  stream name (batch_stream_ok, batch.h: printable ASCII, no
+ *		space, '"', '\\', '/', '+', '#')
  *	40+S L  the batch JSON, never modified (immutable)
  *
  *	footer, written once when the segment is sealed (no more appends);
@@ -57,8 +58,8 @@
  *	  8  8  magic "FBSPEND1"
  *
  * VALIDITY.  An entry is valid when its magic and header crc match, S and L
- * are in range, it ends before E (or end of file), its stream name is
- * well-formed and its body crc matches.  A footer is valid when the
+ * are in range, it ends before E (or end of file), its stream name passes
+ * batch_stream_ok and its body crc matches.  A footer is valid when the
  * trailer's magic and crc match, F fits, the body magic, id and E agree and
  * the stream list ends exactly at the trailer.
  *
@@ -129,8 +130,8 @@
 #include <zlib.h>
 
 #include "daemon/fsutil.h"
-#include "daemon/le.h"
-#include "daemon/spool.h"
+#include "daemon/store/le.h"
+#include "daemon/store/spool.h"
 
 #define SEG_HDR_LEN		32
 #define SEG_VERSION		1
@@ -293,20 +294,6 @@ wall_sane(uint64_t ms, uint64_t now)
 	return ms >= WALL_SANE_MS && ms <= now;
 }
 
-static int
-stream_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > BATCH_STREAM_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '/' ||
-		    s[i] == '+' || s[i] == '#')
-			return 0;
-	return 1;
-}
-
 /*
  * Writes the pieces at off as one pwrite(2): an entry is gathered into a
  * buffer first rather than written with pwritev, which keeps the seccomp
@@ -455,12 +442,12 @@ qdir(struct spool *sp)
 {
 	if (sp->qdirfd >= 0)
 		return 0;
-	if (mkdirat(sp->dirfd, "quarantine", 0700) != 0 && errno != EEXIST)
-		return -errno;
-	sp->qdirfd = openat(sp->dirfd, "quarantine",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sp->qdirfd < 0)
-		return -errno;
+	if ((sp->qdirfd = fsutil_quarantine_open(sp->dirfd)) < 0) {
+		int r = sp->qdirfd;
+
+		sp->qdirfd = -1;
+		return r;
+	}
 	sp->dir_dirty = 1;
 	return 0;
 }
@@ -651,7 +638,7 @@ entry_at(struct spool *sp, int fd, uint64_t off, uint64_t end,
 		if (c != h->bcrc)
 			return V_BADBODY;
 	}
-	if (!stream_ok(h->stream, h->slen))
+	if (!batch_stream_ok(h->stream, h->slen))
 		return V_BADBODY;
 	return V_OK;
 }
@@ -919,7 +906,7 @@ ftr_read(struct seg *seg, int fd, uint64_t size, struct spool_gap *gap)
 		sl = f[k];
 		k++;
 		left--;
-		if (left < sl || !stream_ok((const char *)f + k, sl))
+		if (left < sl || !batch_stream_ok((const char *)f + k, sl))
 			goto out;
 		memcpy(name, f + k, sl);
 		name[sl] = '\0';
@@ -1338,8 +1325,8 @@ seg_scan(struct spool *sp, struct seg *seg, int fd, uint64_t fsize)
 			    verdict_cause(v));
 			if (v == V_BADBODY && ent_size(&h) == next - off)
 				gap_one(sp, SPOOL_GAP_CORRUPT, h.seq,
-				    stream_ok(h.stream, h.slen) ? h.stream :
-				    "?", h.nrec);
+				    batch_stream_ok(h.stream, h.slen) ?
+				    h.stream : "?", h.nrec);
 			off = next;
 			continue;
 		}
@@ -1778,7 +1765,7 @@ append_batch(struct spool *sp, const struct batch *b, int report)
 	int r;
 
 	slen = strnlen(b->stream, sizeof(b->stream));
-	if (!stream_ok(b->stream, slen)) {
+	if (!batch_stream_ok(b->stream, slen)) {
 		if (report)
 			gap_one(sp, SPOOL_GAP_IO, b->seq, "?", b->nrecords);
 		return -EINVAL;

@@ -94,8 +94,6 @@ int	journal_write(struct journal *jn);
 /* Commit, step 3 (after spool_sync; spool_ok: it succeeded): checkpoint,
  * fdatasync, delete files whose records are all released. */
 int	journal_commit(struct journal *jn, int spool_ok);
-/* Something to write or sync. */
-int	journal_dirty(const struct journal *jn);
 
 void	journal_stats(const struct journal *jn, struct journal_stats *st);
 

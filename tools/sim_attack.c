@@ -1,0 +1,209 @@
+/*
+ * sim_attack.c - fieldbridge-sim's attacker: traffic the gateway must drop
+ * and count by reason (DESIGN.md invariant 2), injected on the same line
+ * as the nodes' own frames.
+ *
+ *   --forge N    data frames under a real node's session id and next
+ *                counter, sealed with a random key (bad MIC);
+ *   --replay N   captured data frames sent again once the node has moved
+ *                past them, and once a captured HELLO then RESPONSE;
+ *   --unknown N  HELLOs from EUIs not in the registry;
+ *   --garbage N  random bytes between frames, each burst ended by a
+ *                delimiter.
+ *
+ * One injection of each kind goes out every --attack-every ms, and only
+ * once the gateway has accepted a first node, so that the counts in the
+ * summary match the daemon's drop counters.  (--flood is no injection: it
+ * is a real node sending SIM_FLOOD_FACTOR times its rate, set up with the
+ * nodes.)
+ */
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#include "policy/registry.h"
+#include "radio/link.h"
+#include "tools/sim.h"
+
+#define SIM_GARBAGE_BURST_MAX	48
+#define SIM_UNKNOWN_EUI_BASE	0x70B3D57EDF000000ULL
+
+/* Keep a few frames to replay later (--replay). */
+void
+sim_attack_capture(struct sim *s, int ni, const uint8_t *frame, size_t len)
+{
+	const struct sim_node *n = &s->nodes[ni];
+	struct sim_capture *c;
+
+	if (s->replay_done + s->ncap < s->o.replay &&
+	    s->ncap < SIM_CAPTURE_MAX && sim_rand_below(&s->rng, 4) == 0) {
+		c = &s->cap[s->ncap++];
+		c->node = ni;
+		c->sid = n->ks.sid;
+		c->fcnt = n->fcnt_up;
+		c->len = len;
+		memcpy(c->frame, frame, len);
+	}
+}
+
+static int
+random_up_node(struct sim *s)
+{
+	unsigned int i, start = sim_rand_below(&s->rng, s->nnodes);
+
+	for (i = 0; i < s->nnodes; i++) {
+		unsigned int ni = (start + i) % s->nnodes;
+
+		if ((s->nodes[ni].state == SIM_NODE_UP ||
+		    s->nodes[ni].state == SIM_NODE_DONE) && s->nodes[ni].sent > 0)
+			return (int)ni;
+	}
+	return -1;
+}
+
+static void
+attack_unknown(struct sim *s)
+{
+	uint8_t nn[LINK_NONCE_LEN], frame[LINK_FRAME_MAX];
+	uint64_t eui;
+	int len;
+
+	do
+		eui = SIM_UNKNOWN_EUI_BASE + sim_rand_below(&s->rng, 1u << 24);
+	while (registry_find(s->reg, eui) != NULL);
+	(void)gnutls_rnd(GNUTLS_RND_NONCE, nn, sizeof(nn));
+	len = link_build_hello(frame, sizeof(frame), eui, nn);
+	if (len > 0 && sim_conc_rx(s, -1, frame, (size_t)len) == 0) {
+		s->unknown_done++;
+		s->st.unknown++;
+	}
+}
+
+static void
+attack_forge(struct sim *s)
+{
+	struct link_session_keys fake;
+	uint8_t pl[SIM_PAYLOAD_MAX], frame[LINK_FRAME_MAX];
+	struct sim_sensor sensor;
+	int ni, len;
+
+	if ((ni = random_up_node(s)) < 0)
+		return;
+	/* The attacker knows the session id (it is sent in clear) and
+	 * guesses the next counter, but not the key. */
+	memset(&fake, 0, sizeof(fake));
+	fake.sid = s->nodes[ni].ks.sid;
+	(void)gnutls_rnd(GNUTLS_RND_NONCE, fake.up, sizeof(fake.up));
+	sensor = s->nodes[ni].sensor;
+	len = link_seal(&fake, LINK_DIR_UP, s->nodes[ni].fcnt_up + 1, pl,
+	    sim_payload(&sensor, pl, sizeof(pl)), frame, sizeof(frame));
+	if (len > 0 && sim_conc_rx(s, ni, frame, (size_t)len) == 0) {
+		s->forge_done++;
+		s->st.forged++;
+	}
+}
+
+static void
+attack_replay(struct sim *s)
+{
+	struct sim_capture *c;
+	struct sim_node *n;
+	unsigned int i;
+
+	for (i = 0; i < s->ncap; i++) {
+		c = &s->cap[i];
+		n = &s->nodes[c->node];
+		if (n->ks.sid != c->sid || (n->state != SIM_NODE_UP &&
+		    (n->state != SIM_NODE_DONE || n->fcnt_up <= c->fcnt))) {
+			/* Its session is gone (the frame would count as stale,
+			 * not replayed) or it can no longer be superseded:
+			 * forget it and capture another. */
+			s->cap[i--] = s->cap[--s->ncap];
+			continue;
+		}
+		if (n->fcnt_up <= c->fcnt)
+			continue;	/* not yet superseded */
+		if (sim_conc_rx(s, c->node, c->frame, c->len) != 0)
+			return;
+		s->replay_done++;
+		s->st.replayed++;
+		s->cap[i] = s->cap[--s->ncap];
+		return;
+	}
+}
+
+/* A captured handshake replayed: the HELLO (which the gateway cannot tell
+ * from a real one; it only earns a CHALLENGE nobody answers), then the
+ * RESPONSE, which must be refused. */
+static void
+attack_replay_handshake(struct sim *s)
+{
+	int ni;
+	struct sim_node *n;
+
+	if ((ni = random_up_node(s)) < 0)
+		return;
+	n = &s->nodes[ni];
+	if (n->hello_len == 0 || n->resp_len == 0)
+		return;
+	if (s->hs_replay_step == 0) {
+		if (sim_conc_rx(s, ni, n->hello, n->hello_len) == 0) {
+			s->st.replayed_hello++;
+			s->hs_replay_step = 1;
+		}
+	} else if (sim_conc_rx(s, ni, n->resp, n->resp_len) == 0) {
+		s->st.replayed_response++;
+		s->hs_replay_step = 2;
+	}
+}
+
+static void
+attack_garbage(struct sim *s)
+{
+	uint8_t buf[SIM_GARBAGE_BURST_MAX + 1];
+	unsigned int n, i, left = s->o.garbage - s->garbage_done;
+
+	n = 1 + sim_rand_below(&s->rng, SIM_GARBAGE_BURST_MAX);
+	if (n > left)
+		n = left;
+	for (i = 0; i < n; i++)
+		buf[i] = (uint8_t)sim_rand(&s->rng);
+	/* End the burst with a delimiter so the next real frame starts
+	 * clean; zeros inside the burst are noise like any other byte. */
+	buf[n] = 0x00;
+	if (sim_conc_put(s, buf, n + 1) == 0) {
+		s->garbage_done += n;
+		s->st.garbage_bytes += n;
+	}
+}
+
+int
+sim_attack_left(const struct sim *s)
+{
+	return s->unknown_done < s->o.unknown || s->forge_done < s->o.forge ||
+	    s->replay_done < s->o.replay || s->garbage_done < s->o.garbage ||
+	    (s->o.replay > 0 && s->hs_replay_step < 2);
+}
+
+void
+sim_attack_run(struct sim *s, uint64_t now)
+{
+	/* Attack only a gateway that is listening: before its first ACCEPT
+	 * our frames may still be flushed away when it opens the line, and
+	 * the counts would not add up. */
+	if (s->st.handshakes == 0 || now < s->next_attack_ms ||
+	    sim_conc_pending(s) > SIM_OUT_HIGH)
+		return;
+	s->next_attack_ms = now + s->o.attack_ms;
+	if (s->unknown_done < s->o.unknown)
+		attack_unknown(s);
+	if (s->forge_done < s->o.forge)
+		attack_forge(s);
+	if (s->replay_done < s->o.replay)
+		attack_replay(s);
+	if (s->o.replay > 0 && s->hs_replay_step < 2)
+		attack_replay_handshake(s);
+	if (s->garbage_done < s->o.garbage)
+		attack_garbage(s);
+}
