@@ -21,9 +21,11 @@
  *     3. confine_hook: sandbox_confine (chroot, drop the capability,
  *        no_new_privs, the child's seccomp filter);
  *     4. the poll loop: each serial (re)open asks the parent; SIGHUP
- *        reloads the registry from the parent's bytes; libmosquitto re-reads
- *        tls/... at every connect, so a renewed certificate is used at
- *        the next connect; POLLHUP on the parent's socket ends the child.
+ *        reloads the registry from the parent's bytes; the uplink re-reads
+ *        tls/... before every connection and reconnects when they changed,
+ *        so a renewed certificate is used at once; c-ares resolves the
+ *        broker through the copies of etc/hosts and etc/resolv.conf;
+ *        POLLHUP on the parent's socket ends the child.
  *
  * A child that cannot confine itself exits PRIVSEP_EXIT_FATAL: the parent
  * stops and systemd does not restart (RestartPreventExitStatus=78).
@@ -72,8 +74,10 @@ struct confine {
 	char			 desc[64];
 };
 
-/* glibc reads these inside the chroot at every lookup (docs/library-notes.md);
- * optional: a host without resolv.conf still resolves from etc/hosts. */
+/* The uplink's resolver (c-ares) reads etc/hosts at every lookup and
+ * etc/resolv.conf before every connection round; glibc would read them
+ * too (docs/library-notes.md).  Optional: a host without resolv.conf still
+ * resolves from etc/hosts. */
 static const struct {
 	const char	*src;
 	const char	*dst;

@@ -21,7 +21,7 @@ struct conf;
 struct confine;
 
 /* Inside the chroot (the state directory): where the parent keeps the
- * copies that libmosquitto re-reads at each connect. */
+ * copies that the uplink re-reads before each connection. */
 #define CONFINE_TLS_CA		"tls/ca.pem"
 #define CONFINE_TLS_CERT	"tls/cert.pem"
 #define CONFINE_TLS_KEY		"tls/key.pem"

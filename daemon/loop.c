@@ -333,6 +333,7 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 	    "mqtt_disconnects=%llu\nmqtt_inflight=%d\n",
 	    uplink_connected(d->up), (unsigned long long)us->connects,
 	    (unsigned long long)us->disconnects, uplink_inflight(d->up));
+	uplink_status(d->up, f);
 	fprintf(f, "ports=%d\nports_open=%d\n", d->nports, open_ports);
 	fprintf(f, "sandbox=%s\n", d->o->no_sandbox ? "disabled" :
 	    d->o->sandbox_desc != NULL ? d->o->sandbox_desc : "none");
@@ -786,18 +787,21 @@ loop_tick(struct loop *d, uint64_t now_ms)
 static int
 loop_poll(struct loop *d)
 {
-	struct pollfd pfd[4 + CONF_CONCENTRATORS_MAX];
+	struct pollfd pfd[3 + UPLINK_POLLFDS_MAX + CONF_CONCENTRATORS_MAX];
 	struct loop_port *p;
 	uint64_t now_ms;
-	int n = 0, k, i, fd;
+	int n = 0, k, i, fd, up0, nup, port0;
 
 	pfd[n].fd = d->sfd;
 	pfd[n++].events = POLLIN;
 	pfd[n].fd = d->tfd;
 	pfd[n++].events = POLLIN;
-	fd = uplink_fd(d->up);
-	pfd[n].fd = fd;
-	pfd[n++].events = fd >= 0 ? uplink_events(d->up) : 0;
+	/* The uplink's sockets: the resolver's, the connection attempts',
+	 * the connection's. */
+	up0 = n;
+	nup = uplink_pollfds(d->up, pfd + n, UPLINK_POLLFDS_MAX);
+	n += nup;
+	port0 = n;
 	for (k = 0; k < d->nports; k++) {
 		p = &d->ports[k];
 		fd = p->port != NULL ? radio_port_fd(p->port) : -1;
@@ -818,12 +822,15 @@ loop_poll(struct loop *d)
 	now_ms = mono_ms();
 	if (pfd[0].revents)
 		loop_signal(d, now_ms);
-	if (pfd[2].revents && pfd[2].fd >= 0)
-		uplink_handle(d->up, pfd[2].revents, now_ms);
+	for (i = 0; i < nup; i++)
+		if (pfd[up0 + i].revents) {
+			uplink_handle(d->up, pfd + up0, nup, now_ms);
+			break;
+		}
 	for (k = 0; k < d->nports; k++)
-		if (pfd[3 + k].revents && d->ports[k].port != NULL)
-			radio_port_handle(d->ports[k].port, pfd[3 + k].revents,
-			    now_ms);
+		if (pfd[port0 + k].revents && d->ports[k].port != NULL)
+			radio_port_handle(d->ports[k].port,
+			    pfd[port0 + k].revents, now_ms);
 	if (pfd[n - 1].revents && d->parent_fd >= 0) {
 		log_warnx("the privileged parent is gone; stopping");
 		d->parent_fd = -1;
@@ -1038,8 +1045,8 @@ loop_run(const struct loop_opts *o)
 
 	/*
 	 * SANDBOX: everything the process needs is open (ports are opened
-	 * on the first tick by the port's opener, TLS files are read at
-	 * each connect).  o->confine (main.c, the privsep child) chroots
+	 * on the first tick by the port's opener, TLS files are read before
+	 * each connection, the resolver's channel exists).  o->confine (main.c, the privsep child) chroots
 	 * into the state directory (the cwd), drops privileges, sets
 	 * no_new_privs and loads the seccomp filter; ports get their fds
 	 * from the privileged parent through o->opener.  Skipped with

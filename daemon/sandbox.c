@@ -173,16 +173,16 @@ static const int sys_child_process[] = {
 
 /* Network, outbound only: MQTT over TLS, DNS, sd_notify, privsep. */
 static const int sys_child_net[] = {
-	SCMP_SYS(connect),		/* broker, DNS server, glibc's source address */
-					/*   probe when sorting several answers */
+	SCMP_SYS(connect),		/* broker, DNS server (c-ares), c-ares's source */
+					/*   address probe per answer (RFC 6724 sort) */
 	SCMP_SYS(sendto),		/* TLS records, DNS queries, sd_notify */
-	SCMP_SYS(recvfrom),		/* TLS records, DNS answers */
+	SCMP_SYS(recvfrom),		/* TLS records, DNS answers (c-ares) */
 	SCMP_SYS(sendmsg),		/* requests to the privsep parent */
 	SCMP_SYS(recvmsg),		/* its replies, with SCM_RIGHTS descriptors */
 	SCMP_SYS(sendmmsg),		/* glibc sends the A and AAAA queries at once */
 	SCMP_SYS(getsockopt),		/* SO_ERROR after a non-blocking connect */
 	SCMP_SYS(setsockopt),		/* TCP_NODELAY, keepalive */
-	SCMP_SYS(getsockname),		/* glibc's RFC 3484 sort of the answers */
+	SCMP_SYS(getsockname),		/* c-ares's (and glibc's) RFC 6724 sort */
 	SCMP_SYS(getpeername),		/* libmosquitto */
 	SCMP_SYS(shutdown),		/* libmosquitto on disconnect */
 };

@@ -1,19 +1,70 @@
 /*
- * uplink.c - libmosquitto driven from the daemon's own poll loop; see
+ * uplink.c - libmosquitto driven from the daemon's own poll loop, the
+ * broker's name resolved by c-ares and all its addresses raced; see
  * uplink.h for the contract.
  *
- * State:  IDLE --(backoff due)--> CONNECTING --(CONNACK ok)--> UP
- *           ^                          |                         |
- *           +------(failure, lost)-----+-------------------------+
- *         UP --(uplink_stop)--> STOPPING --(PUBACK of "offline")--> STOPPED
+ * State:
+ *   IDLE --(backoff due)--> RESOLVING --(answer, or the last good one)-->
+ *   CONNECTING --(first TLS handshake done; its CONNACK ok)--> UP
+ *   IDLE <--(every address of the round failed, or the connection lost)--+
+ *   UP --(uplink_stop)--> STOPPING --(PUBACK of "offline")--> STOPPED
  *
- * Why things are done this way (libmosquitto 2.0.11; see
+ * A round.  The name is resolved with c-ares (ares_getaddrinfo: etc/hosts,
+ * then DNS, answers sorted by RFC 6724), inside the poll loop and limited
+ * to UPLINK_RESOLVE_TIMEOUT_MS; a lookup that fails or times out falls back
+ * to the last good answer, so a dead DNS server does not keep the gateway
+ * from a broker it knows.  The addresses are interleaved by family (RFC
+ * 8305 section 4) and raced (Happy Eyeballs, RFC 8305 section 5): the first
+ * at once, each next one UPLINK_STAGGER_MS after the previous or at once
+ * when every attempt in flight has failed (a refused connection costs
+ * nothing).  The first attempt to complete its TLS handshake wins; the
+ * others are closed.  Only a round in which every address failed counts
+ * for the backoff.  Each failure is kept per address family for the status
+ * file.
+ *
+ * Why the race is at the TLS level with one struct mosquitto per address:
+ * libmosquitto 2.0.11 connects to the first address its own blocking
+ * getaddrinfo() returns, so each attempt is a mosquitto object given one
+ * numeric address (no lookup, nothing to block).  A socket that connects
+ * is not proof enough (a middlebox may accept TCP and go silent), the TLS
+ * handshake is.  The trap is the MQTT CONNECT: libmosquitto queues it in
+ * connect_async() and writes it at the first loop_write after the
+ * handshake; two CONNECTs with our client id would make the broker take
+ * the first session over (and perhaps publish the will).  So a loser must
+ * never write it: the winner is decided in the TLS info callback at
+ * SSL_CB_HANDSHAKE_DONE (inside mosquitto_loop_read, which returns right
+ * after the handshake without writing), the losers are destroyed before
+ * the loop calls libmosquitto again, attempts still in their handshake are
+ * only ever driven through loop_read, and a handshake that completes when
+ * a winner exists has its socket shut down in the callback.
+ *
+ * TLS.  Given a numeric address, libmosquitto's own TLS set-up would check
+ * the certificate against that address and send it as SNI.  We build the
+ * SSL_CTX ourselves (MOSQ_OPT_SSL_CTX, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS 0:
+ * libmosquitto then verifies nothing): SSL_VERIFY_PEER, the host check on
+ * the configured name (X509_VERIFY_PARAM_set1_host, or _set1_ip_asc when
+ * the configuration names an address), and the name as SNI, set in the info
+ * callback at SSL_CB_HANDSHAKE_START, after libmosquitto set the numeric
+ * one and before the ClientHello is built (no SNI for an address, RFC 6066
+ * section 3).  The CA, certificate and key are loaded into a new context at
+ * the start of a round when their contents changed (uplink_tls_sig), so a
+ * renewed certificate is used at the next connection as before; each
+ * mosquitto object holds its own reference to the context it started with.
+ *
+ * c-ares 1.18 and the chroot: the channel is made in uplink_new, before
+ * the chroot, because c-ares keys its query ids from /dev/urandom, which
+ * the chroot lacks (it would fall back to rand()).  etc/hosts is read at
+ * every lookup; etc/resolv.conf only at a channel's creation, so each round
+ * reads it again into a throw-away channel and copies its name servers
+ * into ours (the privileged parent keeps both files current in the chroot).
+ *
+ * Why other things are done this way (libmosquitto 2.0.11; see
  * docs/library-notes.md):
- * - The mosquitto object is reinitialised before every connection attempt.
- *   libmosquitto keeps unacknowledged QoS 1 messages and would resend them
- *   itself after a reconnect; the daemon's queue already resends what was
- *   not acknowledged, so libmosquitto must start each connection empty, or
- *   every batch would go out twice.
+ * - A fresh mosquitto object for every connection: libmosquitto keeps
+ *   unacknowledged QoS 1 messages and would resend them itself after a
+ *   reconnect; the daemon's queue already resends what was not
+ *   acknowledged, so each connection must start empty, or every batch
+ *   would go out twice.
  * - We never hand it more than inflight_max batches: messages published
  *   while it cannot send go to an unbounded in-memory list.
  * - loop_misc() never reconnects: we do, with exponential backoff and full
@@ -23,19 +74,23 @@
  *   PINGRESP: a half-open link lingers up to 2x keepalive.  We watch the
  *   socket ourselves: nothing received for 1.5x keepalive (a healthy
  *   broker answers the PINGREQ after 1x) closes the connection.
- * - tls_version "tlsv1.2" is a minimum in 2.0.11 (it only disables
- *   SSLv3/TLS1.0/1.1), so TLS 1.3 is used where the broker offers it;
- *   "tlsv1.3" disables 1.2 as well.
- * - connect_async() blocks in getaddrinfo(): a dead DNS server stalls the
- *   loop for seconds (the watchdog period must allow for it).
+ * - During the handshake libmosquitto advances TLS only in loop_read, and
+ *   takes SSL_ERROR_SYSCALL for "try again": a refused or reset socket
+ *   polls POLLERR/POLLHUP and is given up here, with its SO_ERROR.
  */
 #define LOG_MODULE	"uplink"
 
+#include <arpa/inet.h>
+#include <ares.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <mosquitto.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,13 +104,34 @@
 #include "daemon/uplink.h"
 
 #define UPLINK_TOPIC_MAX	(CONF_PREFIX_MAX + CONF_GATEWAY_ID_MAX + 64 + 4)
+/* RFC 8305 section 5 "Connection Attempt Delay": 250 ms recommended. */
+#define UPLINK_STAGGER_MS	250
+/* One address: TCP connect and TLS handshake.  A blackholed address is
+ * abandoned after this (the others were started meanwhile). */
+#define UPLINK_ATTEMPT_TIMEOUT_MS	10000
+/* The whole lookup; after it, the last good answer.  Longer than c-ares's
+ * own tries below, shorter than any sensible watchdog period (the loop
+ * never waits for it anyway). */
+#define UPLINK_RESOLVE_TIMEOUT_MS	3000
+#define UPLINK_DNS_TRY_MS	1000	/* c-ares: first try per server */
+#define UPLINK_DNS_TRIES	2	/* c-ares: tries per server */
+#define UPLINK_ADDR_STR_MAX	INET6_ADDRSTRLEN
+#define UPLINK_ERR_MAX		160	/* one status line's error text */
+#define UPLINK_ADDRS_STR_MAX	(UPLINK_ADDRS_MAX * (UPLINK_ADDR_STR_MAX + 1))
 
 enum uplink_state {
 	UPLINK_IDLE,
+	UPLINK_RESOLVING,
 	UPLINK_CONNECTING,
 	UPLINK_UP,
 	UPLINK_STOPPING,
 	UPLINK_STOPPED,
+};
+
+enum uplink_family {
+	UPLINK_FAM_IPV4,
+	UPLINK_FAM_IPV6,
+	UPLINK_FAMS
 };
 
 struct uplink_slot {
@@ -63,23 +139,59 @@ struct uplink_slot {
 	uint64_t	cookie;
 };
 
+struct uplink_addr {
+	int		family;		/* AF_INET, AF_INET6 */
+	char		str[UPLINK_ADDR_STR_MAX];
+};
+
+/* One connection attempt of a round, to addrs[i] for tries[i]. */
+struct uplink_try {
+	struct mosquitto	*mosq;		/* NULL: not running */
+	int			 tcp_up;	/* writable once: TCP connected */
+	uint64_t		 start_ms;
+};
+
 struct uplink {
-	struct mosquitto	*mosq;
+	struct mosquitto	*mosq;		/* the connection (the winner) */
 	enum uplink_state	 state;
 	int			 started;
 	struct uplink_ops	 ops;
 	void			*arg;
 
 	char			 host[CONF_HOST_MAX + 1];
+	int			 host_numeric;	/* an address, not a name */
 	int			 port;
 	char			 ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
-	uint32_t		 tls_sig;	/* of the files last connected with */
+	SSL_CTX			*ctx;		/* for new connections */
+	uint32_t		 tls_sig;	/* of the files in ctx */
 	char			 client_id[CONF_GATEWAY_ID_MAX + 1];
 	char			 base[UPLINK_TOPIC_MAX];   /* PREFIX/GATEWAY/ */
 	char			 status_topic[UPLINK_TOPIC_MAX];
 	int			 keepalive_s;
 	int			 tls_min;
 	uint32_t		 backoff_min_ms, backoff_max_ms;
+
+	/* Resolution. */
+	ares_channel		 ares;
+	int			 ares_lib;	/* holds an ares_library_init */
+	int			 res_done;	/* the callback ran */
+	int			 res_status;
+	struct ares_addrinfo	*res;
+	uint64_t		 res_deadline_ms;
+	struct uplink_addr	 cache[UPLINK_ADDRS_MAX];  /* last good answer */
+	int			 ncache;
+	char			 res_err[UPLINK_ERR_MAX];
+
+	/* The round. */
+	struct uplink_addr	 addrs[UPLINK_ADDRS_MAX];
+	int			 naddrs;
+	struct uplink_try	 tries[UPLINK_ADDRS_MAX];
+	int			 next_addr;	/* the next to try */
+	uint64_t		 last_start_ms;
+	int			 winner;	/* index, -1: none yet */
+	int			 cur;		/* addrs[] of mosq, -1: none */
+	char			 fam_err[UPLINK_FAMS][UPLINK_ERR_MAX];
+	char			 lib_err[UPLINK_ERR_MAX];  /* last from libmosquitto */
 
 	struct uplink_slot	*slots;
 	int			 nslots;	/* inflight_max */
@@ -88,7 +200,7 @@ struct uplink {
 
 	uint32_t		 failures;	/* consecutive */
 	uint64_t		 next_attempt_ms;
-	uint64_t		 attempt_ms;	/* start of the current attempt */
+	uint64_t		 attempt_ms;	/* start of the current round */
 	uint64_t		 up_ms;		/* CONNACK time */
 	uint64_t		 last_rx_ms;	/* last bytes from the broker */
 	uint64_t		 now_ms;	/* of the current call */
@@ -103,6 +215,7 @@ struct uplink {
 };
 
 static int uplink_lib_refs;
+static int uplink_ares_refs;
 
 uint64_t
 uplink_backoff_ms(uint32_t failures, uint32_t min_ms, uint32_t max_ms,
@@ -130,13 +243,31 @@ uplink_random(void)
 	return r;
 }
 
+static enum uplink_family
+uplink_fam(int family)
+{
+	return family == AF_INET6 ? UPLINK_FAM_IPV6 : UPLINK_FAM_IPV4;
+}
+
+/* "[::1]:8883" or "127.0.0.1:8883". */
+static void
+uplink_fmt_addr(char *buf, size_t sz, const struct uplink_addr *a, int port)
+{
+	(void)snprintf(buf, sz, a->family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+	    a->str, port);
+}
+
 static void
 uplink_cb_log(struct mosquitto *m, void *obj, int level, const char *str)
 {
-	/* libmosquitto's errors name the TLS failure; worth a warning. */
-	if (level & MOSQ_LOG_ERR)
+	struct uplink *u = obj;
+
+	/* libmosquitto's errors name the TLS failure; worth a warning, and
+	 * the reason of the attempt's failure. */
+	if (level & MOSQ_LOG_ERR) {
 		log_warnx("libmosquitto: %s", str);
-	else
+		(void)snprintf(u->lib_err, sizeof(u->lib_err), "%s", str);
+	} else
 		log_debug("libmosquitto: %s", str);
 }
 
@@ -144,11 +275,16 @@ static void
 uplink_cb_connect(struct mosquitto *m, void *obj, int rc)
 {
 	struct uplink *u = obj;
+	char addr[UPLINK_ADDR_STR_MAX + 8];
 	int r;
 
+	if (u->cur >= 0)
+		uplink_fmt_addr(addr, sizeof(addr), &u->addrs[u->cur], u->port);
+	else
+		addr[0] = '\0';
 	if (rc != 0) {
-		log_warnx("broker %s:%d refused the connection: %s", u->host,
-		    u->port, mosquitto_connack_string(rc));
+		log_warnx("broker %s:%d (%s) refused the connection: %s",
+		    u->host, u->port, addr, mosquitto_connack_string(rc));
 		u->lost = 1;
 		u->lost_rc = MOSQ_ERR_CONN_REFUSED;
 		return;
@@ -156,7 +292,8 @@ uplink_cb_connect(struct mosquitto *m, void *obj, int rc)
 	u->state = UPLINK_UP;
 	u->up_ms = u->now_ms;
 	u->st.connects++;
-	log_info("connected to %s:%d as %s", u->host, u->port, u->client_id);
+	log_info("connected to %s:%d (%s) as %s", u->host, u->port, addr,
+	    u->client_id);
 	r = mosquitto_publish(u->mosq, &u->status_mid, u->status_topic,
 	    (int)strlen(UPLINK_STATUS_ONLINE), UPLINK_STATUS_ONLINE, 1, true);
 	if (r != MOSQ_ERR_SUCCESS)
@@ -229,40 +366,439 @@ uplink_tls_sig(const struct uplink *u)
 	return c;
 }
 
-/* Prepare the (re)initialised object for one connection attempt. */
+/* ---- TLS ---- */
+
 static int
-uplink_setup(struct uplink *u)
+uplink_try_find_fd(const struct uplink *u, int fd)
+{
+	int i;
+
+	for (i = 0; i < u->naddrs; i++)
+		if (u->tries[i].mosq != NULL &&
+		    mosquitto_socket(u->tries[i].mosq) == fd)
+			return i;
+	return -1;
+}
+
+/*
+ * OpenSSL's info callback for every connection of our context: the SNI at
+ * the start of a handshake, the race's winner at its end (see the top of
+ * the file).  OpenSSL hands a const SSL; setting the SNI is what this
+ * point of the handshake is for.
+ */
+static void
+uplink_ssl_info(const SSL *ssl, int where, int ret)
+{
+	struct uplink *u = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	const char *sni;
+	int i;
+
+	if (u == NULL)
+		return;
+	/* OpenSSL's macro does not parenthesise its argument. */
+	sni = u->host_numeric ? NULL : u->host;
+	if (where & SSL_CB_HANDSHAKE_START)
+		(void)SSL_set_tlsext_host_name((SSL *)ssl, sni);
+	if (!(where & SSL_CB_HANDSHAKE_DONE) || u->mosq != NULL)
+		return;
+	if ((i = uplink_try_find_fd(u, SSL_get_fd(ssl))) < 0)
+		return;
+	if (u->winner < 0)
+		u->winner = i;
+	else if (u->winner != i)
+		(void)shutdown(SSL_get_fd(ssl), SHUT_RDWR);
+}
+
+/* OpenSSL's first queued error as text, the queue emptied. */
+static void
+uplink_ssl_err(char *buf, size_t sz)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		(void)snprintf(buf, sz, "unknown error");
+	else
+		ERR_error_string_n(e, buf, sz);
+	ERR_clear_error();
+}
+
+/* A new context from the CA, certificate and key files. */
+static int
+uplink_ctx_build(struct uplink *u, char *err, size_t errlen)
+{
+	X509_VERIFY_PARAM *param;
+	SSL_CTX *ctx;
+	char e[UPLINK_ERR_MAX];
+	const char *what;
+	int r = -EIO;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		what = "creating the TLS context";
+		goto fail;
+	}
+	what = "the TLS version";
+	if (SSL_CTX_set_min_proto_version(ctx, u->tls_min == 13 ?
+	    TLS1_3_VERSION : TLS1_2_VERSION) != 1)
+		goto fail;
+	what = u->ca;
+	if (SSL_CTX_load_verify_locations(ctx, u->ca, NULL) != 1)
+		goto fail;
+	what = u->cert;
+	if (SSL_CTX_use_certificate_chain_file(ctx, u->cert) != 1)
+		goto fail;
+	what = u->key;
+	if (SSL_CTX_use_PrivateKey_file(ctx, u->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto fail;
+	/* libmosquitto checks nothing with our own context: we do. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	param = SSL_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_hostflags(param,
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	what = "the broker's name for the certificate check";
+	if ((u->host_numeric ? X509_VERIFY_PARAM_set1_ip_asc(param, u->host) :
+	    X509_VERIFY_PARAM_set1_host(param, u->host, 0)) != 1)
+		goto fail;
+	SSL_CTX_set_info_callback(ctx, uplink_ssl_info);
+	SSL_CTX_set_app_data(ctx, u);
+	SSL_CTX_free(u->ctx);
+	u->ctx = ctx;
+	return 0;
+fail:
+	uplink_ssl_err(e, sizeof(e));
+	(void)snprintf(err, errlen, "%.200s: %.110s", what, e);
+	SSL_CTX_free(ctx);
+	return r;
+}
+
+/* ---- connection attempts ---- */
+
+static void
+uplink_try_stop(struct uplink *u, int i)
+{
+	if (u->tries[i].mosq == NULL)
+		return;
+	mosquitto_destroy(u->tries[i].mosq);
+	u->tries[i].mosq = NULL;
+}
+
+static void
+uplink_fail_addr(struct uplink *u, int i, const char *why)
+{
+	char addr[UPLINK_ADDR_STR_MAX + 8];
+
+	uplink_fmt_addr(addr, sizeof(addr), &u->addrs[i], u->port);
+	(void)snprintf(u->fam_err[uplink_fam(u->addrs[i].family)],
+	    sizeof(u->fam_err[0]), "%s: %s", addr, why);
+	log_info("cannot connect to %s at %s: %s", u->host, addr, why);
+}
+
+/* A failed attempt: rc a MOSQ_ERR_* (MOSQ_ERR_ERRNO: errno). */
+static void
+uplink_try_failed(struct uplink *u, int i, int rc, int err)
+{
+	char why[UPLINK_ERR_MAX];
+
+	if (rc == MOSQ_ERR_ERRNO)
+		(void)snprintf(why, sizeof(why), "%s", strerror(err));
+	else if (rc == MOSQ_ERR_TLS && u->lib_err[0] != '\0')
+		(void)snprintf(why, sizeof(why), "TLS: %.150s", u->lib_err);
+	else
+		(void)snprintf(why, sizeof(why), "%s", mosquitto_strerror(rc));
+	uplink_try_stop(u, i);
+	uplink_fail_addr(u, i, why);
+}
+
+/* Options every connection needs; the same for each attempt. */
+static int
+uplink_setup(struct uplink *u, struct mosquitto *m)
 {
 	int r;
 
-	if ((r = mosquitto_reinitialise(u->mosq, u->client_id, true, u)) != 0)
-		return r;
-	mosquitto_log_callback_set(u->mosq, uplink_cb_log);
-	mosquitto_connect_callback_set(u->mosq, uplink_cb_connect);
-	mosquitto_disconnect_callback_set(u->mosq, uplink_cb_disconnect);
-	mosquitto_publish_callback_set(u->mosq, uplink_cb_publish);
-	if ((r = mosquitto_int_option(u->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+	mosquitto_log_callback_set(m, uplink_cb_log);
+	if ((r = mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
 	    MQTT_PROTOCOL_V311)) != 0)
 		return r;
 	/* Our window plus the status message: libmosquitto never queues. */
-	if ((r = mosquitto_max_inflight_messages_set(u->mosq,
+	if ((r = mosquitto_max_inflight_messages_set(m,
 	    (unsigned int)u->nslots + 1)) != 0)
 		return r;
-	if ((r = mosquitto_will_set(u->mosq, u->status_topic,
+	if ((r = mosquitto_will_set(m, u->status_topic,
 	    (int)strlen(UPLINK_STATUS_OFFLINE), UPLINK_STATUS_OFFLINE, 1,
 	    true)) != 0)
 		return r;
-	/* The files are re-read at each connection: a renewed certificate
-	 * is picked up by the next reconnect (uplink_reload_tls forces one). */
-	if ((r = mosquitto_tls_set(u->mosq, u->ca, NULL, u->cert, u->key,
-	    NULL)) != 0)
+	/* Set once per object: setting it again would leak a reference. */
+	if ((r = mosquitto_int_option(m, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS,
+	    0)) != 0)
 		return r;
-	u->tls_sig = uplink_tls_sig(u);
-	if ((r = mosquitto_tls_opts_set(u->mosq, 1,
-	    u->tls_min == 13 ? "tlsv1.3" : "tlsv1.2", NULL)) != 0)
-		return r;
-	return mosquitto_tls_insecure_set(u->mosq, false);
+	return mosquitto_void_option(m, MOSQ_OPT_SSL_CTX, u->ctx);
 }
+
+/* Start the attempt to addrs[i]; a failure is recorded, not returned. */
+static void
+uplink_try_start(struct uplink *u, int i, uint64_t now_ms)
+{
+	struct uplink_try *t = &u->tries[i];
+	struct mosquitto *m;
+	int r;
+
+	u->st.addr_attempts++;
+	u->last_start_ms = now_ms;
+	u->lib_err[0] = '\0';
+	if ((m = mosquitto_new(u->client_id, true, u)) == NULL) {
+		uplink_try_failed(u, i, MOSQ_ERR_ERRNO, errno);
+		return;
+	}
+	if ((r = uplink_setup(u, m)) != 0) {
+		mosquitto_destroy(m);
+		uplink_try_failed(u, i, r, errno);
+		return;
+	}
+	log_debug("trying %s at %s", u->host, u->addrs[i].str);
+	/*
+	 * In place before the call: on a fast path (loopback) the whole
+	 * handshake completes inside connect_async, which then writes the
+	 * CONNECT at once; the info callback must find this attempt by its
+	 * socket to make it the winner (or, a winner existing, shut it).
+	 * A numeric address: libmosquitto's getaddrinfo looks nothing up.
+	 */
+	t->mosq = m;
+	t->tcp_up = 0;
+	t->start_ms = now_ms;
+	r = mosquitto_connect_async(m, u->addrs[i].str, u->port,
+	    u->keepalive_s);
+	if (r != MOSQ_ERR_SUCCESS) {
+		if (u->winner == i)
+			u->winner = -1;
+		uplink_try_failed(u, i, r, errno);
+	}
+}
+
+static int
+uplink_tries_running(const struct uplink *u)
+{
+	int i, n = 0;
+
+	for (i = 0; i < u->naddrs; i++)
+		if (u->tries[i].mosq != NULL)
+			n++;
+	return n;
+}
+
+static void
+uplink_tries_stop(struct uplink *u)
+{
+	int i;
+
+	for (i = 0; i < UPLINK_ADDRS_MAX; i++)
+		uplink_try_stop(u, i);
+	u->winner = -1;
+}
+
+/* An event on an attempt still in its handshake. */
+static void
+uplink_try_event(struct uplink *u, int i, short revents)
+{
+	struct uplink_try *t = &u->tries[i];
+	socklen_t len = sizeof(int);
+	int fd = mosquitto_socket(t->mosq), soerr = 0, r;
+
+	if (revents & (POLLERR | POLLHUP)) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 ||
+		    soerr == 0)
+			soerr = t->tcp_up ? ECONNRESET : ECONNREFUSED;
+		uplink_try_failed(u, i, MOSQ_ERR_ERRNO, soerr);
+		return;
+	}
+	if (revents & POLLOUT)
+		t->tcp_up = 1;
+	/* In the handshake, loop_read is what advances it (never writes
+	 * the queued CONNECT). */
+	errno = 0;
+	r = mosquitto_loop_read(t->mosq, 1);
+	if (r != MOSQ_ERR_SUCCESS || mosquitto_socket(t->mosq) < 0)
+		uplink_try_failed(u, i, r != MOSQ_ERR_SUCCESS ? r :
+		    MOSQ_ERR_CONN_LOST, errno);
+}
+
+/* ---- resolution ---- */
+
+static int
+uplink_ares_opts(struct ares_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout = UPLINK_DNS_TRY_MS;
+	o->tries = UPLINK_DNS_TRIES;
+	/* etc/hosts, then DNS: what glibc's "hosts: files dns" does. */
+	o->lookups = (char *)"fb";
+	return ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS;
+}
+
+/* The name servers of the current etc/resolv.conf into our channel. */
+static void
+uplink_resolver_refresh(struct uplink *u)
+{
+	struct ares_addr_port_node *servers = NULL;
+	struct ares_options o;
+	ares_channel tmp;
+	int mask = uplink_ares_opts(&o), r;
+
+	if ((r = ares_init_options(&tmp, &o, mask)) != ARES_SUCCESS) {
+		log_debug("reading the resolver configuration: %s",
+		    ares_strerror(r));
+		return;
+	}
+	if ((r = ares_get_servers_ports(tmp, &servers)) == ARES_SUCCESS)
+		r = ares_set_servers_ports(u->ares, servers);
+	if (r != ARES_SUCCESS)
+		log_debug("updating the name servers: %s", ares_strerror(r));
+	ares_free_data(servers);
+	ares_destroy(tmp);
+}
+
+static void
+uplink_resolve_cb(void *arg, int status, int timeouts,
+    struct ares_addrinfo *res)
+{
+	struct uplink *u = arg;
+
+	/* Acted upon after the c-ares call that ran this. */
+	if (u->res != NULL)
+		ares_freeaddrinfo(u->res);
+	u->res = res;
+	u->res_status = status;
+	u->res_done = 1;
+}
+
+static int
+uplink_addr_known(const struct uplink_addr *a, int n,
+    const struct uplink_addr *b)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].family == b->family && strcmp(a[i].str, b->str) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * res (sorted by c-ares, RFC 6724) into out, interleaved by family as RFC
+ * 8305 section 4 asks: the first address's family first, then the other,
+ * alternating, so that a broken family costs one stagger, not several.
+ */
+static int
+uplink_addrs_from(const struct ares_addrinfo *res, struct uplink_addr *out)
+{
+	struct uplink_addr fam[UPLINK_FAMS][UPLINK_ADDRS_MAX];
+	const struct ares_addrinfo_node *nd;
+	struct uplink_addr a;
+	int nf[UPLINK_FAMS] = { 0, 0 }, first = -1, f, k, n = 0;
+	const void *src;
+
+	for (nd = res != NULL ? res->nodes : NULL; nd != NULL;
+	    nd = nd->ai_next) {
+		memset(&a, 0, sizeof(a));
+		a.family = nd->ai_family;
+		if (nd->ai_family == AF_INET &&
+		    nd->ai_addrlen >= sizeof(struct sockaddr_in))
+			src = &((const struct sockaddr_in *)
+			    (const void *)nd->ai_addr)->sin_addr;
+		else if (nd->ai_family == AF_INET6 &&
+		    nd->ai_addrlen >= sizeof(struct sockaddr_in6))
+			src = &((const struct sockaddr_in6 *)
+			    (const void *)nd->ai_addr)->sin6_addr;
+		else
+			continue;
+		if (inet_ntop(a.family, src, a.str, sizeof(a.str)) == NULL)
+			continue;
+		f = uplink_fam(a.family);
+		if (first < 0)
+			first = f;
+		if (nf[f] < UPLINK_ADDRS_MAX &&
+		    !uplink_addr_known(fam[f], nf[f], &a))
+			fam[f][nf[f]++] = a;
+	}
+	if (first < 0)
+		return 0;
+	for (k = 0; n < UPLINK_ADDRS_MAX && (k < nf[0] || k < nf[1]); k++) {
+		if (k < nf[first] && n < UPLINK_ADDRS_MAX)
+			out[n++] = fam[first][k];
+		if (k < nf[!first] && n < UPLINK_ADDRS_MAX)
+			out[n++] = fam[!first][k];
+	}
+	return n;
+}
+
+static void
+uplink_addrs_str(const struct uplink_addr *a, int n, char *buf, size_t sz)
+{
+	size_t used = 0;
+	int i, w;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		w = snprintf(buf + used, sz - used, "%s%s", i ? "," : "",
+		    a[i].str);
+		if (w < 0 || (size_t)w >= sz - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static void uplink_round_failed(struct uplink *u, uint64_t now_ms);
+static void uplink_advance(struct uplink *u, uint64_t now_ms);
+
+/* After any c-ares call: act on a finished lookup. */
+static void
+uplink_resolve_finish(struct uplink *u, uint64_t now_ms)
+{
+	char list[UPLINK_ADDRS_STR_MAX];
+	struct ares_addrinfo *res = u->res;
+	int status = u->res_status, n;
+
+	if (!u->res_done || u->state != UPLINK_RESOLVING)
+		return;
+	u->res_done = 0;
+	u->res = NULL;
+	n = status == ARES_SUCCESS ? uplink_addrs_from(res, u->addrs) : 0;
+	if (res != NULL)
+		ares_freeaddrinfo(res);
+	if (n > 0) {
+		u->res_err[0] = '\0';
+		memcpy(u->cache, u->addrs, sizeof(u->addrs[0]) * (size_t)n);
+		u->ncache = n;
+	} else {
+		/* Our deadline or c-ares's own tries ran out first: the
+		 * same to an operator. */
+		(void)snprintf(u->res_err, sizeof(u->res_err), "%s",
+		    status == ARES_ECANCELLED || status == ARES_ETIMEOUT ?
+		    "no answer in time" :
+		    status == ARES_SUCCESS ? "no IPv4 or IPv6 address" :
+		    ares_strerror(status));
+		if (u->ncache == 0) {
+			log_warnx("cannot resolve %s: %s", u->host, u->res_err);
+			uplink_round_failed(u, now_ms);
+			return;
+		}
+		memcpy(u->addrs, u->cache, sizeof(u->addrs[0]) *
+		    (size_t)u->ncache);
+		n = u->ncache;
+		uplink_addrs_str(u->addrs, n, list, sizeof(list));
+		log_warnx("cannot resolve %s: %s; using its last known "
+		    "addresses %s", u->host, u->res_err, list);
+	}
+	u->naddrs = n;
+	uplink_addrs_str(u->addrs, n, list, sizeof(list));
+	log_debug("%s: %s", u->host, list);
+	u->next_addr = 0;
+	u->winner = -1;
+	u->state = UPLINK_CONNECTING;
+	uplink_advance(u, now_ms);
+}
+
+/* ---- rounds ---- */
 
 static void
 uplink_schedule(struct uplink *u, uint64_t now_ms)
@@ -277,14 +813,24 @@ uplink_schedule(struct uplink *u, uint64_t now_ms)
 	    (unsigned long long)d);
 }
 
-/* Drop the socket and every message libmosquitto still holds; what was
- * in flight is the caller's to send again (on_disconnect). */
+/* Drop the sockets, the lookup and every message libmosquitto still holds;
+ * what was in flight is the caller's to send again (on_disconnect). */
 static void
 uplink_drop(struct uplink *u)
 {
 	int i;
 
-	(void)mosquitto_reinitialise(u->mosq, u->client_id, true, u);
+	if (u->mosq != NULL)
+		mosquitto_destroy(u->mosq);
+	u->mosq = NULL;
+	u->cur = -1;
+	uplink_tries_stop(u);
+	if (u->state == UPLINK_RESOLVING)
+		ares_cancel(u->ares);
+	if (u->res != NULL)
+		ares_freeaddrinfo(u->res);
+	u->res = NULL;
+	u->res_done = 0;
 	for (i = 0; i < u->nslots; i++)
 		u->slots[i].mid = 0;
 	u->inflight = 0;
@@ -292,13 +838,113 @@ uplink_drop(struct uplink *u)
 	u->lost = 0;
 }
 
-/* Tear down after a lost connection or a failed attempt. */
+static void
+uplink_round_failed(struct uplink *u, uint64_t now_ms)
+{
+	uplink_drop(u);
+	u->state = UPLINK_IDLE;
+	if (u->naddrs > 0)
+		log_warnx("cannot connect to %s:%d at any of its %d "
+		    "addresses", u->host, u->port, u->naddrs);
+	uplink_schedule(u, now_ms);
+}
+
+/* The attempt that completed its handshake first becomes the connection;
+ * the others are closed before any of them is driven again. */
+static void
+uplink_promote(struct uplink *u, uint64_t now_ms)
+{
+	struct uplink_try *t = &u->tries[u->winner];
+	int i;
+
+	u->mosq = t->mosq;
+	u->cur = u->winner;
+	t->mosq = NULL;
+	for (i = 0; i < UPLINK_ADDRS_MAX; i++)
+		uplink_try_stop(u, i);
+	u->winner = -1;
+	mosquitto_connect_callback_set(u->mosq, uplink_cb_connect);
+	mosquitto_disconnect_callback_set(u->mosq, uplink_cb_disconnect);
+	mosquitto_publish_callback_set(u->mosq, uplink_cb_publish);
+	u->last_rx_ms = now_ms;
+	log_debug("TLS with %s at %s established", u->host,
+	    u->addrs[u->cur].str);
+}
+
+/* Start attempts as they are due; promote a winner; give up a round in
+ * which every address failed. */
+static void
+uplink_advance(struct uplink *u, uint64_t now_ms)
+{
+	int running;
+
+	if (u->state != UPLINK_CONNECTING || u->mosq != NULL)
+		return;
+	running = uplink_tries_running(u);
+	while (u->winner < 0 && u->next_addr < u->naddrs && (running == 0 ||
+	    now_ms - u->last_start_ms >= UPLINK_STAGGER_MS)) {
+		uplink_try_start(u, u->next_addr++, now_ms);
+		running = uplink_tries_running(u);
+		if (running > 0 && now_ms - u->last_start_ms <
+		    UPLINK_STAGGER_MS)
+			break;
+	}
+	if (u->winner >= 0)
+		uplink_promote(u, now_ms);
+	else if (running == 0 && u->next_addr >= u->naddrs)
+		uplink_round_failed(u, now_ms);
+}
+
+static void
+uplink_round_start(struct uplink *u, uint64_t now_ms)
+{
+	struct ares_addrinfo_hints hints;
+	char err[2 * UPLINK_ERR_MAX];
+	uint32_t sig;
+
+	u->st.attempts++;
+	u->attempt_ms = now_ms;
+	u->naddrs = 0;
+	/* The files are re-read for each round: a renewed certificate is
+	 * picked up by the next connection (uplink_reload_tls forces one). */
+	sig = uplink_tls_sig(u);
+	if (u->ctx == NULL || sig != u->tls_sig) {
+		if (uplink_ctx_build(u, err, sizeof(err)) != 0) {
+			log_warnx("cannot load the TLS files: %s", err);
+			u->state = UPLINK_IDLE;
+			uplink_schedule(u, now_ms);
+			return;
+		}
+		u->tls_sig = sig;
+	}
+	uplink_resolver_refresh(u);
+	u->state = UPLINK_RESOLVING;
+	u->res_deadline_ms = now_ms + UPLINK_RESOLVE_TIMEOUT_MS;
+	u->res_done = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	log_debug("resolving %s", u->host);
+	/* Answers from etc/hosts or for an address come at once. */
+	ares_getaddrinfo(u->ares, u->host, NULL, &hints, uplink_resolve_cb, u);
+	uplink_resolve_finish(u, now_ms);
+}
+
+/* Tear down after a lost connection or a failed winner. */
 static void
 uplink_down(struct uplink *u, int rc, uint64_t now_ms)
 {
 	enum uplink_state was = u->state;
-	int err = errno;
+	char why[UPLINK_ERR_MAX];
+	int err = errno, cur = u->cur;
 
+	if (rc == MOSQ_ERR_ERRNO)
+		(void)snprintf(why, sizeof(why), "%s", strerror(err));
+	else
+		(void)snprintf(why, sizeof(why), "%s",
+		    rc == MOSQ_ERR_KEEPALIVE ? "no answer from the broker" :
+		    mosquitto_strerror(rc));
 	uplink_drop(u);
 	if (was == UPLINK_STOPPING || was == UPLINK_STOPPED) {
 		u->state = UPLINK_STOPPED;
@@ -307,46 +953,19 @@ uplink_down(struct uplink *u, int rc, uint64_t now_ms)
 		return;
 	}
 	u->state = UPLINK_IDLE;
-	if (rc == MOSQ_ERR_ERRNO)
-		errno = err;
 	if (was == UPLINK_UP) {
 		u->st.disconnects++;
 		log_warnx("connection to %s:%d lost: %s", u->host, u->port,
-		    rc == MOSQ_ERR_KEEPALIVE ? "no answer from the broker" :
-		    mosquitto_strerror(rc));
+		    why);
 		if (now_ms - u->up_ms >= UPLINK_STABLE_MS)
 			u->failures = 0;
-	} else
-		log_warnx("cannot connect to %s:%d: %s", u->host, u->port,
-		    mosquitto_strerror(rc));
+	} else if (cur >= 0)
+		uplink_fail_addr(u, cur, why);
+	else
+		log_warnx("cannot connect to %s:%d: %s", u->host, u->port, why);
 	uplink_schedule(u, now_ms);
 	if (was == UPLINK_UP && u->ops.on_disconnect != NULL)
 		u->ops.on_disconnect(u->arg, rc);
-}
-
-static void
-uplink_attempt(struct uplink *u, uint64_t now_ms)
-{
-	int r;
-
-	u->st.attempts++;
-	u->attempt_ms = now_ms;
-	u->last_rx_ms = now_ms;
-	if ((r = uplink_setup(u)) != 0) {
-		log_warnx("cannot set up the MQTT client: %s",
-		    mosquitto_strerror(r));
-		u->state = UPLINK_CONNECTING;
-		uplink_down(u, r, now_ms);
-		return;
-	}
-	log_debug("connecting to %s:%d", u->host, u->port);
-	u->state = UPLINK_CONNECTING;
-	r = mosquitto_connect_async(u->mosq, u->host, u->port, u->keepalive_s);
-	if (r != MOSQ_ERR_SUCCESS) {
-		if (r == MOSQ_ERR_ERRNO)
-			log_debug("connect: %s", strerror(errno));
-		uplink_down(u, r, now_ms);
-	}
 }
 
 /* Act on what the callbacks reported during a libmosquitto call. */
@@ -365,7 +984,7 @@ uplink_after(struct uplink *u, int rc, uint64_t now_ms)
 		uplink_down(u, u->lost ? u->lost_rc : rc, now_ms);
 }
 
-/* The socket reported an error or a hang-up: give the attempt up. */
+/* The connection's socket reported an error or a hang-up: give it up. */
 static void
 uplink_sock_failed(struct uplink *u, uint64_t now_ms)
 {
@@ -381,20 +1000,19 @@ uplink_sock_failed(struct uplink *u, uint64_t now_ms)
 	uplink_down(u, MOSQ_ERR_ERRNO, now_ms);
 }
 
-void
-uplink_handle(struct uplink *u, short revents, uint64_t now_ms)
+static int
+uplink_live(const struct uplink *u)
+{
+	return u->mosq != NULL && (u->state == UPLINK_CONNECTING ||
+	    u->state == UPLINK_UP || u->state == UPLINK_STOPPING);
+}
+
+/* Events on the connection (the race's winner). */
+static void
+uplink_handle_conn(struct uplink *u, short revents, uint64_t now_ms)
 {
 	int rc = MOSQ_ERR_SUCCESS;
 
-	u->now_ms = now_ms;
-	if (u->state == UPLINK_IDLE || u->state == UPLINK_STOPPED)
-		return;
-	/*
-	 * libmosquitto 2.0.11 takes SSL_ERROR_SYSCALL during the TLS connect
-	 * for "try again", so a refused or reset TCP connect is never
-	 * reported: the socket would poll POLLERR/POLLHUP for ever.  Before
-	 * the CONNACK such a socket is a failed attempt.
-	 */
 	if ((revents & (POLLERR | POLLHUP)) && u->state == UPLINK_CONNECTING) {
 		uplink_sock_failed(u, now_ms);
 		return;
@@ -404,22 +1022,114 @@ uplink_handle(struct uplink *u, short revents, uint64_t now_ms)
 		rc = mosquitto_loop_read(u->mosq, 1);
 		uplink_after(u, rc, now_ms);
 	}
-	if ((revents & POLLOUT) && u->state != UPLINK_IDLE &&
-	    u->state != UPLINK_STOPPED) {
+	if ((revents & POLLOUT) && uplink_live(u)) {
 		rc = mosquitto_loop_write(u->mosq, 1);
 		uplink_after(u, rc, now_ms);
 	}
 	/* A hung-up socket that libmosquitto did not give up on. */
-	if ((revents & (POLLERR | POLLHUP)) && u->state != UPLINK_IDLE &&
-	    u->state != UPLINK_STOPPED)
+	if ((revents & (POLLERR | POLLHUP)) && uplink_live(u))
 		uplink_sock_failed(u, now_ms);
+}
+
+int
+uplink_pollfds(const struct uplink *u, struct pollfd *pfd, int max)
+{
+	ares_socket_t socks[UPLINK_RESOLVER_FDS_MAX];
+	const struct uplink_try *t;
+	int n = 0, i, bits, fd;
+	short ev;
+
+	switch (u->state) {
+	case UPLINK_RESOLVING:
+		bits = ares_getsock(u->ares, socks, UPLINK_RESOLVER_FDS_MAX);
+		for (i = 0; i < UPLINK_RESOLVER_FDS_MAX && n < max; i++) {
+			ev = 0;
+			if (ARES_GETSOCK_READABLE(bits, i))
+				ev |= POLLIN;
+			if (ARES_GETSOCK_WRITABLE(bits, i))
+				ev |= POLLOUT;
+			if (ev == 0)
+				continue;
+			pfd[n].fd = socks[i];
+			pfd[n].events = ev;
+			pfd[n++].revents = 0;
+		}
+		break;
+	case UPLINK_CONNECTING:
+	case UPLINK_UP:
+	case UPLINK_STOPPING:
+		if (u->mosq != NULL) {
+			if ((fd = mosquitto_socket(u->mosq)) >= 0 && n < max) {
+				pfd[n].fd = fd;
+				pfd[n].events = POLLIN |
+				    (mosquitto_want_write(u->mosq) ? POLLOUT : 0);
+				pfd[n++].revents = 0;
+			}
+			break;
+		}
+		for (i = 0; i < u->naddrs && n < max; i++) {
+			t = &u->tries[i];
+			if (t->mosq == NULL || (fd = mosquitto_socket(t->mosq)) < 0)
+				continue;
+			/* Writable first means connected; after that only
+			 * when TLS wants to write. */
+			pfd[n].fd = fd;
+			pfd[n].events = POLLIN | (!t->tcp_up ||
+			    mosquitto_want_write(t->mosq) ? POLLOUT : 0);
+			pfd[n++].revents = 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return n;
+}
+
+void
+uplink_handle(struct uplink *u, const struct pollfd *pfd, int n,
+    uint64_t now_ms)
+{
+	int i, k;
+
+	u->now_ms = now_ms;
+	switch (u->state) {
+	case UPLINK_RESOLVING:
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents != 0)
+				ares_process_fd(u->ares, pfd[i].revents &
+				    (POLLIN | POLLERR | POLLHUP) ? pfd[i].fd :
+				    ARES_SOCKET_BAD, pfd[i].revents & POLLOUT ?
+				    pfd[i].fd : ARES_SOCKET_BAD);
+		uplink_resolve_finish(u, now_ms);
+		return;
+	case UPLINK_CONNECTING:
+		if (u->mosq != NULL)
+			break;
+		/* No socket is opened in here: a descriptor matched is the
+		 * attempt's own.  Once a winner exists, no other is driven. */
+		for (i = 0; i < n && u->winner < 0; i++)
+			if (pfd[i].revents != 0 &&
+			    (k = uplink_try_find_fd(u, pfd[i].fd)) >= 0)
+				uplink_try_event(u, k, pfd[i].revents);
+		uplink_advance(u, now_ms);
+		return;
+	case UPLINK_UP:
+	case UPLINK_STOPPING:
+		break;
+	default:
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents != 0 && uplink_live(u) &&
+		    pfd[i].fd == mosquitto_socket(u->mosq))
+			uplink_handle_conn(u, pfd[i].revents, now_ms);
 }
 
 int64_t
 uplink_tick(struct uplink *u, uint64_t now_ms)
 {
 	uint64_t silence_ms = (uint64_t)u->keepalive_s * 1500;
-	int rc;
+	int rc, i;
 
 	u->now_ms = now_ms;
 	switch (u->state) {
@@ -427,30 +1137,49 @@ uplink_tick(struct uplink *u, uint64_t now_ms)
 		if (!u->started)
 			return -1;
 		if (now_ms >= u->next_attempt_ms)
-			uplink_attempt(u, now_ms);
+			uplink_round_start(u, now_ms);
 		if (u->state == UPLINK_IDLE)
 			return (int64_t)(u->next_attempt_ms - now_ms);
 		return 100;
-	case UPLINK_CONNECTING:
-	case UPLINK_UP:
-	case UPLINK_STOPPING:
-		rc = mosquitto_loop_misc(u->mosq);
-		uplink_after(u, rc, now_ms);
-		if (u->state == UPLINK_IDLE || u->state == UPLINK_STOPPED)
-			return 100;
-		if (now_ms - u->last_rx_ms >= silence_ms) {
-			if (u->state == UPLINK_UP)
-				u->st.dead_links++;
-			log_warnx("nothing from %s:%d for %llu s, closing the "
-			    "connection", u->host, u->port,
-			    (unsigned long long)(now_ms - u->last_rx_ms) / 1000);
-			uplink_down(u, MOSQ_ERR_KEEPALIVE, now_ms);
+	case UPLINK_RESOLVING:
+		/* c-ares's own timeouts and retries. */
+		ares_process_fd(u->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		uplink_resolve_finish(u, now_ms);
+		if (u->state == UPLINK_RESOLVING &&
+		    now_ms >= u->res_deadline_ms) {
+			ares_cancel(u->ares);	/* runs the callback */
+			uplink_resolve_finish(u, now_ms);
 		}
 		return 100;
-	case UPLINK_STOPPED:
+	case UPLINK_CONNECTING:
+		if (u->mosq != NULL)
+			break;
+		for (i = 0; i < u->naddrs; i++)
+			if (u->tries[i].mosq != NULL && now_ms -
+			    u->tries[i].start_ms >= UPLINK_ATTEMPT_TIMEOUT_MS)
+				uplink_try_failed(u, i, MOSQ_ERR_ERRNO,
+				    ETIMEDOUT);
+		uplink_advance(u, now_ms);
+		return 100;
+	case UPLINK_UP:
+	case UPLINK_STOPPING:
 		break;
+	case UPLINK_STOPPED:
+		return -1;
 	}
-	return -1;
+	rc = mosquitto_loop_misc(u->mosq);
+	uplink_after(u, rc, now_ms);
+	if (u->state == UPLINK_IDLE || u->state == UPLINK_STOPPED)
+		return 100;
+	if (now_ms - u->last_rx_ms >= silence_ms) {
+		if (u->state == UPLINK_UP)
+			u->st.dead_links++;
+		log_warnx("nothing from %s:%d for %llu s, closing the "
+		    "connection", u->host, u->port,
+		    (unsigned long long)(now_ms - u->last_rx_ms) / 1000);
+		uplink_down(u, MOSQ_ERR_KEEPALIVE, now_ms);
+	}
+	return 100;
 }
 
 int
@@ -485,24 +1214,6 @@ uplink_start(struct uplink *u, uint64_t now_ms)
 {
 	u->started = 1;
 	u->next_attempt_ms = now_ms;
-}
-
-int
-uplink_fd(const struct uplink *u)
-{
-	if (u->state == UPLINK_IDLE || u->state == UPLINK_STOPPED)
-		return -1;
-	return mosquitto_socket(u->mosq);
-}
-
-short
-uplink_events(const struct uplink *u)
-{
-	short ev = POLLIN;
-
-	if (mosquitto_want_write(u->mosq))
-		ev |= POLLOUT;
-	return ev;
 }
 
 int
@@ -583,9 +1294,7 @@ uplink_stop(struct uplink *u, uint64_t now_ms)
 	u->now_ms = now_ms;
 	u->started = 0;
 	if (u->state != UPLINK_UP) {
-		if (u->state == UPLINK_CONNECTING)
-			(void)mosquitto_reinitialise(u->mosq, u->client_id,
-			    true, u);
+		uplink_drop(u);
 		u->state = UPLINK_STOPPED;
 		return;
 	}
@@ -612,16 +1321,50 @@ uplink_stats(const struct uplink *u)
 	return &u->st;
 }
 
+const char *
+uplink_address(const struct uplink *u)
+{
+	if (u->mosq == NULL || u->cur < 0 || u->state != UPLINK_UP)
+		return "";
+	return u->addrs[u->cur].str;
+}
+
+void
+uplink_status(const struct uplink *u, FILE *f)
+{
+	static const char *const names[] = {
+		[UPLINK_IDLE] = "waiting",
+		[UPLINK_RESOLVING] = "resolving",
+		[UPLINK_CONNECTING] = "connecting",
+		[UPLINK_UP] = "connected",
+		[UPLINK_STOPPING] = "stopping",
+		[UPLINK_STOPPED] = "stopped",
+	};
+	char list[UPLINK_ADDRS_STR_MAX];
+
+	uplink_addrs_str(u->cache, u->ncache, list, sizeof(list));
+	fprintf(f, "mqtt_state=%s\n", names[u->state]);
+	/* Values shorter than `fieldbridge status` takes (cli_status.h). */
+	fprintf(f, "mqtt_host=%.120s\nmqtt_port=%d\nmqtt_address=%s\n"
+	    "mqtt_addresses=%.120s\nmqtt_resolve_error=%.120s\n"
+	    "mqtt_error_ipv4=%.120s\nmqtt_error_ipv6=%.120s\n", u->host, u->port,
+	    uplink_address(u), list, u->res_err,
+	    u->fam_err[UPLINK_FAM_IPV4], u->fam_err[UPLINK_FAM_IPV6]);
+}
+
 int
 uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
     struct uplink **out)
 {
 	struct uplink *u = NULL;
-	int r = -ENOMEM, n;
+	struct ares_options o;
+	struct in6_addr a6;
+	int r = -ENOMEM, n, mask;
 
 	*out = NULL;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		goto fail;
+	u->cur = u->winner = -1;
 	if ((u->slots = calloc((size_t)c->mqtt.inflight_max,
 	    sizeof(*u->slots))) == NULL)
 		goto fail;
@@ -631,6 +1374,8 @@ uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
 	u->arg = arg;
 	r = -EINVAL;
 	snprintf(u->host, sizeof(u->host), "%s", c->mqtt.host);
+	u->host_numeric = inet_pton(AF_INET, u->host, &a6) == 1 ||
+	    inet_pton(AF_INET6, u->host, &a6) == 1;
 	u->port = c->mqtt.port;
 	snprintf(u->ca, sizeof(u->ca), "%s", c->mqtt.ca);
 	snprintf(u->cert, sizeof(u->cert), "%s", c->mqtt.cert);
@@ -652,8 +1397,18 @@ uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
 	if (uplink_lib_refs++ == 0)
 		mosquitto_lib_init();
 	u->lib = 1;
-	if ((u->mosq = mosquitto_new(u->client_id, true, u)) == NULL) {
-		r = -errno != 0 ? -errno : -ENOMEM;
+	/* Before the chroot: c-ares keys its query ids from /dev/urandom. */
+	if (uplink_ares_refs++ == 0 &&
+	    ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+		uplink_ares_refs--;
+		r = -ENOMEM;
+		goto fail;
+	}
+	u->ares_lib = 1;
+	mask = uplink_ares_opts(&o);
+	if ((n = ares_init_options(&u->ares, &o, mask)) != ARES_SUCCESS) {
+		u->ares = NULL;
+		r = n == ARES_ENOMEM ? -ENOMEM : -EIO;
 		goto fail;
 	}
 	u->state = UPLINK_IDLE;
@@ -669,8 +1424,14 @@ uplink_free(struct uplink *u)
 {
 	if (u == NULL)
 		return;
-	if (u->mosq != NULL)
-		mosquitto_destroy(u->mosq);
+	uplink_drop(u);
+	if (u->ares != NULL)
+		ares_destroy(u->ares);	/* callbacks: ARES_EDESTRUCTION */
+	if (u->res != NULL)
+		ares_freeaddrinfo(u->res);
+	if (u->ares_lib && --uplink_ares_refs == 0)
+		ares_library_cleanup();
+	SSL_CTX_free(u->ctx);
 	if (u->lib && --uplink_lib_refs == 0)
 		mosquitto_lib_cleanup();
 	free(u->slots);

@@ -10,15 +10,21 @@
  * connection it forgets its in-flight batches and calls on_disconnect; the
  * queue then sends them again, in order (at-least-once).
  *
- * It runs in the daemon's poll loop: poll uplink_fd() for
- * uplink_events(), pass the result to uplink_handle(), and call
- * uplink_tick() at least every 100 ms or so.
+ * The broker's name is resolved without blocking (c-ares) and every
+ * address it has is tried, Happy Eyeballs style (RFC 8305): see uplink.c.
+ *
+ * It runs in the daemon's poll loop: uplink_pollfds() fills up to
+ * UPLINK_POLLFDS_MAX entries (the resolver's sockets, the connection
+ * attempts, the connection), uplink_handle() takes them back after poll(),
+ * and uplink_tick() runs at least every 100 ms or so.
  */
 #ifndef FB_UPLINK_H
 #define FB_UPLINK_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct conf;
 struct uplink;
@@ -28,6 +34,11 @@ struct uplink;
 #define UPLINK_STATUS_OFFLINE	"offline"
 /* A connection that lasted this long resets the backoff to its minimum. */
 #define UPLINK_STABLE_MS	30000
+/* Addresses of the broker's name tried in one round (the rest ignored). */
+#define UPLINK_ADDRS_MAX	8
+/* Resolver sockets polled at once (one per name server asked). */
+#define UPLINK_RESOLVER_FDS_MAX	4
+#define UPLINK_POLLFDS_MAX	(UPLINK_ADDRS_MAX + UPLINK_RESOLVER_FDS_MAX)
 
 struct uplink_ops {
 	void	(*on_connect)(void *arg);
@@ -37,7 +48,8 @@ struct uplink_ops {
 };
 
 struct uplink_stats {
-	uint64_t	attempts;	/* connection attempts */
+	uint64_t	attempts;	/* rounds: resolve, then race the addresses */
+	uint64_t	addr_attempts;	/* connections tried, one per address */
 	uint64_t	connects;	/* CONNACK accepted */
 	uint64_t	disconnects;
 	uint64_t	published;
@@ -56,9 +68,12 @@ void	uplink_start(struct uplink *u, uint64_t now_ms);
  * connection was made, reconnect now so that they are used (what was in
  * flight goes back through on_disconnect).  1 if it reconnects, else 0. */
 int	uplink_reload_tls(struct uplink *u, uint64_t now_ms);
-int	uplink_fd(const struct uplink *u);		/* -1 when none */
-short	uplink_events(const struct uplink *u);
-void	uplink_handle(struct uplink *u, short revents, uint64_t now_ms);
+/* The sockets to poll now, at most max (pass UPLINK_POLLFDS_MAX): returns
+ * how many entries of pfd it filled. */
+int	uplink_pollfds(const struct uplink *u, struct pollfd *pfd, int max);
+/* After poll(): the entries uplink_pollfds filled, with their revents. */
+void	uplink_handle(struct uplink *u, const struct pollfd *pfd, int n,
+	    uint64_t now_ms);
 /* Keepalive, dead-link detection, reconnect.  Returns ms until it next
  * wants a tick (-1: no wish). */
 int64_t	uplink_tick(struct uplink *u, uint64_t now_ms);
@@ -83,6 +98,15 @@ void	uplink_stop(struct uplink *u, uint64_t now_ms);
 int	uplink_stopped(const struct uplink *u);
 
 const struct uplink_stats *uplink_stats(const struct uplink *u);
+/* "key=value" lines of the status file: mqtt_state (waiting, resolving,
+ * connecting, connected, stopping, stopped), mqtt_host, mqtt_port,
+ * mqtt_address (the address connected to, empty when none),
+ * mqtt_addresses (the last answer used), mqtt_resolve_error and
+ * mqtt_error_ipv4/mqtt_error_ipv6 (the last failure per family, empty when
+ * none); docs/operations.md. */
+void	uplink_status(const struct uplink *u, FILE *f);
+/* The address connected to ("" when none). */
+const char *uplink_address(const struct uplink *u);
 
 /* Reconnect delay after `failures` consecutive failures: uniform in
  * [min, min(max, min * 2^failures)] ("full jitter" above the floor).

@@ -110,3 +110,9 @@ tests_test_fsutil_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 # The folders' arrows (DESIGN.md): a forbidden #include fails the suite.
 TESTS += tests/test_layering.sh
 dist_noinst_SCRIPTS += tests/test_layering.sh
+
+# A broker name with several addresses (issue 15): refused, blackholed and
+# working ones in both orders, DNS gone silent; and the daemon under Debian's
+# stock /etc/hosts (in test_resilience).
+TESTS += tests/e2e/test_addresses
+dist_noinst_SCRIPTS += tests/e2e/test_addresses

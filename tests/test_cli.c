@@ -33,7 +33,19 @@ static const char draining[] =
     "spool_dropped_records=240\ngap_events=3\ngap_events_delivered=2\n"
     "gap_events_pending=1\ndrop_unknown=1\ndrop_bad_tag=0\n"
     "drop_spool_batches=12\ndurability_ms=1000\nlast_commit_age_ms=200\n"
-    "journal_pending_records=7\njournal_unwritten_records=2\n";
+    "journal_pending_records=7\njournal_unwritten_records=2\n"
+    "mqtt_state=connected\nmqtt_host=mqtt.example.net\nmqtt_port=8883\n"
+    "mqtt_address=2001:db8::5\nmqtt_addresses=2001:db8::5,192.0.2.7\n"
+    "mqtt_resolve_error=\nmqtt_error_ipv4=\nmqtt_error_ipv6=\n";
+
+/* Not connected: DNS down, both families failing. */
+static const char offline[] =
+    "state=running\npid=4242\nuptime_s=60\nmqtt_connected=0\n"
+    "mqtt_state=waiting\nmqtt_host=mqtt.example.net\nmqtt_port=8883\n"
+    "mqtt_address=\nmqtt_addresses=2001:db8::5,192.0.2.7\n"
+    "mqtt_resolve_error=no answer in time\n"
+    "mqtt_error_ipv4=192.0.2.7:8883: Connection timed out\n"
+    "mqtt_error_ipv6=[2001:db8::5]:8883: Network is unreachable\n";
 
 static char *
 render(const char *text, double age, int alive, double stale, int *health)
@@ -170,7 +182,9 @@ test_render_draining(void **state)
 	assert_int_equal(h, CLI_OK);
 	assert_non_null(strstr(out, "running, pid 4242, up 2 h 03 min"));
 	assert_non_null(strstr(out, "broker        connected (3 connections, "
-	    "2 lost), 12 batches in flight"));
+	    "2 lost), 12 batches in flight\n"
+	    "              mqtt.example.net at [2001:db8::5] port 8883\n"));
+	assert_null(strstr(out, "error"));
 	assert_non_null(strstr(out, "spool         1,000 batches, 50,000 "
 	    "records, 10.1 MiB"));
 	assert_non_null(strstr(out, "oldest waiting 2 h 01 min"));
@@ -216,6 +230,28 @@ test_render_broker_down(void **state)
 	assert_non_null(strstr(out, "backlog       1,000 batches, 50,000 "
 	    "records, 10.1 MiB waiting for the broker"));
 	assert_null(strstr(out, "ETA"));
+}
+
+/* Not connected: why, per address family, and the name lookup's error. */
+static void
+test_render_broker_unreachable(void **state)
+{
+	char *out;
+	int h;
+
+	(void)state;
+	out = render(offline, 1.0, 1, 17, &h);
+	assert_int_equal(h, CLI_OK);
+	assert_non_null(strstr(out, "NOT CONNECTED, retrying"));
+	assert_non_null(strstr(out, "              mqtt.example.net port 8883: "
+	    "waiting\n"));
+	assert_non_null(strstr(out, "name lookup failed: no answer in time; "
+	    "trying its last known addresses 2001:db8::5,192.0.2.7\n"));
+	assert_non_null(strstr(out, "last IPv6 error: [2001:db8::5]:8883: "
+	    "Network is unreachable\n"));
+	assert_non_null(strstr(out, "last IPv4 error: 192.0.2.7:8883: "
+	    "Connection timed out\n"));
+	assert_null(strstr(out, " at 192"));
 }
 
 /* The daemon's own verdicts: stale, gone, stopped. */
@@ -273,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_render_draining),
 		cmocka_unit_test(test_render_no_rate_yet),
 		cmocka_unit_test(test_render_broker_down),
+		cmocka_unit_test(test_render_broker_unreachable),
 		cmocka_unit_test(test_render_dead),
 		cmocka_unit_test(test_render_quiet_gateway),
 	};

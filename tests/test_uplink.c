@@ -5,9 +5,12 @@
  * retained online/offline status, TLS 1.3 when the broker offers only that,
  * a half-open connection (broker stopped with SIGSTOP) noticed within 1.5x
  * the keepalive, and reconnection after the broker comes back.
- * Also the reconnect backoff bounds.  Skips (77) when mosquitto or openssl
- * is missing.
+ * Also the reconnect backoff bounds and the order in which a name's
+ * addresses are tried.  Skips (77) when mosquitto or openssl is missing.
  */
+/* The module itself, first (its LOG_MODULE), for its address ordering. */
+#include "daemon/uplink.c"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,13 +32,11 @@
 
 #include <cmocka.h>
 
-#include "daemon/conf.h"
-#include "daemon/log.h"
-#include "daemon/uplink.h"
 
 static char	dir[128];
 static int	port;
 static pid_t	broker = -1;
+static int	listen_v6;	/* the next broker listens on ::1 too */
 
 static int	acks, connects, disconnects;
 static uint64_t	acked[64];
@@ -116,6 +117,10 @@ broker_start(const char *tls_version)
 	    /* As root it would switch to user "mosquitto", who cannot
 	     * read our 0700 directory. */
 	    geteuid() == 0 ? "user root\n" : "");
+	if (listen_v6)
+		fprintf(f, "listener %d ::1\ncafile %s/ca.pem\n"
+		    "certfile %s/srv.pem\nkeyfile %s/srv.key\n"
+		    "require_certificate true\n", port, dir, dir, dir);
 	fclose(f);
 	broker = fork();
 	assert_true(broker >= 0);
@@ -225,7 +230,7 @@ on_ack(void *arg, uint64_t cookie)
 }
 
 static struct uplink *
-new_uplink(int keepalive_s, int tls_min, int inflight)
+new_uplink_host(const char *host, int keepalive_s, int tls_min, int inflight)
 {
 	static const struct uplink_ops ops = { on_connect, on_disconnect,
 	    on_ack };
@@ -234,7 +239,7 @@ new_uplink(int keepalive_s, int tls_min, int inflight)
 
 	conf_defaults(&c);
 	snprintf(c.gateway_id, sizeof(c.gateway_id), "gw-test");
-	snprintf(c.mqtt.host, sizeof(c.mqtt.host), "127.0.0.1");
+	snprintf(c.mqtt.host, sizeof(c.mqtt.host), "%s", host);
 	c.mqtt.port = port;
 	snprintf(c.mqtt.ca, sizeof(c.mqtt.ca), "%s/ca.pem", dir);
 	snprintf(c.mqtt.cert, sizeof(c.mqtt.cert), "%s/gw.pem", dir);
@@ -248,12 +253,108 @@ new_uplink(int keepalive_s, int tls_min, int inflight)
 	return u;
 }
 
+static struct uplink *
+new_uplink(int keepalive_s, int tls_min, int inflight)
+{
+	return new_uplink_host("127.0.0.1", keepalive_s, tls_min, inflight);
+}
+
+static void
+status_of(struct uplink *u, char *buf, size_t sz)
+{
+	FILE *f = fmemopen(buf, sz, "w");
+
+	assert_non_null(f);
+	uplink_status(u, f);
+	fclose(f);
+}
+
+/* An answer as c-ares gives it: nodes in its (RFC 6724) order. */
+static struct ares_addrinfo *
+fake_answer(const char *const *addrs, size_t n)
+{
+	static struct ares_addrinfo ai;
+	static struct ares_addrinfo_node nodes[16];
+	static struct sockaddr_in6 sa[16];
+	struct sockaddr_in *s4;
+	size_t i;
+
+	assert_true(n <= 16);
+	memset(&ai, 0, sizeof(ai));
+	memset(nodes, 0, sizeof(nodes));
+	memset(sa, 0, sizeof(sa));
+	for (i = 0; i < n; i++) {
+		if (strchr(addrs[i], ':') != NULL) {
+			sa[i].sin6_family = AF_INET6;
+			assert_int_equal(inet_pton(AF_INET6, addrs[i],
+			    &sa[i].sin6_addr), 1);
+			nodes[i].ai_addrlen = sizeof(struct sockaddr_in6);
+		} else {
+			s4 = (struct sockaddr_in *)(void *)&sa[i];
+			s4->sin_family = AF_INET;
+			assert_int_equal(inet_pton(AF_INET, addrs[i],
+			    &s4->sin_addr), 1);
+			nodes[i].ai_addrlen = sizeof(struct sockaddr_in);
+		}
+		nodes[i].ai_family = sa[i].sin6_family;
+		nodes[i].ai_addr = (struct sockaddr *)(void *)&sa[i];
+		nodes[i].ai_next = i + 1 < n ? &nodes[i + 1] : NULL;
+	}
+	ai.nodes = n > 0 ? &nodes[0] : NULL;
+	return &ai;
+}
+
+static void
+expect_order(const char *const *in, size_t nin, const char *const *want,
+    size_t nwant)
+{
+	struct uplink_addr out[UPLINK_ADDRS_MAX];
+	size_t i;
+	int n;
+
+	n = uplink_addrs_from(fake_answer(in, nin), out);
+	assert_int_equal(n, (int)nwant);
+	for (i = 0; i < nwant; i++)
+		assert_string_equal(out[i].str, want[i]);
+}
+
+/* RFC 8305 section 4: the first address's family first, then alternating;
+ * duplicates once; at most UPLINK_ADDRS_MAX; nothing from no answer. */
+static void
+test_address_order(void **state)
+{
+	static const char *const dual[] = { "2001:db8::1", "2001:db8::2",
+	    "2001:db8::3", "192.0.2.1", "192.0.2.2" };
+	static const char *const dual_want[] = { "2001:db8::1", "192.0.2.1",
+	    "2001:db8::2", "192.0.2.2", "2001:db8::3" };
+	static const char *const v4first[] = { "192.0.2.1", "192.0.2.2",
+	    "2001:db8::1" };
+	static const char *const v4first_want[] = { "192.0.2.1",
+	    "2001:db8::1", "192.0.2.2" };
+	static const char *const dups[] = { "::1", "127.0.0.1", "::1",
+	    "127.0.0.1" };
+	static const char *const dups_want[] = { "::1", "127.0.0.1" };
+	static const char *const many[] = { "10.0.0.1", "10.0.0.2",
+	    "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7",
+	    "10.0.0.8", "10.0.0.9", "10.0.0.10" };
+	struct uplink_addr out[UPLINK_ADDRS_MAX];
+
+	(void)state;
+	expect_order(dual, 5, dual_want, 5);
+	expect_order(v4first, 3, v4first_want, 3);
+	expect_order(dups, 4, dups_want, 2);
+	expect_order(many, 10, many, UPLINK_ADDRS_MAX);
+	assert_int_equal(uplink_addrs_from(fake_answer(NULL, 0), out), 0);
+	assert_int_equal(uplink_addrs_from(NULL, out), 0);
+}
+
 /* Drive the uplink as the daemon's loop does until *flag reaches want. */
 static int
 run_until(struct uplink *u, const int *flag, int want, int timeout_ms)
 {
 	uint64_t end = now_ms() + (uint64_t)timeout_ms, next_tick = 0;
-	struct pollfd pfd;
+	struct pollfd pfd[UPLINK_POLLFDS_MAX];
+	int n;
 
 	while (now_ms() < end) {
 		if (*flag >= want)
@@ -262,11 +363,9 @@ run_until(struct uplink *u, const int *flag, int want, int timeout_ms)
 			(void)uplink_tick(u, now_ms());
 			next_tick = now_ms() + 100;
 		}
-		pfd.fd = uplink_fd(u);
-		pfd.events = pfd.fd >= 0 ? uplink_events(u) : 0;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, 20) > 0 && pfd.fd >= 0)
-			uplink_handle(u, pfd.revents, now_ms());
+		n = uplink_pollfds(u, pfd, UPLINK_POLLFDS_MAX);
+		if (poll(pfd, (nfds_t)n, 20) > 0)
+			uplink_handle(u, pfd, n, now_ms());
 	}
 	return *flag >= want;
 }
@@ -389,6 +488,67 @@ test_half_open_noticed_and_reconnect(void **state)
 	uplink_free(u);
 }
 
+/*
+ * The uplink builds its own TLS context (libmosquitto is handed numeric
+ * addresses and checks nothing then): the certificate must be checked
+ * against the configured broker.  The test broker's certificate names
+ * 127.0.0.1 only, so the same broker reached as ::1 is refused, and the
+ * status says why; by 127.0.0.1 it is fine.
+ */
+static void
+test_certificate_name_checked(void **state)
+{
+	struct uplink *u;
+	char st[2048];
+
+	(void)state;
+	listen_v6 = 1;
+	broker_start("");
+	listen_v6 = 0;
+	u = new_uplink_host("::1", 30, 12, 4);
+	uplink_start(u, now_ms());
+	assert_false(run_until(u, &connects, 1, 1500));
+	assert_true(uplink_stats(u)->addr_attempts >= 1);
+	status_of(u, st, sizeof(st));
+	assert_non_null(strstr(st, "mqtt_address=\n"));
+	assert_non_null(strstr(st, "mqtt_error_ipv6=[::1]:"));
+	assert_non_null(strstr(st, "certificate verify failed"));
+	assert_non_null(strstr(st, "mqtt_error_ipv4=\n"));
+	uplink_free(u);
+
+	u = new_uplink_host("127.0.0.1", 30, 12, 4);
+	uplink_start(u, now_ms());
+	assert_true(run_until(u, &connects, 1, 5000));
+	status_of(u, st, sizeof(st));
+	assert_non_null(strstr(st, "mqtt_state=connected\n"));
+	assert_non_null(strstr(st, "mqtt_address=127.0.0.1\n"));
+	assert_non_null(strstr(st, "mqtt_addresses=127.0.0.1\n"));
+	uplink_free(u);
+}
+
+/* A name that does not resolve: no address, no connection, the status
+ * says so; the uplink keeps retrying (a round per backoff). */
+static void
+test_unresolvable_name(void **state)
+{
+	struct uplink *u;
+	char st[2048];
+	int never = 0;
+
+	(void)state;
+	/* .invalid never resolves (RFC 6761).  Whatever the machine's name
+	 * server does, the lookup ends within the uplink's 3 s limit. */
+	u = new_uplink_host("no-such-broker.invalid", 30, 12, 4);
+	uplink_start(u, now_ms());
+	assert_false(run_until(u, &never, 1, 4000));
+	assert_int_equal(uplink_stats(u)->addr_attempts, 0);
+	assert_true(uplink_stats(u)->attempts >= 1);
+	status_of(u, st, sizeof(st));
+	assert_non_null(strstr(st, "mqtt_addresses=\n"));
+	assert_null(strstr(st, "mqtt_resolve_error=\n"));
+	uplink_free(u);
+}
+
 /* The broker restarts: the connection is lost and comes back. */
 static void
 test_broker_restart(void **state)
@@ -468,10 +628,13 @@ main(void)
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_bounds),
+		cmocka_unit_test(test_address_order),
 		T(test_publish_ack_and_status),
 		T(test_tls13_only_broker),
 		T(test_tls13_required),
 		T(test_half_open_noticed_and_reconnect),
+		T(test_certificate_name_checked),
+		T(test_unresolvable_name),
 		T(test_broker_restart),
 		T(test_broker_down_retries),
 	};

@@ -174,6 +174,47 @@ render_frame_drops(const struct cli_kv *kv, FILE *out)
 	    used ? line : "none");
 }
 
+/* Which address of the broker's name the daemon uses; when it is not
+ * connected, why each address family failed last (an older daemon writes
+ * none of these keys: nothing is shown). */
+static void
+render_broker_address(const struct cli_kv *kv, FILE *out)
+{
+	static const char *const fams[][2] = {
+		{ "mqtt_error_ipv6", "IPv6" },
+		{ "mqtt_error_ipv4", "IPv4" },
+	};
+	const char *host = cli_get(kv, "mqtt_host"), *v;
+	const char *addr = cli_get(kv, "mqtt_address");
+	const char *port = cli_get(kv, "mqtt_port");
+	size_t i;
+
+	if (host == NULL)
+		return;
+	if (cli_get_u64(kv, "mqtt_connected", 0) && addr != NULL &&
+	    addr[0] != '\0') {
+		fprintf(out, "              %s at %s%s%s port %s\n", host,
+		    strchr(addr, ':') != NULL ? "[" : "", addr,
+		    strchr(addr, ':') != NULL ? "]" : "", port ? port : "?");
+		return;
+	}
+	v = cli_get(kv, "mqtt_state");
+	fprintf(out, "              %s port %s%s%s\n", host, port ? port : "?",
+	    v != NULL && v[0] != '\0' ? ": " : "", v != NULL ? v : "");
+	v = cli_get(kv, "mqtt_resolve_error");
+	if (v != NULL && v[0] != '\0') {
+		addr = cli_get(kv, "mqtt_addresses");
+		fprintf(out, "              name lookup failed: %s; %s%s\n", v,
+		    addr != NULL && addr[0] != '\0' ? "trying its last known "
+		    "addresses " : "no address known yet", addr != NULL ?
+		    addr : "");
+	}
+	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
+		if ((v = cli_get(kv, fams[i][0])) != NULL && v[0] != '\0')
+			fprintf(out, "              last %s error: %s\n",
+			    fams[i][1], v);
+}
+
 enum cli_health
 cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
     double stale_s, FILE *out)
@@ -214,6 +255,7 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
 	    cli_get_u64(kv, "mqtt_connected", 0) ? "connected" :
 	    "NOT CONNECTED, retrying", cli_get_u64(kv, "mqtt_connects", 0),
 	    cli_get_u64(kv, "mqtt_disconnects", 0), inflight);
+	render_broker_address(kv, out);
 	fprintf(out, "concentrators %" PRIu64 " of %" PRIu64 " open\n",
 	    cli_get_u64(kv, "ports_open", 0), cli_get_u64(kv, "ports", 0));
 

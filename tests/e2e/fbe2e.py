@@ -38,6 +38,13 @@ TOPIC_PREFIX = "fieldbridge"
 GATEWAY_ID = "e2e-gw"
 RESERVED_PORTS = {1883, 8883}
 SANDBOX_USER = "nobody"
+BROKER_NAME = "broker.test"     # in the broker's certificate
+# Debian 12's /etc/hosts as the installer writes it (netcfg): "localhost"
+# is 127.0.0.1 and ::1, and ::1 sorts first (RFC 6724).
+DEBIAN_HOSTS = ("127.0.0.1\tlocalhost\n127.0.1.1\tfieldbridge-e2e\n\n"
+                "# The following lines are desirable for IPv6 capable hosts\n"
+                "::1     localhost ip6-localhost ip6-loopback\n"
+                "ff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n")
 
 
 class HarnessError(Exception):
@@ -93,6 +100,7 @@ class Harness:
         self.procs = {}         # name -> Popen
         self.files = []         # open log files
         self.port = None
+        self.listen = ["127.0.0.1"]    # the broker's addresses
         self.sims = []          # [{'name', 'link', 'log', 'err', 'proc'}]
         self.daemon_rc = None
         self.sandbox = (os.geteuid() == 0 and
@@ -173,10 +181,12 @@ class Harness:
           "-addext", "keyUsage=critical,keyCertSign,cRLSign")
 
         self.pki = d
-        # DNS:localhost too: a test connects by name to prove that name
-        # resolution works inside the daemon's chroot.
+        # DNS:localhost and broker.test too: tests connect by name to
+        # prove that name resolution works inside the daemon's chroot, and
+        # that every address of the name is tried (test_addresses).
         self.make_leaf("broker", "127.0.0.1", "subjectAltName=IP:127.0.0.1,"
-                       "DNS:localhost\nextendedKeyUsage=serverAuth\n")
+                       "IP:::1,DNS:localhost,DNS:%s\n"
+                       "extendedKeyUsage=serverAuth\n" % BROKER_NAME)
         self.make_leaf("gateway", GATEWAY_ID,
                        "extendedKeyUsage=clientAuth\n")
         self.make_leaf("subscriber", "e2e-subscriber",
@@ -210,6 +220,10 @@ class Harness:
         p = self.procs.pop("mosquitto")
         self._stop(p, signal.SIGTERM, 5)
         time.sleep(down_s)
+        self.start_broker_again()
+
+    def start_broker_again(self):
+        """Start the stopped mosquitto again, same port and addresses."""
         self.broker_restarts = getattr(self, "broker_restarts", 0) + 1
         err = "mosquitto.%d.err" % self.broker_restarts
         p = self._spawn("mosquitto", ["mosquitto", "-c",
@@ -232,29 +246,37 @@ class Harness:
             self.read("mosquitto.%d.err" % i)
             for i in range(1, getattr(self, "broker_restarts", 0) + 1))
 
-    def start_broker(self):
-        """mosquitto on a free port; retried if another process took it."""
+    def start_broker(self, listen=("127.0.0.1",), persistent=False):
+        """mosquitto on a free port of each address in listen (the first
+        one is where the harness's own clients go); retried if another
+        process took the port.  persistent: the broker keeps its state
+        across restarts and the subscriber's session is not clean, so the
+        subscriber misses nothing published while it was away."""
         conf = self.path("mosquitto.conf")
+        self.listen = list(listen)
+        self.persistent = persistent
         for attempt in range(3):
             self.port = free_port()
+            tls = ("cafile %s/ca.pem\ncertfile %s/broker.pem\n"
+                   "keyfile %s/broker.key\nrequire_certificate true\n"
+                   "use_identity_as_username true\n"
+                   % (self.pki, self.pki, self.pki))
             with open(conf, "w") as f:
                 # Client certificates are required and their CN is the
                 # user name, so nobody without one gets in.
                 f.write("per_listener_settings false\n"
                         "allow_anonymous false\n"
-                        "persistence false\n"
+                        "persistence %s\n"
+                        "persistence_location %s/\n"
+                        "autosave_interval 3600\n"
                         "log_dest stderr\n"
                         "log_type error\nlog_type warning\n"
                         "log_type notice\nlog_type information\n"
                         "log_type subscribe\n"
                         "connection_messages true\n"
-                        "listener %d 127.0.0.1\n"
-                        "cafile %s/ca.pem\n"
-                        "certfile %s/broker.pem\n"
-                        "keyfile %s/broker.key\n"
-                        "require_certificate true\n"
-                        "use_identity_as_username true\n"
-                        % (self.port, self.pki, self.pki, self.pki))
+                        % ("true" if persistent else "false", self.dir))
+                for a in self.listen:
+                    f.write("listener %d %s\n%s" % (self.port, a, tls))
                 # As root, mosquitto switches to user "mosquitto", which
                 # cannot read our private temporary directory.
                 if os.geteuid() == 0:
@@ -275,13 +297,13 @@ class Harness:
 
     def _port_open(self):
         try:
-            with socket.create_connection(("127.0.0.1", self.port), 1):
+            with socket.create_connection((self.listen[0], self.port), 1):
                 return True
         except OSError:
             return False
 
     def client_args(self, who="subscriber"):
-        a = ["-h", "127.0.0.1", "-p", str(self.port),
+        a = ["-h", self.listen[0], "-p", str(self.port),
              "--cafile", self.pki + "/ca.pem"]
         if who:
             a += ["--cert", "%s/%s.pem" % (self.pki, who),
@@ -292,6 +314,7 @@ class Harness:
         n = len(re.findall(r"e2e-subscriber \d+ " +
                            re.escape(TOPIC_PREFIX) + "/#", self.broker_log()))
         self._spawn("subscriber", ["mosquitto_sub"] + self.client_args() +
+                    (["-c"] if getattr(self, "persistent", False) else []) +
                     ["-i", "e2e-subscriber", "-q", "1", "-v",
                      "-t", TOPIC_PREFIX + "/#"],
                     out=self.path("upstream.txt"), append=append)
@@ -430,7 +453,35 @@ log_level = "%(level)s";
         self.daemon_conf = conf
         return conf
 
-    def start_daemon(self, args=(), env=None):
+    def own_etc(self, hosts=None, resolv=None):
+        """argv prefix running a command with the given texts as its
+        /etc/hosts and /etc/resolv.conf: a private mount namespace
+        (unshare, as root) with the test's files bind-mounted over the
+        machine's, which stay untouched.  The files stay in the run's
+        directory (etc.hosts, etc.resolv.conf): rewrite them in place to
+        change what the command sees."""
+        script = ""
+        for text, name, target in ((hosts, "etc.hosts", "/etc/hosts"),
+                                   (resolv, "etc.resolv.conf",
+                                    "/etc/resolv.conf")):
+            if text is None:
+                continue
+            with open(self.path(name), "w") as f:
+                f.write(text)
+            os.chmod(self.path(name), 0o644)
+            script += 'mount --bind "%s" %s && ' % (self.path(name), target)
+        if not script:
+            return []
+        if os.geteuid() != 0 or shutil.which("unshare") is None:
+            raise HarnessError("an own /etc/hosts needs root and unshare")
+        return ["unshare", "--mount", "--propagation", "private", "sh",
+                "-c", script + 'exec "$@"', "sh"]
+
+    def start_daemon(self, args=(), env=None, hosts=None, resolv=None,
+                     settle_s=0.2):
+        """hosts, resolv: texts for the daemon's /etc/hosts and
+        /etc/resolv.conf (own_etc); None: the machine's.  settle_s: how
+        long to watch it for an early exit before returning."""
         if self.daemon_bin is None:
             raise HarnessError("fieldbridged is not built in " + self.build)
         args = list(args)
@@ -438,9 +489,10 @@ log_level = "%(level)s";
             args.append("--no-sandbox")
         if env is not None:
             env = dict(os.environ, **env)
-        p = self._spawn("daemon", [self.daemon_bin, "-c", self.daemon_conf]
-                        + args, env=env)
-        time.sleep(0.2)
+        p = self._spawn("daemon", self.own_etc(hosts, resolv) +
+                        [self.daemon_bin, "-c", self.daemon_conf] + args,
+                        env=env)
+        time.sleep(settle_s)
         if p.poll() is not None:
             raise HarnessError("fieldbridged exited at once (%d):\n%s" %
                                (p.returncode, self.read("daemon.err")))
@@ -464,6 +516,15 @@ log_level = "%(level)s";
 
     def daemon_log(self):
         return self.read("daemon.err")
+
+    def status(self):
+        """The daemon's status file as {key: value} (strings)."""
+        out = {}
+        for line in self.read(os.path.join("state", "status")).splitlines():
+            k, sep, v = line.partition("=")
+            if sep:
+                out[k] = v
+        return out
 
     def daemon_pid(self):
         p = self.procs.get("daemon")
