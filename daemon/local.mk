@@ -12,6 +12,7 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/uplink.c daemon/uplink.h \
 	daemon/loop.c daemon/loop.h \
 	daemon/check.c daemon/check.h \
+	daemon/status.c daemon/status.h \
 	daemon/fsutil.c daemon/fsutil.h \
 	daemon/outbox.c daemon/outbox.h
 

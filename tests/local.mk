@@ -116,3 +116,10 @@ dist_noinst_SCRIPTS += tests/test_layering.sh
 # stock /etc/hosts (in test_resilience).
 TESTS += tests/e2e/test_addresses
 dist_noinst_SCRIPTS += tests/e2e/test_addresses
+
+check_PROGRAMS += tests/test_status
+TESTS += tests/test_status
+tests_test_status_SOURCES = tests/test_status.c tests/testutil.c \
+	tests/testutil.h
+tests_test_status_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_status_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
