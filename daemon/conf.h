@@ -28,12 +28,23 @@
 /* Above this durability window the daemon warns at start-up. */
 #define CONF_DURABILITY_WARN_MS	1000
 
+struct radio_params;
+
 struct conf_concentrator {
 	char		name[CONF_NAME_MAX + 1];
 	char		path[PATH_MAX];
 	char		driver[CONF_NAME_MAX + 1];
-	int		baud;
+	int		baud;			/* 0 in the file: the driver's */
 	int		tx_power_dbm;
+	/* The radio of a module the driver configures (rn2483, rak3172). */
+	int		modulation;		/* RADIO_MOD_LORA, _FSK */
+	int		freq_hz;
+	int		sf;
+	int		bw_khz;
+	int		coding_rate;		/* 4/(4 + this) */
+	int		bitrate;		/* FSK, bit/s */
+	int		sync_word;
+	int		preamble;
 };
 
 struct conf {
@@ -103,6 +114,10 @@ int	conf_load(const char *path, struct conf *out, char *err, size_t errlen);
  * relative paths are taken relative to basedir (NULL: the cwd). */
 int	conf_load_string(const char *text, const char *name,
 	    const char *basedir, struct conf *out, char *err, size_t errlen);
+
+/* The radio settings of a concentrator, for its port and driver. */
+void	conf_radio_params(const struct conf_concentrator *cc,
+	    struct radio_params *rp);
 
 /* Defaults of every tunable, as conf_load starts from. */
 void	conf_defaults(struct conf *c);

@@ -842,6 +842,7 @@ loop_open(struct loop *d)
 {
 	struct loop_port *p;
 	const struct radio_driver *drv;
+	struct radio_params rp;
 	struct batcher_limits lim;
 	struct uplink_ops ops = {
 		.on_connect = loop_on_connect,
@@ -936,6 +937,8 @@ loop_open(struct loop *d)
 		    (unsigned int)p->cc->baud, drv, loop_radio_event, p);
 		if (p->port == NULL)
 			fatalx("%s: cannot create the port", p->cc->name);
+		conf_radio_params(p->cc, &rp);
+		radio_port_set_params(p->port, &rp);
 		if (d->o->opener != NULL)
 			radio_port_set_opener(p->port, d->o->opener,
 			    d->o->hook_arg);
