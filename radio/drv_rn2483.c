@@ -402,7 +402,9 @@ rn_async(struct rn2483 *s, const char *line, size_t len)
 		if (s->fw >= RN_FW_RXSTOP)
 			(void)tline_cmdq_add(&s->cq, 1, RN_K_RSSI, 0,
 			    "radio get rssi");
-		(void)tline_cmdq_add(&s->cq, 1, RN_K_SNR, 0, "radio get snr");
+		if (s->fw != 0)
+			(void)tline_cmdq_add(&s->cq, 1, RN_K_SNR, 0,
+			    "radio get snr");
 		return 1;
 	}
 	if (strcmp(line, "radio_tx_ok") == 0) {
@@ -536,7 +538,14 @@ rn_line(void *arg, int verdict, const char *line, size_t len)
 		rn_configure(s);
 		return;
 	}
-	/* Before the banner, leftovers of the old session are no news. */
+	/* Before the banner, leftovers of the old session are no news, but
+	 * for a packet the module received before our reset: it is a node's
+	 * data, delivered without its SNR (no command may go in between). */
+	if (s->fw == 0 && strncmp(line, "radio_rx ", 9) == 0) {
+		(void)rn_async(s, line, len);
+		rn_rx_ready(s);
+		return;
+	}
 	if (s->fw != 0 && rn_async(s, line, len)) {
 		rn_rx_ready(s);
 		return;

@@ -5,7 +5,7 @@
 bin_PROGRAMS += tools/fieldbridge-sim
 tools_fieldbridge_sim_SOURCES = tools/fieldbridge-sim.c tools/sim.h \
 	tools/sim_conc.c tools/sim_node.c tools/sim_attack.c \
-	tools/sim_gen.c tools/sim_payload.c
+	tools/sim_gen.c tools/sim_payload.c tools/sim_module.c
 tools_fieldbridge_sim_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tools_fieldbridge_sim_LDADD = $(FB_LIBS)
 dist_noinst_SCRIPTS += tools/dev
