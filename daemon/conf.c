@@ -101,6 +101,11 @@ static const struct conf_enum conf_coding_rates[] = {
 	{ "4/5", 1 }, { "4/6", 2 }, { "4/7", 3 }, { "4/8", 4 }, { NULL, 0 }
 };
 
+/* BATCH_DECODE_RAW, BATCH_DECODE_LPP (daemon/batch.h). */
+static const struct conf_enum conf_decoders[] = {
+	{ "raw", 0 }, { "lpp", 1 }, { NULL, 0 }
+};
+
 static const struct conf_enum conf_tls_versions[] = {
 	{ "1.2", 12 }, { "1.3", 13 }, { NULL, 0 }
 };
@@ -109,6 +114,9 @@ static const struct conf_enum conf_tls_versions[] = {
 #define SZ(f)		sizeof(((struct conf *)0)->f)
 #define COFF(f)		offsetof(struct conf_concentrator, f)
 #define CSZ(f)		sizeof(((struct conf_concentrator *)0)->f)
+
+#define SOFF(f)		offsetof(struct conf_stream, f)
+#define SSZ(f)		sizeof(((struct conf_stream *)0)->f)
 
 #define K_STR(n, req, o, s, d, chk, h) \
 	{ .name = n, .type = CT_STR, .required = req, .off = o, .size = s, \
@@ -151,6 +159,14 @@ static const struct conf_key conf_concentrator_keys[] = {
 	K_INT("sync_word", COFF(sync_word), 0x12, 0, 0xffff,
 	    "sync word; LoRa: one byte, 0x12 for private networks"),
 	K_INT("preamble", COFF(preamble), 8, 5, 65535, "preamble, symbols"),
+	{ .name = NULL }
+};
+
+static const struct conf_key conf_stream_keys[] = {
+	K_STR("name", 1, SOFF(name), SSZ(name), NULL, conf_check_ident,
+	    "the stream, as the registry names it"),
+	K_ENUM("decoder", SOFF(decoder), conf_decoders, 0,
+	    "\"raw\" (base64 only) or \"lpp\" (Cayenne LPP fields too)"),
 	{ .name = NULL }
 };
 
@@ -257,6 +273,10 @@ static const struct conf_key conf_root_keys[] = {
 	  .elem_size = sizeof(struct conf_concentrator),
 	  .count_off = OFF(nconc), .elem_max = CONF_CONCENTRATORS_MAX,
 	  .help = "concentrators on serial lines" },
+	{ .name = "streams", .type = CT_LIST, .off = OFF(streams),
+	  .sub = conf_stream_keys, .elem_size = sizeof(struct conf_stream),
+	  .count_off = OFF(nstreams), .elem_max = CONF_STREAMS_MAX,
+	  .help = "per-stream settings: the payload decoder" },
 	{ .name = "mqtt", .type = CT_GROUP, .required = 1,
 	  .sub = conf_mqtt_keys, .help = "the cloud MQTT broker" },
 	{ .name = "batch", .type = CT_GROUP, .sub = conf_batch_keys,
@@ -864,6 +884,13 @@ conf_cross_check(struct conf_ctx *x, const config_t *cf, struct conf *c)
 		    "mqtt.backoff_max_ms (%d)", c->mqtt.backoff_min_ms,
 		    c->mqtt.backoff_max_ms);
 	}
+	list = config_lookup(cf, "streams");
+	for (i = 0; list != NULL && i < c->nstreams; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(c->streams[i].name, c->streams[j].name) == 0)
+				conf_error(x, config_setting_get_elem(list,
+				    (unsigned int)i), "streams[%d]: name \"%s\" "
+				    "is used twice", i, c->streams[i].name);
 	list = config_lookup(cf, "concentrators");
 	for (i = 0; list != NULL && i < c->nconc; i++)
 		conf_check_radio(x, list, &c->conc[i], i);

@@ -21,6 +21,7 @@
 #define CONF_HOST_MAX		253
 #define CONF_PREFIX_MAX		127
 #define CONF_CONCENTRATORS_MAX	16
+#define CONF_STREAMS_MAX	64	/* streams with settings */
 #define CONF_ERR_MAX		4096	/* room for all messages of a file */
 /* spool.when_full */
 #define CONF_SPOOL_DROP_OLDEST	0
@@ -47,6 +48,12 @@ struct conf_concentrator {
 	int		preamble;
 };
 
+/* Settings of one stream (registry streams need none). */
+struct conf_stream {
+	char		name[63 + 1];		/* BATCH_STREAM_MAX */
+	int		decoder;		/* BATCH_DECODE_* */
+};
+
 struct conf {
 	char		gateway_id[CONF_GATEWAY_ID_MAX + 1];
 	char		state_dir[PATH_MAX];
@@ -58,6 +65,9 @@ struct conf {
 
 	struct conf_concentrator conc[CONF_CONCENTRATORS_MAX];
 	int		nconc;
+
+	struct conf_stream streams[CONF_STREAMS_MAX];
+	int		nstreams;
 
 	struct {
 		char	host[CONF_HOST_MAX + 1];

@@ -900,6 +900,12 @@ loop_open(struct loop *d)
 	if ((r = batcher_new(d->conf.gateway_id, &lim, d->seq, loop_sink, d,
 	    &d->bt)) != 0)
 		fatalx("cannot create the batcher: %s", strerror(-r));
+	/* Decoders first: recovered records are encoded like new ones. */
+	for (k = 0; k < d->conf.nstreams; k++)
+		if (batcher_set_decoder(d->bt, d->conf.streams[k].name,
+		    d->conf.streams[k].decoder) != 0)
+			fatalx("stream %s: cannot set its decoder",
+			    d->conf.streams[k].name);
 	/* Records the last run held in open batches, before any new one. */
 	(void)outbox_recover(d->ob, d->bt);
 	if ((r = uplink_new(&d->conf, &ops, d, &d->up)) != 0)

@@ -110,3 +110,18 @@ tests_test_fsutil_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 # The folders' arrows (DESIGN.md): a forbidden #include fails the suite.
 TESTS += tests/test_layering.sh
 dist_noinst_SCRIPTS += tests/test_layering.sh
+
+# The Cayenne LPP payload decoder (daemon/decode_lpp.c).
+check_PROGRAMS += tests/test_decode_lpp
+TESTS += tests/test_decode_lpp
+tests_test_decode_lpp_SOURCES = tests/test_decode_lpp.c
+tests_test_decode_lpp_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_decode_lpp_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_lpp
+TESTS += tests/fuzz/fuzz_lpp
+tests_fuzz_fuzz_lpp_SOURCES = tests/fuzz/fuzz_lpp.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_lpp_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/lpp"'
+tests_fuzz_fuzz_lpp_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_lpp_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/lpp

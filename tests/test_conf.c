@@ -353,6 +353,28 @@ test_bad_driver(void **state)
 	    "(known: fbsp, rn2483, rn2903, rak3172)");
 }
 
+/* Per-stream decoders; a stream named twice is an error. */
+static void
+test_streams(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	write_conf(15, "streams = ( { name = \"weather\"; decoder = \"lpp\"; },"
+	    " { name = \"cattle\"; } );");
+	assert_int_equal(load(&c), 0);
+	assert_int_equal(c.nstreams, 2);
+	assert_string_equal(c.streams[0].name, "weather");
+	assert_int_equal(c.streams[0].decoder, 1);
+	assert_int_equal(c.streams[1].decoder, 0);
+	write_conf(15, "streams = ( { name = \"weather\"; decoder = \"lpp\"; },"
+	    " { name = \"weather\"; } );");
+	expect_error(15, "streams[1]: name \"weather\" is used twice");
+	write_conf(15, "streams = ( { name = \"weather\"; decoder = \"xml\"; }"
+	    " );");
+	assert_int_equal(load(&c), -EINVAL);
+}
+
 /* A module's radio settings, its default line speed, and its ranges. */
 static void
 test_module_radio(void **state)
@@ -542,6 +564,7 @@ main(void)
 		T(test_int64_literal_out_of_range),
 		T(test_bad_driver),
 		T(test_module_radio),
+		T(test_streams),
 		T(test_bad_gateway_id),
 		T(test_gateway_id_too_long),
 		T(test_bad_enum),
