@@ -668,7 +668,7 @@ const struct radio_driver drv_rn2483 = {
 	.check = rn2483_check,
 	.baud = RN_BAUD,
 	.probe_cmd = "sys get ver\r\n",
-	.probe_reply = "RN2",
+	.probe_reply = "RN2483 ",
 };
 
 const struct radio_driver drv_rn2903 = {
@@ -684,5 +684,5 @@ const struct radio_driver drv_rn2903 = {
 	.check = rn2903_check,
 	.baud = RN_BAUD,
 	.probe_cmd = "sys get ver\r\n",
-	.probe_reply = "RN2",
+	.probe_reply = "RN2903 ",
 };

@@ -13,9 +13,10 @@ tests_test_sim_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
 # End to end: the real daemon between fieldbridge-sim and a real mosquitto
 # with certificates made at test time (Python 3, standard library only).
-TESTS += tests/e2e/test_e2e tests/e2e/test_check tests/e2e/test_modules
+TESTS += tests/e2e/test_e2e tests/e2e/test_check tests/e2e/test_modules \
+	tests/e2e/test_ports
 dist_noinst_SCRIPTS += tests/e2e/test_e2e tests/e2e/test_check tests/e2e/demo \
-	tests/fuzz/run tests/e2e/test_modules
+	tests/fuzz/run tests/e2e/test_modules tests/e2e/test_ports
 EXTRA_DIST += tests/e2e/fbe2e.py tests/fuzz/lsan.supp
 
 # The durable spool end to end (issue 3): kill -9 under load, a broker
