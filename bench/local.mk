@@ -14,3 +14,9 @@ bench_spool_bench_SOURCES = bench/spool_bench.c tests/testutil.c \
 	tests/testutil.h
 bench_spool_bench_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 bench_spool_bench_LDADD = $(FB_LIBS)
+
+# The text-module drivers' parsers, and the line rate their baud allows.
+noinst_PROGRAMS += bench/textdrv
+bench_textdrv_SOURCES = bench/textdrv.c
+bench_textdrv_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+bench_textdrv_LDADD = $(FB_LIBS)

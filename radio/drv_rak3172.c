@@ -122,6 +122,7 @@ struct rak3172 {
 	unsigned int		 lost_tx;
 	char			 value[64];	/* a query's answer */
 	struct tline_sink	 k;		/* during rak_input() only */
+	struct radio_out	*out;		/* during rak_input() only */
 	uint8_t			 payload[RADIO_PAYLOAD_MAX];
 };
 
@@ -389,7 +390,7 @@ rak_err(struct rak3172 *s, const char *line)
 }
 
 static void
-rak_line(void *arg, int verdict, const char *line, size_t len)
+rak_line_do(void *arg, int verdict, const char *line, size_t len)
 {
 	struct rak3172 *s = arg;
 	struct tline_cmd *c = &s->cq.cur;
@@ -456,6 +457,17 @@ rak_line(void *arg, int verdict, const char *line, size_t len)
 	snprintf(s->value, sizeof(s->value), "%s", eq != NULL ? eq + 1 : line);
 }
 
+/* Each line may answer the command in flight: the next one goes at once,
+ * as a module answers only what it was sent. */
+static void
+rak_line(void *arg, int verdict, const char *line, size_t len)
+{
+	struct rak3172 *s = arg;
+
+	rak_line_do(arg, verdict, line, len);
+	rak_pump(s, s->out);
+}
+
 static int
 rak_start(void *st, const struct radio_params *rp, struct radio_out *out,
     uint64_t now_ms)
@@ -483,10 +495,12 @@ rak_input(void *st, const uint8_t *buf, size_t len, struct radio_out *out,
 
 	s->k.cb = cb;
 	s->k.arg = arg;
+	s->out = out;
 	tline_feed(&s->rd, buf, len, rak_line, s);
 	rak_pump(s, out);
 	s->k.cb = NULL;
 	s->k.arg = NULL;
+	s->out = NULL;
 }
 
 static int

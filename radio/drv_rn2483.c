@@ -131,6 +131,7 @@ struct rn2483 {
 	int16_t			 snr_db10, rssi_dbm;
 	uint8_t			 payload[RADIO_PAYLOAD_MAX];
 	struct tline_sink	 k;		/* during rn_input() only */
+	struct radio_out	*out;		/* during rn_input() only */
 };
 
 /* --- the models ---------------------------------------------------------- */
@@ -496,7 +497,7 @@ rn_reply(struct rn2483 *s, const char *line, size_t len)
 }
 
 static void
-rn_line(void *arg, int verdict, const char *line, size_t len)
+rn_line_do(void *arg, int verdict, const char *line, size_t len)
 {
 	struct rn2483 *s = arg;
 	char model[8];
@@ -556,6 +557,17 @@ rn_line(void *arg, int verdict, const char *line, size_t len)
 		tline_emit_drop(&s->k, RN_ERR_UNEXPECTED);
 }
 
+/* Each line may answer the command in flight: the next one goes at once,
+ * as a module answers only what it was sent. */
+static void
+rn_line(void *arg, int verdict, const char *line, size_t len)
+{
+	struct rn2483 *s = arg;
+
+	rn_line_do(arg, verdict, line, len);
+	rn_pump(s, s->out);
+}
+
 /* --- the driver interface ----------------------------------------------- */
 
 static int
@@ -595,10 +607,12 @@ rn_input(void *st, const uint8_t *buf, size_t len, struct radio_out *out,
 
 	s->k.cb = cb;
 	s->k.arg = arg;
+	s->out = out;
 	tline_feed(&s->rd, buf, len, rn_line, s);
 	rn_pump(s, out);
 	s->k.cb = NULL;
 	s->k.arg = NULL;
+	s->out = NULL;
 }
 
 static int
