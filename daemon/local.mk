@@ -17,4 +17,4 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/outbox.c daemon/outbox.h
 
 EXTRA_DIST += etc/fieldbridge.conf docs/uplink-format.md
-EXTRA_DIST += docs/library-notes.md
+EXTRA_DIST += docs/library-notes.md docs/lora-modules.md
