@@ -66,8 +66,6 @@
 #define RAK_BOOT_TIMEOUT_MS	5000	/* banner after ATZ or AT+NWM */
 #define RAK_PING_MS		10000	/* "AT" when nothing else was heard */
 #define RAK_TX_MAX_MS		12000	/* SF12, 255 bytes, and a margin */
-#define RAK_BINARY_RESET	3
-#define RAK_SOFT_RESETS_MAX	2
 #define RAK_SYNC_TRIES_MAX	3	/* "AT" refused: a half command */
 #define RAK_PRECV_FOREVER	65534	/* keep receiving, packet after packet */
 #define RAK_BANNER		"Current Work Mode:"
@@ -103,26 +101,11 @@ static const char *const rak_verdict_names[RAK_VERDICT_COUNT] = {
 };
 
 struct rak3172 {
-	struct tline_reader	 rd;
-	struct tline_cmdq	 cq;
-	struct radio_params	 rp;
+	struct tline_mod	 m;		/* reader, queue, state, resets */
 	unsigned int		 ver_major;	/* 0: not known yet */
 	int			 booted;	/* configuration may go */
-	int			 ready;
-	int			 rx_on;
-	int			 tx_on;
-	uint16_t		 tx_id;
-	uint64_t		 tx_ms;
 	int			 sync_tries;
-	int			 binary_run;
-	int			 soft_resets;
-	uint64_t		 last_heard_ms;
-	const char		*why;
-	char			 why_cmd[48];
-	unsigned int		 lost_tx;
 	char			 value[64];	/* a query's answer */
-	struct tline_sink	 k;		/* during rak_input() only */
-	struct radio_out	*out;		/* during rak_input() only */
 	uint8_t			 payload[RADIO_PAYLOAD_MAX];
 };
 
@@ -173,13 +156,13 @@ rak_bw_index(uint32_t bw_hz)
 static int
 rak_reset(struct rak3172 *s, struct radio_out *out)
 {
-	tline_cmdq_clear(&s->cq);
+	tline_cmdq_clear(&s->m.cq);
 	s->booted = 0;
-	s->ready = 0;
-	s->rx_on = 0;
-	s->tx_on = 0;
-	(void)tline_cmdq_add(&s->cq, 0, RAK_K_RESET, 0, "ATZ");
-	return tline_cmdq_send(&s->cq, out) < 0 ? -ENOBUFS : 0;
+	s->m.ready = 0;
+	s->m.rx_on = 0;
+	s->m.tx_on = 0;
+	(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_RESET, 0, "ATZ");
+	return tline_cmdq_send(&s->m.cq, out) < 0 ? -ENOBUFS : 0;
 }
 
 /* Identify, switch to P2P if needed: the part before the radio settings. */
@@ -187,26 +170,26 @@ static void
 rak_identify(struct rak3172 *s)
 {
 	s->sync_tries = 0;
-	(void)tline_cmdq_add(&s->cq, 0, RAK_K_SYNC, 0, "AT");
-	(void)tline_cmdq_add(&s->cq, 0, RAK_K_VER, 0, "AT+VER=?");
-	(void)tline_cmdq_add(&s->cq, 0, RAK_K_DEVEUI, 0, "AT+DEVEUI=?");
-	(void)tline_cmdq_add(&s->cq, 0, RAK_K_NWM_Q, 0, "AT+NWM=?");
+	(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_SYNC, 0, "AT");
+	(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_VER, 0, "AT+VER=?");
+	(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_DEVEUI, 0, "AT+DEVEUI=?");
+	(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_NWM_Q, 0, "AT+NWM=?");
 }
 
 static void
 rak_configure(struct rak3172 *s)
 {
-	const struct radio_params *rp = &s->rp;
+	const struct radio_params *rp = &s->m.rp;
 
 	s->booted = 1;
-	(void)tline_cmdq_add(&s->cq, 0, RAK_K_RX_OFF, 0, "AT+PRECV=0");
-	(void)tline_cmdq_add(&s->cq, 0, RAK_K_SET, 0,
+	(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_RX_OFF, 0, "AT+PRECV=0");
+	(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_SET, 0,
 	    "AT+P2P=%u:%u:%d:%u:%u:%d", (unsigned int)rp->freq_hz,
 	    (unsigned int)rp->sf, rak_bw_index(rp->bw_hz),
 	    (unsigned int)(rp->cr - 1), (unsigned int)rp->preamble,
 	    (int)rp->power_dbm);
 	if (s->ver_major >= 4)
-		(void)tline_cmdq_add(&s->cq, 0, RAK_K_SET, 0,
+		(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_SET, 0,
 		    "AT+SYNCWORD=%04X", rak_syncword(rp->sync_word));
 }
 
@@ -217,29 +200,27 @@ rak_pump(struct rak3172 *s, struct radio_out *out)
 {
 	int next;
 
-	if (s->cq.busy || s->tx_on || !s->booted)
+	if (s->m.cq.busy || s->m.tx_on || !s->booted)
 		goto send;
-	next = tline_cmdq_next(&s->cq);
-	if (s->rx_on && next == RAK_K_TX)
-		(void)tline_cmdq_add(&s->cq, 1, RAK_K_RX_OFF, 0, "AT+PRECV=0");
-	else if (!s->rx_on && next == 0)
-		(void)tline_cmdq_add(&s->cq, 0, RAK_K_RX_ON, 0, "AT+PRECV=%u",
+	next = tline_cmdq_next(&s->m.cq);
+	if (s->m.rx_on && next == RAK_K_TX)
+		(void)tline_cmdq_add(&s->m.cq, 1, RAK_K_RX_OFF, 0, "AT+PRECV=0");
+	else if (!s->m.rx_on && next == 0)
+		(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_RX_ON, 0, "AT+PRECV=%u",
 		    RAK_PRECV_FOREVER);
 send:
-	if (!s->tx_on)
-		(void)tline_cmdq_send(&s->cq, out);
+	if (!s->m.tx_on)
+		(void)tline_cmdq_send(&s->m.cq, out);
 }
 
 static int
 rak_soft_reset(struct rak3172 *s, struct radio_out *out, const char *why,
     const char *cmd)
 {
-	if (++s->soft_resets > RAK_SOFT_RESETS_MAX)
-		return -ETIMEDOUT;
-	s->why = why;
-	snprintf(s->why_cmd, sizeof(s->why_cmd), "%s", cmd != NULL ? cmd : "");
-	s->lost_tx += tline_cmdq_count(&s->cq, RAK_K_TX) + (s->tx_on ? 1 : 0) +
-	    (s->cq.busy && s->cq.cur.kind == RAK_K_TX ? 1 : 0);
+	int r;
+
+	if ((r = tline_mod_fail(&s->m, why, cmd, RAK_K_TX)) != 0)
+		return r;
 	return rak_reset(s, out);
 }
 
@@ -258,20 +239,20 @@ rak_rx(struct rak3172 *s, const char *line, size_t len)
 	    tline_int(c1 + 1, (size_t)(c2 - c1 - 1), -128, 127, &snr) != 0 ||
 	    (n = tline_hex_decode(c2 + 1, (size_t)(end - c2 - 1), s->payload,
 	    sizeof(s->payload))) <= 0) {
-		tline_emit_drop(&s->k, RAK_ERR_RX_FORMAT);
+		tline_emit_drop(&s->m.k, RAK_ERR_RX_FORMAT);
 		return;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = RADIO_EV_RX;
 	ev.u.rx.meta.modulation = RADIO_MOD_LORA;
-	ev.u.rx.meta.freq_hz = s->rp.freq_hz;
-	ev.u.rx.meta.datarate = s->rp.sf;
-	ev.u.rx.meta.bw_hz = s->rp.bw_hz;
+	ev.u.rx.meta.freq_hz = s->m.rp.freq_hz;
+	ev.u.rx.meta.datarate = s->m.rp.sf;
+	ev.u.rx.meta.bw_hz = s->m.rp.bw_hz;
 	ev.u.rx.meta.rssi_dbm = (int16_t)rssi;
 	ev.u.rx.meta.snr_db10 = (int16_t)(snr * 10);
 	ev.u.rx.payload = s->payload;
 	ev.u.rx.len = (size_t)n;
-	tline_emit(&s->k, &ev);
+	tline_emit(&s->m.k, &ev);
 }
 
 /* Lines the module sends on its own: 1 when line was one of them. */
@@ -283,19 +264,19 @@ rak_async(struct rak3172 *s, const char *line, size_t len)
 		return 1;
 	}
 	if (strcmp(line, "+EVT:RXP2P RECEIVE ERROR") == 0) {
-		tline_emit_drop(&s->k, RAK_ERR_RX_CRC);
+		tline_emit_drop(&s->m.k, RAK_ERR_RX_CRC);
 		return 1;
 	}
 	if (strcmp(line, "+EVT:RXP2P RECEIVE TIMEOUT") == 0) {
-		s->rx_on = 0;		/* a timed reception ended */
+		s->m.rx_on = 0;		/* a timed reception ended */
 		return 1;
 	}
 	if (strcmp(line, "+EVT:TXP2P DONE") == 0) {
-		if (s->tx_on) {
-			s->tx_on = 0;
-			tline_emit_txr(&s->k, s->tx_id, SFRAME_TX_SENT);
+		if (s->m.tx_on) {
+			s->m.tx_on = 0;
+			tline_emit_txr(&s->m.k, s->m.tx_id, SFRAME_TX_SENT);
 		} else
-			tline_emit_drop(&s->k, RAK_ERR_UNEXPECTED);
+			tline_emit_drop(&s->m.k, RAK_ERR_UNEXPECTED);
 		return 1;
 	}
 	return 0;
@@ -317,126 +298,100 @@ rak_version(const char *v)
 static void
 rak_ok(struct rak3172 *s)
 {
-	struct tline_cmd *c = &s->cq.cur;
+	struct tline_cmd *c = &s->m.cq.cur;
 
 	switch (c->kind) {
 	case RAK_K_VER:
 		s->ver_major = rak_version(s->value);
 		if (s->ver_major == 0)
-			tline_emit_error(&s->k, SFRAME_EC_UNSUPPORTED, "AT+VER: "
+			tline_emit_error(&s->m.k, SFRAME_EC_UNSUPPORTED, "AT+VER: "
 			    "\"%s\" is not RUI3, trying anyway", s->value);
 		break;
 	case RAK_K_NWM_Q:
 		if (strcmp(s->value, "0") != 0) {
 			/* LoRaWAN (1) or FSK (2): to P2P, which reboots. */
-			(void)tline_cmdq_add(&s->cq, 1, RAK_K_NWM_SET, 0,
+			(void)tline_cmdq_add(&s->m.cq, 1, RAK_K_NWM_SET, 0,
 			    "AT+NWM=0");
-			tline_cmdq_done(&s->cq);
+			tline_cmdq_done(&s->m.cq);
 			return;
 		}
 		rak_configure(s);
 		break;
 	case RAK_K_RX_ON:
-		s->rx_on = 1;
-		s->soft_resets = 0;
-		if (!s->ready) {
-			s->ready = 1;
-			tline_emit_ready(&s->k);
-		}
+		tline_mod_receiving(&s->m);
 		break;
 	case RAK_K_RX_OFF:
-		s->rx_on = 0;
+		s->m.rx_on = 0;
 		break;
 	case RAK_K_TX:
-		s->tx_on = 1;
-		s->tx_id = c->id;
-		s->tx_ms = s->cq.now_ms;
+		s->m.tx_on = 1;
+		s->m.tx_id = c->id;
+		s->m.tx_ms = s->m.cq.now_ms;
 		break;
 	default:
 		break;
 	}
-	tline_cmdq_done(&s->cq);
+	tline_cmdq_done(&s->m.cq);
 }
 
 static void
 rak_err(struct rak3172 *s, const char *line)
 {
-	struct tline_cmd *c = &s->cq.cur;
+	struct tline_cmd *c = &s->m.cq.cur;
 	int busy = strcmp(line, "AT_BUSY_ERROR") == 0;
 
 	switch (c->kind) {
 	case RAK_K_SYNC:
 		/* The module held half a command: "AT" once more. */
 		if (++s->sync_tries < RAK_SYNC_TRIES_MAX)
-			(void)tline_cmdq_add(&s->cq, 1, RAK_K_SYNC, 0, "AT");
+			(void)tline_cmdq_add(&s->m.cq, 1, RAK_K_SYNC, 0, "AT");
 		break;
 	case RAK_K_RX_ON:
 		if (busy) {		/* "P2P_RX_ON already" */
-			s->rx_on = 1;
+			s->m.rx_on = 1;
 			break;
 		}
-		tline_emit_error(&s->k, SFRAME_EC_RADIO, "AT+PRECV: %s", line);
+		tline_emit_error(&s->m.k, SFRAME_EC_RADIO, "AT+PRECV: %s", line);
 		break;
 	case RAK_K_TX:
-		tline_emit_txr(&s->k, c->id, busy ? SFRAME_TX_BUSY :
+		tline_emit_txr(&s->m.k, c->id, busy ? SFRAME_TX_BUSY :
 		    SFRAME_TX_PARAM);
 		break;
 	default:
-		tline_emit_error(&s->k, SFRAME_EC_RADIO, "the module refused "
+		tline_emit_error(&s->m.k, SFRAME_EC_RADIO, "the module refused "
 		    "\"%.60s\": %s", c->text, line);
 		break;
 	}
-	tline_cmdq_done(&s->cq);
+	tline_cmdq_done(&s->m.cq);
 }
 
 static void
 rak_line_do(void *arg, int verdict, const char *line, size_t len)
 {
 	struct rak3172 *s = arg;
-	struct tline_cmd *c = &s->cq.cur;
+	struct tline_cmd *c = &s->m.cq.cur;
 	const char *eq;
+	int nwm;
 
-	if (verdict != TLINE_OK) {
-		tline_emit_drop(&s->k, verdict);
-		if (verdict == TLINE_ERR_BINARY)
-			s->binary_run++;
+	if (!tline_mod_heard(&s->m, verdict))
 		return;
-	}
-	s->binary_run = 0;
-	s->last_heard_ms = s->cq.now_ms;
 	if (strstr(line, RAK_BANNER) != NULL) {
-		if (!s->cq.busy || (c->kind != RAK_K_RESET &&
-		    c->kind != RAK_K_NWM_SET)) {
-			s->lost_tx += tline_cmdq_count(&s->cq, RAK_K_TX) +
-			    (s->tx_on ? 1 : 0);
-			s->why = "it restarted by itself (brown-out?)";
-			s->why_cmd[0] = '\0';
-		}
-		if (s->why != NULL) {
-			tline_emit_error(&s->k, SFRAME_EC_RADIO, "module reset: "
-			    "%s%s%s%s; re-initialising (%u downlinks lost)",
-			    s->why, s->why_cmd[0] != '\0' ? " (\"" : "",
-			    s->why_cmd, s->why_cmd[0] != '\0' ? "\")" : "",
-			    s->lost_tx);
-			s->why = NULL;
-			s->lost_tx = 0;
-		}
+		nwm = s->m.cq.busy && c->kind == RAK_K_NWM_SET;
+		tline_mod_booted(&s->m, nwm || (s->m.cq.busy &&
+		    c->kind == RAK_K_RESET), RAK_K_TX);
 		/* After AT+NWM=0 the mode is P2P: on with the settings. */
-		if (s->cq.busy && c->kind == RAK_K_NWM_SET) {
-			tline_cmdq_done(&s->cq);
-			s->rx_on = 0;
+		if (nwm)
 			rak_configure(s);
-			return;
+		else {
+			s->booted = 0;
+			rak_identify(s);
 		}
-		tline_cmdq_clear(&s->cq);
-		s->booted = s->ready = s->rx_on = s->tx_on = 0;
-		rak_identify(s);
 		return;
 	}
 	if (rak_async(s, line, len))
 		return;
-	if (!s->cq.busy) {
-		tline_emit_drop(&s->k, RAK_ERR_UNEXPECTED);
+	if (!s->m.cq.busy) {
+		tline_emit_drop(&s->m.k, RAK_ERR_UNEXPECTED);
 		return;
 	}
 	/* Waiting for a reboot: its other banner lines are no answer. */
@@ -465,7 +420,7 @@ rak_line(void *arg, int verdict, const char *line, size_t len)
 	struct rak3172 *s = arg;
 
 	rak_line_do(arg, verdict, line, len);
-	rak_pump(s, s->out);
+	rak_pump(s, s->m.out);
 }
 
 static int
@@ -475,16 +430,13 @@ rak_start(void *st, const struct radio_params *rp, struct radio_out *out,
 	struct rak3172 *s = st;
 	int r;
 
-	s->rp = *rp;
-	tline_reader_init(&s->rd);
-	tline_cmdq_init(&s->cq, now_ms);
-	s->last_heard_ms = now_ms;
+	tline_mod_start(&s->m, rp, now_ms);
 	/* A line end first: it completes (and so fails) any half command
 	 * the module holds, and "AT" then answers alone. */
 	if ((r = radio_out_put(out, "\r\n", 2)) != 0)
 		return r;
 	rak_identify(s);
-	return tline_cmdq_send(&s->cq, out) < 0 ? -ENOBUFS : 0;
+	return tline_cmdq_send(&s->m.cq, out) < 0 ? -ENOBUFS : 0;
 }
 
 static void
@@ -493,30 +445,16 @@ rak_input(void *st, const uint8_t *buf, size_t len, struct radio_out *out,
 {
 	struct rak3172 *s = st;
 
-	s->k.cb = cb;
-	s->k.arg = arg;
-	s->out = out;
-	tline_feed(&s->rd, buf, len, rak_line, s);
-	rak_pump(s, out);
-	s->k.cb = NULL;
-	s->k.arg = NULL;
-	s->out = NULL;
+	tline_mod_input(&s->m, buf, len, out, cb, arg, rak_line, s);
 }
 
 static int
 rak_transmit(void *st, const struct radio_tx *tx, struct radio_out *out)
 {
 	struct rak3172 *s = st;
-	char hex[2 * RADIO_PAYLOAD_MAX + 1];
 	int r;
 
-	if (tx->len == 0 || tx->len > RADIO_PAYLOAD_MAX || tx->payload == NULL)
-		return -EINVAL;
-	if (!s->ready)
-		return -EAGAIN;
-	tline_hex_encode(tx->payload, tx->len, hex);
-	if ((r = tline_cmdq_add(&s->cq, 0, RAK_K_TX, tx->id, "AT+PSEND=%s",
-	    hex)) != 0)
+	if ((r = tline_mod_tx(&s->m, tx, RAK_K_TX, "AT+PSEND=")) != 0)
 		return r;
 	rak_pump(s, out);
 	return 0;
@@ -526,31 +464,25 @@ static int
 rak_tick(void *st, struct radio_out *out, uint64_t now_ms)
 {
 	struct rak3172 *s = st;
-	struct tline_cmd *c = &s->cq.cur;
+	struct tline_cmd *c = &s->m.cq.cur;
+	const char *why;
 	uint32_t timeout;
 
 	timeout = c->kind == RAK_K_RESET || c->kind == RAK_K_NWM_SET ?
 	    RAK_BOOT_TIMEOUT_MS : RAK_CMD_TIMEOUT_MS;
-	if (tline_cmdq_expired(&s->cq, now_ms, timeout)) {
+	if (tline_cmdq_expired(&s->m.cq, now_ms, timeout)) {
 		if (c->kind == RAK_K_RESET)
 			return -ETIMEDOUT;
 		return rak_soft_reset(s, out, "no answer to a command",
 		    c->text);
 	}
-	if (s->binary_run >= RAK_BINARY_RESET) {
-		s->binary_run = 0;
-		return rak_soft_reset(s, out, "unreadable bytes (wrong baud "
-		    "rate?)", NULL);
-	}
-	if (s->tx_on && now_ms > s->tx_ms &&
-	    now_ms - s->tx_ms >= RAK_TX_MAX_MS)
-		return rak_soft_reset(s, out, "a transmission never ended",
-		    NULL);
+	if ((why = tline_mod_check(&s->m, now_ms, RAK_TX_MAX_MS)) != NULL)
+		return rak_soft_reset(s, out, why, NULL);
 	/* Quiet air is normal; a quiet module is not: ask it. */
-	if (s->ready && !s->cq.busy && tline_cmdq_next(&s->cq) == 0 &&
-	    now_ms > s->last_heard_ms &&
-	    now_ms - s->last_heard_ms >= RAK_PING_MS)
-		(void)tline_cmdq_add(&s->cq, 0, RAK_K_PING, 0, "AT");
+	if (s->m.ready && !s->m.cq.busy && tline_cmdq_next(&s->m.cq) == 0 &&
+	    now_ms > s->m.last_heard_ms &&
+	    now_ms - s->m.last_heard_ms >= RAK_PING_MS)
+		(void)tline_cmdq_add(&s->m.cq, 0, RAK_K_PING, 0, "AT");
 	rak_pump(s, out);
 	return 0;
 }

@@ -69,8 +69,6 @@
 #define RN_WDT_GRACE_MS		3000	/* beyond it: the module is silent */
 #define RN_TX_MAX_MS		12000	/* longest airtime: SF12, 255 bytes,
 					 * about 9.2 s, and a margin */
-#define RN_BINARY_RESET		3	/* binary lines in a row: wrong baud */
-#define RN_SOFT_RESETS_MAX	2	/* then the line is reopened */
 #define RN_FW_RXSTOP		10005	/* 1.0.5, as major*10000+minor*100+patch */
 
 enum rn_kind {
@@ -108,30 +106,15 @@ struct rn_model {
 };
 
 struct rn2483 {
+	struct tline_mod	 m;		/* reader, queue, state, resets */
 	const struct rn_model	*model;
-	struct tline_reader	 rd;
-	struct tline_cmdq	 cq;
-	struct radio_params	 rp;
 	unsigned int		 fw;		/* 0 until the banner */
-	int			 ready;
-	int			 rx_on;		/* a reception is running */
-	int			 tx_on;		/* a transmission is running */
-	uint16_t		 tx_id;
-	uint64_t		 tx_ms;		/* dated by tick */
 	int			 rx_retry;	/* rx 0 refused: again at tick */
-	int			 binary_run;
-	int			 soft_resets;
-	uint64_t		 last_heard_ms;
-	const char		*why;		/* of the reset under way */
-	char			 why_cmd[48];
-	unsigned int		 lost_tx;	/* downlinks lost to a reset */
 	/* A packet waiting for its SNR (and RSSI). */
 	int			 pkt;
 	size_t			 plen;
 	int16_t			 snr_db10, rssi_dbm;
 	uint8_t			 payload[RADIO_PAYLOAD_MAX];
-	struct tline_sink	 k;		/* during rn_input() only */
-	struct radio_out	*out;		/* during rn_input() only */
 };
 
 /* --- the models ---------------------------------------------------------- */
@@ -231,26 +214,26 @@ rn_reset(struct rn2483 *s, struct radio_out *out)
 	static const uint8_t autobaud[] = { 0x00, 0x55 };
 	int r;
 
-	tline_cmdq_clear(&s->cq);
-	s->ready = 0;
-	s->rx_on = 0;
-	s->tx_on = 0;
+	tline_cmdq_clear(&s->m.cq);
+	s->m.ready = 0;
+	s->m.rx_on = 0;
+	s->m.tx_on = 0;
 	s->rx_retry = 0;
 	s->pkt = 0;
 	s->fw = 0;
 	if ((r = radio_out_put(out, autobaud, sizeof(autobaud))) != 0)
 		return r;
-	(void)tline_cmdq_add(&s->cq, 0, RN_K_FLUSH, 0, "%s", "");
-	(void)tline_cmdq_add(&s->cq, 0, RN_K_RESET, 0, "sys reset");
-	return tline_cmdq_send(&s->cq, out) < 0 ? -ENOBUFS : 0;
+	(void)tline_cmdq_add(&s->m.cq, 0, RN_K_FLUSH, 0, "%s", "");
+	(void)tline_cmdq_add(&s->m.cq, 0, RN_K_RESET, 0, "sys reset");
+	return tline_cmdq_send(&s->m.cq, out) < 0 ? -ENOBUFS : 0;
 }
 
 /* Everything after the banner: the module's whole configuration. */
 static void
 rn_configure(struct rn2483 *s)
 {
-	const struct radio_params *rp = &s->rp;
-	struct tline_cmdq *q = &s->cq;
+	const struct radio_params *rp = &s->m.rp;
+	struct tline_cmdq *q = &s->m.cq;
 	unsigned int wdt = s->fw >= RN_FW_RXSTOP ? RN_WDT_MS : RN_WDT_OLD_MS;
 
 	(void)tline_cmdq_add(q, 0, RN_K_HWEUI, 0, "sys get hweui");
@@ -303,21 +286,21 @@ rn_pump(struct rn2483 *s, struct radio_out *out)
 {
 	int next;
 
-	if (s->cq.busy || s->tx_on || s->fw == 0)
+	if (s->m.cq.busy || s->m.tx_on || s->fw == 0)
 		goto send;
-	next = tline_cmdq_next(&s->cq);
-	if (s->rx_on) {
+	next = tline_cmdq_next(&s->m.cq);
+	if (s->m.rx_on) {
 		if (next == RN_K_TX && s->fw >= RN_FW_RXSTOP)
-			(void)tline_cmdq_add(&s->cq, 1, RN_K_RXSTOP, 0,
+			(void)tline_cmdq_add(&s->m.cq, 1, RN_K_RXSTOP, 0,
 			    "radio rxstop");
 		else
 			return;		/* until the reception ends */
 	} else if (next == 0 && !s->rx_retry && !s->pkt)
-		(void)tline_cmdq_add(&s->cq, 0, RN_K_RX, 0, "radio rx 0");
+		(void)tline_cmdq_add(&s->m.cq, 0, RN_K_RX, 0, "radio rx 0");
 send:
-	if (!s->cq.busy && (!s->rx_on ||
-	    tline_cmdq_next(&s->cq) == RN_K_RXSTOP) && !s->tx_on)
-		(void)tline_cmdq_send(&s->cq, out);
+	if (!s->m.cq.busy && (!s->m.rx_on ||
+	    tline_cmdq_next(&s->m.cq) == RN_K_RXSTOP) && !s->m.tx_on)
+		(void)tline_cmdq_send(&s->m.cq, out);
 }
 
 /* From tick(): the module misbehaved; start again on the open line. */
@@ -325,12 +308,10 @@ static int
 rn_soft_reset(struct rn2483 *s, struct radio_out *out, const char *why,
     const char *cmd)
 {
-	if (++s->soft_resets > RN_SOFT_RESETS_MAX)
-		return -ETIMEDOUT;
-	s->why = why;
-	snprintf(s->why_cmd, sizeof(s->why_cmd), "%s", cmd != NULL ? cmd : "");
-	s->lost_tx += tline_cmdq_count(&s->cq, RN_K_TX) + (s->tx_on ? 1 : 0) +
-	    (s->cq.busy && s->cq.cur.kind == RN_K_TX ? 1 : 0);
+	int r;
+
+	if ((r = tline_mod_fail(&s->m, why, cmd, RN_K_TX)) != 0)
+		return r;
 	return rn_reset(s, out);
 }
 
@@ -356,26 +337,26 @@ rn_rx_ready(struct rn2483 *s)
 {
 	struct radio_event ev;
 
-	if (!s->pkt || tline_cmdq_count(&s->cq, RN_K_SNR) > 0 ||
-	    tline_cmdq_count(&s->cq, RN_K_RSSI) > 0 || (s->cq.busy &&
-	    (s->cq.cur.kind == RN_K_SNR || s->cq.cur.kind == RN_K_RSSI)))
+	if (!s->pkt || tline_cmdq_count(&s->m.cq, RN_K_SNR) > 0 ||
+	    tline_cmdq_count(&s->m.cq, RN_K_RSSI) > 0 || (s->m.cq.busy &&
+	    (s->m.cq.cur.kind == RN_K_SNR || s->m.cq.cur.kind == RN_K_RSSI)))
 		return;
 	s->pkt = 0;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = RADIO_EV_RX;
-	ev.u.rx.meta.modulation = s->rp.modulation;
-	ev.u.rx.meta.freq_hz = s->rp.freq_hz;
-	ev.u.rx.meta.datarate = s->rp.modulation == RADIO_MOD_FSK ?
-	    s->rp.bitrate : s->rp.sf;
-	ev.u.rx.meta.bw_hz = s->rp.modulation == RADIO_MOD_FSK ? 0 :
-	    s->rp.bw_hz;
+	ev.u.rx.meta.modulation = s->m.rp.modulation;
+	ev.u.rx.meta.freq_hz = s->m.rp.freq_hz;
+	ev.u.rx.meta.datarate = s->m.rp.modulation == RADIO_MOD_FSK ?
+	    s->m.rp.bitrate : s->m.rp.sf;
+	ev.u.rx.meta.bw_hz = s->m.rp.modulation == RADIO_MOD_FSK ? 0 :
+	    s->m.rp.bw_hz;
 	ev.u.rx.meta.rssi_dbm = s->rssi_dbm;
 	ev.u.rx.meta.snr_db10 = s->snr_db10;
 	ev.u.rx.payload = s->payload;
 	ev.u.rx.len = s->plen;
 	/* The daemon may queue its reply from here: it goes before the
 	 * next "radio rx 0", inside the node's receive window. */
-	tline_emit(&s->k, &ev);
+	tline_emit(&s->m.k, &ev);
 }
 
 /* Lines the module sends on its own: 1 when line was one of them. */
@@ -386,13 +367,13 @@ rn_async(struct rn2483 *s, const char *line, size_t len)
 	int n;
 
 	if (strncmp(line, "radio_rx", 8) == 0 && (line[8] == ' ')) {
-		s->rx_on = 0;
+		s->m.rx_on = 0;
 		for (p = line + 8; *p == ' '; p++)
 			;
 		n = tline_hex_decode(p, len - (size_t)(p - line), s->payload,
 		    sizeof(s->payload));
 		if (n < 0) {
-			tline_emit_drop(&s->k, RN_ERR_RX_HEX);
+			tline_emit_drop(&s->m.k, RN_ERR_RX_HEX);
 			return 1;
 		}
 		s->plen = (size_t)n;
@@ -401,29 +382,29 @@ rn_async(struct rn2483 *s, const char *line, size_t len)
 		s->rssi_dbm = 0;
 		/* Before anything else queued: the reply must not wait. */
 		if (s->fw >= RN_FW_RXSTOP)
-			(void)tline_cmdq_add(&s->cq, 1, RN_K_RSSI, 0,
+			(void)tline_cmdq_add(&s->m.cq, 1, RN_K_RSSI, 0,
 			    "radio get rssi");
 		if (s->fw != 0)
-			(void)tline_cmdq_add(&s->cq, 1, RN_K_SNR, 0,
+			(void)tline_cmdq_add(&s->m.cq, 1, RN_K_SNR, 0,
 			    "radio get snr");
 		return 1;
 	}
 	if (strcmp(line, "radio_tx_ok") == 0) {
-		if (s->tx_on) {
-			s->tx_on = 0;
-			tline_emit_txr(&s->k, s->tx_id, SFRAME_TX_SENT);
+		if (s->m.tx_on) {
+			s->m.tx_on = 0;
+			tline_emit_txr(&s->m.k, s->m.tx_id, SFRAME_TX_SENT);
 		} else
-			tline_emit_drop(&s->k, RN_ERR_UNEXPECTED);
+			tline_emit_drop(&s->m.k, RN_ERR_UNEXPECTED);
 		return 1;
 	}
 	if (strcmp(line, "radio_err") == 0) {
-		if (s->tx_on) {
-			s->tx_on = 0;
-			tline_emit_txr(&s->k, s->tx_id, SFRAME_TX_FAILED);
+		if (s->m.tx_on) {
+			s->m.tx_on = 0;
+			tline_emit_txr(&s->m.k, s->m.tx_id, SFRAME_TX_FAILED);
 		} else
 			/* The watchdog ended the reception (nothing heard for
 			 * "radio set wdt" ms), or the tail of an rxstop. */
-			s->rx_on = 0;
+			s->m.rx_on = 0;
 		return 1;
 	}
 	return 0;
@@ -433,7 +414,7 @@ rn_async(struct rn2483 *s, const char *line, size_t len)
 static void
 rn_reply(struct rn2483 *s, const char *line, size_t len)
 {
-	struct tline_cmd *c = &s->cq.cur;
+	struct tline_cmd *c = &s->m.cq.cur;
 	int ok = strcmp(line, "ok") == 0;
 	long long v;
 
@@ -444,43 +425,39 @@ rn_reply(struct rn2483 *s, const char *line, size_t len)
 		return;			/* not the banner: keep waiting */
 	case RN_K_HWEUI:
 		if (len != 16)
-			tline_emit_error(&s->k, SFRAME_EC_RADIO, "sys get hweui: %s",
+			tline_emit_error(&s->m.k, SFRAME_EC_RADIO, "sys get hweui: %s",
 			    line);
 		break;
 	case RN_K_PAUSE:
 		if (tline_int(line, len, 0, 4294967295LL, &v) != 0)
-			tline_emit_error(&s->k, SFRAME_EC_RADIO, "mac pause: %s", line);
+			tline_emit_error(&s->m.k, SFRAME_EC_RADIO, "mac pause: %s", line);
 		break;
 	case RN_K_SET:
 		if (!ok) {
-			tline_emit_error(&s->k, SFRAME_EC_RADIO, "the module "
+			tline_emit_error(&s->m.k, SFRAME_EC_RADIO, "the module "
 			    "refused \"%.60s\": %s", c->text, line);
 		}
 		break;
 	case RN_K_RX:
-		if (ok) {
-			s->rx_on = 1;
-			s->soft_resets = 0;
-			if (!s->ready) {
-				s->ready = 1;
-				tline_emit_ready(&s->k);
-			}
-		} else {
+		if (ok)
+			tline_mod_receiving(&s->m);
+		else {
 			/* "busy" or "invalid_param": try again at tick. */
 			s->rx_retry = 1;
-			tline_emit_error(&s->k, SFRAME_EC_RADIO, "radio rx 0: %s", line);
+			tline_emit_error(&s->m.k, SFRAME_EC_RADIO,
+			    "radio rx 0: %s", line);
 		}
 		break;
 	case RN_K_RXSTOP:
-		s->rx_on = 0;
+		s->m.rx_on = 0;
 		break;
 	case RN_K_TX:
 		if (ok) {
-			s->tx_on = 1;
-			s->tx_id = c->id;
-			s->tx_ms = s->cq.now_ms;
+			s->m.tx_on = 1;
+			s->m.tx_id = c->id;
+			s->m.tx_ms = s->m.cq.now_ms;
 		} else
-			tline_emit_txr(&s->k, c->id, strcmp(line, "busy") == 0 ?
+			tline_emit_txr(&s->m.k, c->id, strcmp(line, "busy") == 0 ?
 			    SFRAME_TX_BUSY : SFRAME_TX_PARAM);
 		break;
 	case RN_K_SNR:
@@ -492,7 +469,7 @@ rn_reply(struct rn2483 *s, const char *line, size_t len)
 			s->rssi_dbm = (int16_t)v;
 		break;
 	}
-	tline_cmdq_done(&s->cq);
+	tline_cmdq_done(&s->m.cq);
 	rn_rx_ready(s);
 }
 
@@ -503,39 +480,17 @@ rn_line_do(void *arg, int verdict, const char *line, size_t len)
 	char model[8];
 	unsigned int fw;
 
-	if (verdict != TLINE_OK) {
-		tline_emit_drop(&s->k, verdict);
-		if (verdict == TLINE_ERR_BINARY)
-			s->binary_run++;
+	if (!tline_mod_heard(&s->m, verdict))
 		return;
-	}
-	s->binary_run = 0;
-	s->last_heard_ms = s->cq.now_ms;
 	if (rn_banner(line, &fw, model)) {
-		if (!s->cq.busy || s->cq.cur.kind != RN_K_RESET) {
-			s->lost_tx += tline_cmdq_count(&s->cq, RN_K_TX) +
-			    (s->tx_on ? 1 : 0);
-			tline_cmdq_clear(&s->cq);
-			s->rx_on = s->tx_on = s->ready = 0;
-			s->pkt = 0;
-			s->why = "it restarted by itself (brown-out?)";
-			s->why_cmd[0] = '\0';
-		}
-		tline_cmdq_done(&s->cq);
+		tline_mod_booted(&s->m, s->m.cq.busy &&
+		    s->m.cq.cur.kind == RN_K_RESET, RN_K_TX);
+		s->pkt = 0;
 		s->fw = fw;
 		if (strcmp(model, s->model->name) != 0)
-			tline_emit_error(&s->k, SFRAME_EC_UNSUPPORTED, "the "
+			tline_emit_error(&s->m.k, SFRAME_EC_UNSUPPORTED, "the "
 			    "module is an %s, configured as an %s", model,
 			    s->model->name);
-		if (s->why != NULL) {
-			tline_emit_error(&s->k, SFRAME_EC_RADIO, "module reset: "
-			    "%s%s%s%s; re-initialising (%u downlinks lost)",
-			    s->why, s->why_cmd[0] != '\0' ? " (\"" : "",
-			    s->why_cmd, s->why_cmd[0] != '\0' ? "\")" : "",
-			    s->lost_tx);
-			s->why = NULL;
-			s->lost_tx = 0;
-		}
 		rn_configure(s);
 		return;
 	}
@@ -551,10 +506,10 @@ rn_line_do(void *arg, int verdict, const char *line, size_t len)
 		rn_rx_ready(s);
 		return;
 	}
-	if (s->cq.busy)
+	if (s->m.cq.busy)
 		rn_reply(s, line, len);
 	else
-		tline_emit_drop(&s->k, RN_ERR_UNEXPECTED);
+		tline_emit_drop(&s->m.k, RN_ERR_UNEXPECTED);
 }
 
 /* Each line may answer the command in flight: the next one goes at once,
@@ -565,23 +520,19 @@ rn_line(void *arg, int verdict, const char *line, size_t len)
 	struct rn2483 *s = arg;
 
 	rn_line_do(arg, verdict, line, len);
-	rn_pump(s, s->out);
+	rn_pump(s, s->m.out);
 }
 
 /* --- the driver interface ----------------------------------------------- */
 
 static int
-rn_start(void *st, const struct rn_model *m, const struct radio_params *rp,
-    struct radio_out *out, uint64_t now_ms)
+rn_start(void *st, const struct rn_model *model,
+    const struct radio_params *rp, struct radio_out *out, uint64_t now_ms)
 {
 	struct rn2483 *s = st;
 
-	s->model = m;
-	s->rp = *rp;
-	tline_reader_init(&s->rd);
-	tline_cmdq_init(&s->cq, now_ms);
-	s->last_heard_ms = now_ms;
-	s->soft_resets = 0;
+	s->model = model;
+	tline_mod_start(&s->m, rp, now_ms);
 	return rn_reset(s, out);
 }
 
@@ -605,32 +556,16 @@ rn_input(void *st, const uint8_t *buf, size_t len, struct radio_out *out,
 {
 	struct rn2483 *s = st;
 
-	s->k.cb = cb;
-	s->k.arg = arg;
-	s->out = out;
-	tline_feed(&s->rd, buf, len, rn_line, s);
-	rn_pump(s, out);
-	s->k.cb = NULL;
-	s->k.arg = NULL;
-	s->out = NULL;
+	tline_mod_input(&s->m, buf, len, out, cb, arg, rn_line, s);
 }
 
 static int
 rn_transmit(void *st, const struct radio_tx *tx, struct radio_out *out)
 {
 	struct rn2483 *s = st;
-	char hex[2 * RADIO_PAYLOAD_MAX + 1];
 	int r;
 
-	if (tx->len == 0 || tx->len > RADIO_PAYLOAD_MAX || tx->payload == NULL)
-		return -EINVAL;
-	if (!s->ready)
-		return -EAGAIN;
-	/* One channel, set at start: the module transmits where it
-	 * listens, which is where the node waits for its reply. */
-	tline_hex_encode(tx->payload, tx->len, hex);
-	if ((r = tline_cmdq_add(&s->cq, 0, RN_K_TX, tx->id, "radio tx %s",
-	    hex)) != 0)
+	if ((r = tline_mod_tx(&s->m, tx, RN_K_TX, "radio tx ")) != 0)
 		return r;
 	rn_pump(s, out);
 	return 0;
@@ -640,30 +575,27 @@ static int
 rn_tick(void *st, struct radio_out *out, uint64_t now_ms)
 {
 	struct rn2483 *s = st;
+	const char *why;
 	uint32_t timeout;
 
-	timeout = s->cq.cur.kind == RN_K_RESET ? RN_RESET_TIMEOUT_MS :
+	timeout = s->m.cq.cur.kind == RN_K_RESET ? RN_RESET_TIMEOUT_MS :
 	    RN_CMD_TIMEOUT_MS;
-	if (tline_cmdq_expired(&s->cq, now_ms, timeout)) {
-		if (s->cq.cur.kind == RN_K_FLUSH)
-			tline_cmdq_done(&s->cq);	/* silence is fine */
-		else if (s->cq.cur.kind == RN_K_RESET)
+	if (tline_cmdq_expired(&s->m.cq, now_ms, timeout)) {
+		if (s->m.cq.cur.kind == RN_K_FLUSH)
+			tline_cmdq_done(&s->m.cq);	/* silence is fine */
+		else if (s->m.cq.cur.kind == RN_K_RESET)
 			return -ETIMEDOUT;
 		else
 			return rn_soft_reset(s, out, "no answer to a command",
-			    s->cq.cur.text);
-	} else if (s->binary_run >= RN_BINARY_RESET) {
-		s->binary_run = 0;
-		return rn_soft_reset(s, out, "unreadable bytes (wrong baud "
-		    "rate?)", NULL);
-	} else if (s->rx_on && !s->cq.busy && now_ms > s->last_heard_ms &&
-	    now_ms - s->last_heard_ms >= rn_wdt_ms(s) + RN_WDT_GRACE_MS)
+			    s->m.cq.cur.text);
+	} else if ((why = tline_mod_check(&s->m, now_ms, RN_TX_MAX_MS)) !=
+	    NULL)
+		return rn_soft_reset(s, out, why, NULL);
+	else if (s->m.rx_on && !s->m.cq.busy &&
+	    now_ms > s->m.last_heard_ms &&
+	    now_ms - s->m.last_heard_ms >= rn_wdt_ms(s) + RN_WDT_GRACE_MS)
 		return rn_soft_reset(s, out, "the receive watchdog never "
 		    "fired", NULL);
-	else if (s->tx_on && now_ms > s->tx_ms &&
-	    now_ms - s->tx_ms >= RN_TX_MAX_MS)
-		return rn_soft_reset(s, out, "a transmission never ended",
-		    NULL);
 	s->rx_retry = 0;
 	rn_pump(s, out);
 	return 0;

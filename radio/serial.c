@@ -28,6 +28,8 @@
 
 #include "radio/serial.h"
 
+#define SERIAL_LIST_MAX		64	/* ports serial_list() prints */
+
 /* Standard rates only: an arbitrary rate (BOTHER) needs termios2, which
  * glibc's headers do not offer, and no concentrator we know needs one. */
 static const struct {
@@ -171,25 +173,22 @@ serial_describe(const char *path, char *buf, size_t len)
 int
 serial_list(FILE *out)
 {
-	struct sp_port **ports = NULL;
-	const char *desc;
-	char usb[256];
-	int i, r;
+	struct serial_info *si;
+	int i, n;
 
-	r = sp_list_ports(&ports);
-	if (r == SP_ERR_MEM)
+	if ((si = calloc(SERIAL_LIST_MAX, sizeof(*si))) == NULL)
 		return -ENOMEM;
-	if (r != SP_OK)
-		return -EIO;
-	for (i = 0; ports[i] != NULL; i++) {
-		desc = sp_get_port_description(ports[i]);
-		if (serial_usb_identity(ports[i], usb, sizeof(usb)) != 0)
-			usb[0] = '\0';
-		fprintf(out, "%s\t%s%s%s\n", sp_get_port_name(ports[i]),
-		    desc != NULL ? desc : "", usb[0] != '\0' ? "\t" : "", usb);
+	n = serial_enumerate(si, SERIAL_LIST_MAX);
+	for (i = 0; i < n && i < SERIAL_LIST_MAX; i++) {
+		fprintf(out, "%s\t%s", si[i].path, si[i].desc);
+		if (si[i].usb)
+			fprintf(out, "\tUSB %04x:%04x %s %s serial %s",
+			    si[i].vid, si[i].pid, si[i].manufacturer,
+			    si[i].product, si[i].serial);
+		fputc('\n', out);
 	}
-	sp_free_port_list(ports);
-	return i;
+	free(si);
+	return n;
 }
 
 int

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "radio/sframe.h"
 #include "radio/tline.h"
 
 void
@@ -308,4 +309,122 @@ tline_emit_error(struct tline_sink *k, uint8_t code, const char *fmt, ...)
 	ev.u.error.code = code;
 	ev.u.error.msg = tline_text(k->msg, sizeof(k->msg), raw);
 	tline_emit(k, &ev);
+}
+
+void
+tline_mod_start(struct tline_mod *m, const struct radio_params *rp,
+    uint64_t now_ms)
+{
+	m->rp = *rp;
+	tline_reader_init(&m->rd);
+	tline_cmdq_init(&m->cq, now_ms);
+	m->last_heard_ms = now_ms;
+	m->soft_resets = 0;
+}
+
+void
+tline_mod_input(struct tline_mod *m, const uint8_t *buf, size_t len,
+    struct radio_out *out, radio_event_fn *cb, void *arg, tline_fn *line,
+    void *line_arg)
+{
+	m->k.cb = cb;
+	m->k.arg = arg;
+	m->out = out;
+	tline_feed(&m->rd, buf, len, line, line_arg);
+	m->k.cb = NULL;
+	m->k.arg = NULL;
+	m->out = NULL;
+}
+
+int
+tline_mod_heard(struct tline_mod *m, int verdict)
+{
+	if (verdict != TLINE_OK) {
+		tline_emit_drop(&m->k, verdict);
+		if (verdict == TLINE_ERR_BINARY)
+			m->binary_run++;
+		return 0;
+	}
+	m->binary_run = 0;
+	m->last_heard_ms = m->cq.now_ms;
+	return 1;
+}
+
+int
+tline_mod_tx(struct tline_mod *m, const struct radio_tx *tx, int kind,
+    const char *prefix)
+{
+	char hex[2 * RADIO_PAYLOAD_MAX + 1];
+
+	if (tx->len == 0 || tx->len > RADIO_PAYLOAD_MAX || tx->payload == NULL)
+		return -EINVAL;
+	if (!m->ready)
+		return -EAGAIN;
+	/* One channel, set at start: the module transmits where it
+	 * listens, which is where the node waits for its reply. */
+	tline_hex_encode(tx->payload, tx->len, hex);
+	return tline_cmdq_add(&m->cq, 0, kind, tx->id, "%s%s", prefix, hex);
+}
+
+/* Downlinks a reset throws away: waiting, in flight, on the air. */
+static unsigned int
+tline_mod_pending_tx(const struct tline_mod *m, int tx_kind)
+{
+	return tline_cmdq_count(&m->cq, tx_kind) + (m->tx_on ? 1 : 0) +
+	    (m->cq.busy && m->cq.cur.kind == tx_kind ? 1 : 0);
+}
+
+int
+tline_mod_fail(struct tline_mod *m, const char *why, const char *cmd,
+    int tx_kind)
+{
+	if (++m->soft_resets > TLINE_SOFT_RESETS_MAX)
+		return -ETIMEDOUT;
+	m->why = why;
+	(void)snprintf(m->why_cmd, sizeof(m->why_cmd), "%s",
+	    cmd != NULL ? cmd : "");
+	m->lost_tx += tline_mod_pending_tx(m, tx_kind);
+	return 0;
+}
+
+void
+tline_mod_booted(struct tline_mod *m, int asked, int tx_kind)
+{
+	if (!asked) {
+		m->lost_tx += tline_mod_pending_tx(m, tx_kind);
+		m->why = "it restarted by itself (brown-out?)";
+		m->why_cmd[0] = '\0';
+	}
+	if (m->why != NULL)
+		tline_emit_error(&m->k, SFRAME_EC_RADIO, "module reset: "
+		    "%s%s%s%s; re-initialising (%u downlinks lost)", m->why,
+		    m->why_cmd[0] != '\0' ? " (\"" : "", m->why_cmd,
+		    m->why_cmd[0] != '\0' ? "\")" : "", m->lost_tx);
+	m->why = NULL;
+	m->lost_tx = 0;
+	tline_cmdq_clear(&m->cq);
+	m->ready = m->rx_on = m->tx_on = 0;
+}
+
+void
+tline_mod_receiving(struct tline_mod *m)
+{
+	m->rx_on = 1;
+	m->soft_resets = 0;
+	if (!m->ready) {
+		m->ready = 1;
+		tline_emit_ready(&m->k);
+	}
+}
+
+const char *
+tline_mod_check(struct tline_mod *m, uint64_t now_ms, uint32_t tx_max_ms)
+{
+	if (m->binary_run >= TLINE_BINARY_RESET) {
+		m->binary_run = 0;
+		return "unreadable bytes (wrong baud rate?)";
+	}
+	if (m->tx_on && now_ms > m->tx_ms && now_ms - m->tx_ms >= tx_max_ms)
+		return "a transmission never ended";
+	return NULL;
 }

@@ -105,6 +105,59 @@ void	tline_emit_txr(struct tline_sink *k, uint16_t id, uint8_t status);
 void	tline_emit_error(struct tline_sink *k, uint8_t code, const char *fmt,
 	    ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * What a driver of a text-command module keeps besides its dialect: the
+ * reader, the command queue, where events go, whether the radio receives
+ * or transmits, and the bookkeeping of its resets (drv_rn2483.c and
+ * drv_rak3172.c embed one as their first member, m).
+ */
+#define TLINE_WHY_CMD_MAX	48
+#define TLINE_BINARY_RESET	3	/* binary lines in a row: wrong baud */
+#define TLINE_SOFT_RESETS_MAX	2	/* then the port reopens the line */
+
+struct tline_mod {
+	struct tline_reader	 rd;
+	struct tline_cmdq	 cq;
+	struct radio_params	 rp;
+	int			 ready;		/* READY reported since start */
+	int			 rx_on;		/* a reception is running */
+	int			 tx_on;		/* a transmission is running */
+	uint16_t		 tx_id;
+	uint64_t		 tx_ms;
+	int			 binary_run;
+	int			 soft_resets;
+	uint64_t		 last_heard_ms;
+	const char		*why;		/* of the reset under way */
+	char			 why_cmd[TLINE_WHY_CMD_MAX];
+	unsigned int		 lost_tx;	/* downlinks lost to resets */
+	struct tline_sink	 k;		/* during input() only */
+	struct radio_out	*out;		/* during input() only */
+};
+
+void	tline_mod_start(struct tline_mod *m, const struct radio_params *rp,
+	    uint64_t now_ms);
+/* input(): events go to cb while the bytes are read line by line. */
+void	tline_mod_input(struct tline_mod *m, const uint8_t *buf, size_t len,
+	    struct radio_out *out, radio_event_fn *cb, void *arg,
+	    tline_fn *line, void *line_arg);
+/* A line was read: verdict TLINE_OK (1), or a drop reported (0). */
+int	tline_mod_heard(struct tline_mod *m, int verdict);
+/* Queue a downlink as "<prefix><hex>" of kind: 0 or -errno (transmit()). */
+int	tline_mod_tx(struct tline_mod *m, const struct radio_tx *tx, int kind,
+	    const char *prefix);
+/* The module is to be reset (why, and the command it left unanswered):
+ * 0, or -ETIMEDOUT once TLINE_SOFT_RESETS_MAX resets did not help. */
+int	tline_mod_fail(struct tline_mod *m, const char *why, const char *cmd,
+	    int tx_kind);
+/* The boot banner arrived: report the reset (asked for or not). */
+void	tline_mod_booted(struct tline_mod *m, int asked, int tx_kind);
+/* The reception is on: READY once, the reset count starts again. */
+void	tline_mod_receiving(struct tline_mod *m);
+/* From tick(), after tline_cmdq_expired: what else needs a reset, or
+ * NULL: noise line after line, a transmission past tx_max_ms. */
+const char *tline_mod_check(struct tline_mod *m, uint64_t now_ms,
+	    uint32_t tx_max_ms);
+
 /* Hex digits (either case) to bytes: the length, or -1 (odd length, not
  * hex, longer than cap). */
 int	tline_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap);

@@ -11,24 +11,19 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/mono.h"
 #include "tests/ptymod.h"
 
 #define PTYMOD_WAIT_MS	2000
 
-static uint64_t
-ptymod_real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#define ptymod_real_ms	mono_ms
 
 static void
 ptymod_event(void *arg, const struct radio_event *ev)
@@ -287,4 +282,31 @@ ptymod_wait(struct ptymod *m, size_t from, int type)
 		ptymod_round(m, 5);
 	assert_true(ptymod_count(m, from, type) > 0);
 	return ptymod_last(m, type);
+}
+
+void
+ptymod_replug_cycle(struct ptymod *m)
+{
+	size_t mark = m->nev;
+
+	ptymod_unplug(m);
+	ptymod_pump(m, 50);
+	assert_int_equal(ptymod_count(m, mark, RADIO_EV_PORT_DOWN), 1);
+	ptymod_tick(m, 1000);		/* the path is missing: retry */
+	ptymod_replug(m);
+	ptymod_tick(m, 10000);
+	assert_int_equal(ptymod_count(m, mark, RADIO_EV_PORT_UP), 1);
+}
+
+void
+ptymod_reopen_after_silence(struct ptymod *m, unsigned int timeout_ms)
+{
+	size_t mark = m->nev;
+
+	ptymod_tick(m, timeout_ms);
+	assert_int_equal(ptymod_count(m, mark, RADIO_EV_PORT_DOWN), 1);
+	assert_int_equal(ptymod_last(m, RADIO_EV_PORT_DOWN)->port_err,
+	    ETIMEDOUT);
+	ptymod_tick(m, 1000);
+	assert_int_equal(ptymod_count(m, mark, RADIO_EV_PORT_UP), 1);
 }

@@ -54,6 +54,11 @@ void	ptymod_done(struct ptymod *m);
 /* Unplug (close the master) and plug in a new pty at the same link. */
 void	ptymod_unplug(struct ptymod *m);
 void	ptymod_replug(struct ptymod *m);
+/* Unplug, see PORT_DOWN, replug at the same path, see PORT_UP. */
+void	ptymod_replug_cycle(struct ptymod *m);
+/* The reset went unanswered: after timeout_ms the port closes the line
+ * (PORT_DOWN, ETIMEDOUT) and reopens it (PORT_UP). */
+void	ptymod_reopen_after_silence(struct ptymod *m, unsigned int timeout_ms);
 
 /* Run the port for up to ms of real time, collecting what it writes. */
 void	ptymod_pump(struct ptymod *m, unsigned int ms);

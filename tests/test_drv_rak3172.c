@@ -284,13 +284,7 @@ test_reboot_mid_stream_and_silence(void **state)
 	ptymod_expect_quiet(&m);
 	ptymod_tick(&m, 1000);
 	ptymod_expect(&m, "ATZ");
-	mark = m.nev;
-	ptymod_tick(&m, 5000);
-	assert_int_equal(ptymod_count(&m, mark, RADIO_EV_PORT_DOWN), 1);
-	assert_int_equal(ptymod_last(&m, RADIO_EV_PORT_DOWN)->port_err,
-	    ETIMEDOUT);
-	ptymod_tick(&m, 1000);
-	assert_int_equal(ptymod_count(&m, mark, RADIO_EV_PORT_UP), 1);
+	ptymod_reopen_after_silence(&m, 5000);
 	rak_up(&m);
 	ptymod_done(&m);
 }
@@ -304,14 +298,7 @@ test_unplug_replug(void **state)
 	(void)state;
 	ptymod_init(&m, &drv_rak3172, NULL);
 	rak_up(&m);
-	mark = m.nev;
-	ptymod_unplug(&m);
-	ptymod_pump(&m, 50);
-	assert_int_equal(ptymod_count(&m, mark, RADIO_EV_PORT_DOWN), 1);
-	ptymod_tick(&m, 1000);
-	ptymod_replug(&m);
-	ptymod_tick(&m, 10000);
-	assert_int_equal(ptymod_count(&m, mark, RADIO_EV_PORT_UP), 1);
+	ptymod_replug_cycle(&m);
 	rak_up(&m);
 	mark = m.nev;
 	ptymod_say(&m, "+EVT:RXP2P:-50:5:C0FFEE");

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/mono.h"
 #include "radio/radio.h"
 #include "radio/serial.h"
 #include "tools/cli_ports.h"
@@ -33,15 +34,6 @@
 #define CLI_PORTS_MAX		64
 #define CLI_PROBE_WAIT_MS	700	/* for an answer, per dialect */
 #define CLI_PROBE_LINE_MAX	256
-
-static uint64_t
-cli_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Ask one dialect; 1 and its answer line when it answers, else 0. */
 static int
@@ -60,8 +52,8 @@ cli_probe_one(int fd, const struct radio_driver *d, char *answer, size_t len)
 	    write(fd, d->probe_cmd, strlen(d->probe_cmd)) !=
 	    (ssize_t)strlen(d->probe_cmd))
 		return 0;
-	until = cli_ms() + CLI_PROBE_WAIT_MS;
-	while (cli_ms() < until) {
+	until = mono_ms() + CLI_PROBE_WAIT_MS;
+	while (mono_ms() < until) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 20) <= 0)
