@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/mono.h"
 #include "radio/radio.h"
 #include "radio/serial.h"
 #include "tools/cli_ports.h"
@@ -34,6 +34,16 @@
 #define CLI_PORTS_MAX		64
 #define CLI_PROBE_WAIT_MS	700	/* for an answer, per dialect */
 #define CLI_PROBE_LINE_MAX	256
+
+/* CLOCK_MONOTONIC in ms: tools/ may not take daemon/mono.h (layering). */
+static uint64_t
+cli_ports_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* Ask one dialect; 1 and its answer line when it answers, else 0. */
 static int
@@ -52,8 +62,8 @@ cli_probe_one(int fd, const struct radio_driver *d, char *answer, size_t len)
 	    write(fd, d->probe_cmd, strlen(d->probe_cmd)) !=
 	    (ssize_t)strlen(d->probe_cmd))
 		return 0;
-	until = mono_ms() + CLI_PROBE_WAIT_MS;
-	while (mono_ms() < until) {
+	until = cli_ports_ms() + CLI_PROBE_WAIT_MS;
+	while (cli_ports_ms() < until) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 20) <= 0)
