@@ -219,7 +219,6 @@ rn_reset(struct rn2483 *s, struct radio_out *out)
 	s->m.rx_on = 0;
 	s->m.tx_on = 0;
 	s->rx_retry = 0;
-	s->pkt = 0;
 	s->fw = 0;
 	if ((r = radio_out_put(out, autobaud, sizeof(autobaud))) != 0)
 		return r;
@@ -485,7 +484,9 @@ rn_line_do(void *arg, int verdict, const char *line, size_t len)
 	if (rn_banner(line, &fw, model)) {
 		tline_mod_booted(&s->m, s->m.cq.busy &&
 		    s->m.cq.cur.kind == RN_K_RESET, RN_K_TX);
-		s->pkt = 0;
+		/* A packet still waiting for its SNR is a node's data: it
+		 * goes now, with what was learnt of it. */
+		rn_rx_ready(s);
 		s->fw = fw;
 		if (strcmp(model, s->model->name) != 0)
 			tline_emit_error(&s->m.k, SFRAME_EC_UNSUPPORTED, "the "

@@ -181,7 +181,7 @@ test_error_replies(void **state)
 	assert_int_equal(radio_port_transmit(m.port, &tx), 0);
 	mark = m.nev;
 	ptymod_dialog(&m, (const char *const[]){ "AT+PRECV=0", "OK",
-	    "AT+PSEND=01", "AT_BUSY_ERROR", "AT+PRECV=65534", NULL });
+	    "AT+PSEND=01", "AT_BUSY_ERROR", "AT+PRECV=65534", NULL, NULL });
 	assert_int_equal(ptymod_wait(&m, mark, RADIO_EV_TX_RESULT)->txr_status,
 	    SFRAME_TX_BUSY);
 	/* "P2P_RX_ON already": it is receiving, which is what we want. */

@@ -421,6 +421,23 @@ test_module_stops_answering(void **state)
 	assert_non_null(strstr(ptymod_last(&m, RADIO_EV_ERROR)->msg,
 	    "radio set mod lora"));
 
+	/* Silent between a packet and its RSSI: the packet survives the
+	 * reset, delivered with the SNR it has. */
+	mark = m.nev;
+	ptymod_say(&m, "radio_rx  5A5A");
+	ptymod_expect(&m, "radio get snr");
+	ptymod_say(&m, "3");
+	ptymod_expect(&m, "radio get rssi");
+	ptymod_tick(&m, 1000);
+	ptymod_tick(&m, 1000);
+	assert_int_equal(ptymod_count(&m, mark, RADIO_EV_RX), 0);
+	rn_reset_seq(&m, "RN2483 1.0.5 Oct 31 2018 15:06:52");
+	assert_int_equal(ptymod_wait(&m, mark, RADIO_EV_RX)->meta.snr_db10,
+	    30);
+	assert_int_equal(ptymod_last(&m, RADIO_EV_RX)->len, 2);
+	ptymod_dialog(&m, rn_config_105);
+	ptymod_wait(&m, mark, RADIO_EV_READY);
+
 	/* Silent for good, receiving: the watchdog never fires. */
 	ptymod_tick(&m, 1000);
 	ptymod_tick(&m, 18000);
