@@ -22,3 +22,9 @@ bench_node_bench_SOURCES = bench/node_bench.c
 bench_node_bench_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 bench_node_bench_LDADD = node/libfbnode.a $(FB_LIBS)
 EXTRA_DIST += bench/node_cross bench/node_cross_config.h
+
+# The text-module drivers' parsers, and the line rate their baud allows.
+noinst_PROGRAMS += bench/textdrv
+bench_textdrv_SOURCES = bench/textdrv.c
+bench_textdrv_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+bench_textdrv_LDADD = $(FB_LIBS)

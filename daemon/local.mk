@@ -8,6 +8,7 @@ daemon_fieldbridged_LDADD = $(FB_LIBS)
 libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/conf.c daemon/conf.h \
 	daemon/batch.c daemon/batch.h \
+	daemon/decode_lpp.c daemon/decode_lpp.h \
 	daemon/notify.c daemon/notify.h \
 	daemon/uplink.c daemon/uplink.h \
 	daemon/loop.c daemon/loop.h \
@@ -17,4 +18,4 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/outbox.c daemon/outbox.h
 
 EXTRA_DIST += etc/fieldbridge.conf docs/uplink-format.md
-EXTRA_DIST += docs/library-notes.md
+EXTRA_DIST += docs/library-notes.md docs/lora-modules.md

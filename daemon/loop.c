@@ -823,6 +823,7 @@ loop_open(struct loop *d)
 {
 	struct loop_port *p;
 	const struct radio_driver *drv;
+	struct radio_params rp;
 	struct batcher_limits lim;
 	struct uplink_ops ops = {
 		.on_connect = loop_on_connect,
@@ -880,6 +881,12 @@ loop_open(struct loop *d)
 	if ((r = batcher_new(d->conf.gateway_id, &lim, d->seq, loop_sink, d,
 	    &d->bt)) != 0)
 		fatalx("cannot create the batcher: %s", strerror(-r));
+	/* Decoders first: recovered records are encoded like new ones. */
+	for (k = 0; k < d->conf.nstreams; k++)
+		if (batcher_set_decoder(d->bt, d->conf.streams[k].name,
+		    d->conf.streams[k].decoder) != 0)
+			fatalx("stream %s: cannot set its decoder",
+			    d->conf.streams[k].name);
 	/* Records the last run held in open batches, before any new one. */
 	(void)outbox_recover(d->ob, d->bt);
 	if ((r = uplink_new(&d->conf, &ops, d, &d->up)) != 0)
@@ -917,6 +924,8 @@ loop_open(struct loop *d)
 		    (unsigned int)p->cc->baud, drv, loop_radio_event, p);
 		if (p->port == NULL)
 			fatalx("%s: cannot create the port", p->cc->name);
+		conf_radio_params(p->cc, &rp);
+		radio_port_set_params(p->port, &rp);
 		if (d->o->opener != NULL)
 			radio_port_set_opener(p->port, d->o->opener,
 			    d->o->hook_arg);

@@ -1,5 +1,6 @@
 /*
- * fieldbridge - the technician's command line.  First subcommand:
+ * fieldbridge - the technician's command line.  `fieldbridge ports` lists
+ * the serial ports (tools/cli_ports.c).  First subcommand:
  *
  *	fieldbridge status [-c CONF | -s STATE_DIR] [--stale-after S]
  *
@@ -29,6 +30,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
+#include "tools/cli_ports.h"
 #include "tools/cli_status.h"
 
 #define FB_STATUS_FILE		"status"
@@ -183,6 +185,8 @@ main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "ports") == 0)
+		return cli_ports(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("fieldbridge %s\n", PACKAGE_VERSION);
@@ -192,7 +196,10 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "-h") == 0)) {
 		printf("usage: fieldbridge COMMAND [options]\n"
 		    "commands:\n"
-		    "  status    the running daemon, its spool and backlog\n");
+		    "  status    the running daemon, its spool and backlog\n"
+		    "  ports     serial ports, their USB identity and the path "
+		    "for the config;\n"
+		    "            --probe: which driver answers on each\n");
 		return 0;
 	}
 	fprintf(stderr, "usage: fieldbridge COMMAND [options]   (commands: "
