@@ -729,13 +729,19 @@ test_no_rehandshake_in_steady_run_with_keepalives(void **state)
 	assert_int_equal(g.nrec, 2 * 200);
 	assert_int_equal(g.ident_unknown + g.ident_drops, 0);
 	assert_log_matches(&g);
-	/* Keepalives were asked for and every one was answered and heard;
-	 * about one per LINK_KEEPALIVE_REQ_UPLINKS records, not one per
-	 * record. */
+	/* Keepalives were asked for, answered and heard: about one per
+	 * LINK_KEEPALIVE_REQ_UPLINKS records, not one per record.  A node
+	 * asks again while the answer is on its way, and the gateway answers
+	 * at most one request per 8 uplinks (link-protocol.md), so on a busy
+	 * machine some requests go unanswered by design: the gateway never
+	 * answers more than was asked, answers enough to keep the sessions
+	 * (no re-join above), and every answer reaches its node. */
 	assert_true(summary_value("keepalive_reqs") >=
 	    2 * (200 / (LINK_KEEPALIVE_REQ_UPLINKS + 8)));
-	assert_int_equal(ident_keepalive_count(g.ident),
+	assert_true(ident_keepalive_count(g.ident) <=
 	    summary_value("keepalive_reqs"));
+	assert_true(ident_keepalive_count(g.ident) >=
+	    2 * (200 / LINK_REJOIN_SILENT_UPLINKS));
 	assert_int_equal(summary_value("keepalives"),
 	    ident_keepalive_count(g.ident));
 	assert_true(ident_keepalive_count(g.ident) <=
