@@ -53,3 +53,6 @@ TESTS += tests/test_notify
 tests_test_notify_SOURCES = tests/test_notify.c
 tests_test_notify_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_notify_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# fieldbridged(8), which the unit's Documentation= names.
+dist_man8_MANS = daemon/fieldbridged.8
