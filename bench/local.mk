@@ -7,3 +7,4 @@ EXTRA_DIST += bench/run
 
 # The spool drain after an outage, end to end (issue 3).
 EXTRA_DIST += bench/spool_drain.py bench/benchlib.py
+EXTRA_DIST += bench/powercut.py

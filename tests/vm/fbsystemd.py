@@ -5,24 +5,27 @@ systemd/fieldbridge.service exactly as shipped, in a qemu guest (fbvm.py).
 Run.setup() makes the test PKI, the registry and the simulator on the
 host, the payload disk, and boots the guest; install() installs and starts
 the unit.  The checks are methods; the caller picks which to run.  Every
-record's fate is accounted at the end (accounting()):
+record's fate is accounted at the end (accounting(), required()):
 
   The simulator logs each record with the host's CLOCK_MONOTONIC time of
   its write to the concentrator line.  The daemon's life is cut into
   segments, one per daemon instance: from its start (a boot, a restart by
   the watchdog, a start after a stop) to its end (the worker frozen, a
   clean stop, the power cut).  After a restart each node must join again,
-  so within a segment a node's records are accepted from the first one
-  that was delivered (A) on.  A record is *required* when it was sent in
-  [A, end - durability_ms - SLACK_S] of its segment: SLACK_S covers the
-  line, the guest's UART and the daemon's processing under TCG.  For a
-  clean stop the durability window does not apply: end - SLACK_S.
+  so within a segment a node's records count from its first delivered one
+  on.  A record is *required* when the daemon received it more than
+  spool.durability_ms (+ DELTA_S) before the segment's end, as far as the
+  test can tell: it was sent before a record whose receive time ("rx")
+  is that old.  The line under TCG (host pty, emulated UART) delays
+  records by a varying amount, so the send time alone would not do.
   Required but never delivered = lost.
 
 Python 3 standard library only.
 """
 
+import base64
 import collections
+import datetime
 import os
 import random
 import re
@@ -43,7 +46,7 @@ GATEWAY_ID = "vm-gw"
 RENEWED_CN = "vm-gw-renewed"
 DURABILITY_MS = 1000
 INFLIGHT_MAX = 16
-SLACK_S = 1.5
+DELTA_S = 0.5           # error of the guest-to-host clock mapping, and more
 NODES = 3
 RATE = 20               # records/s per node: a node joins again after 48
                         # unanswered uplinks, 2.4 s after a restart
@@ -283,6 +286,7 @@ class Run:
             self.figure("ready_after_exec_s", "%.2f" % ready, "s")
             self.figure("systemctl_start_s", "%.2f" % took, "s")
         self.main_pid = u.get("MainPID")
+        self.t_active = time.monotonic()
         return ok
 
     def journal(self, unit="fieldbridge.service"):
@@ -389,18 +393,27 @@ kill -HUP %s
         c.check("records_flow_after_renewal", self.flowing_since(t, 30))
 
     def watchdog_fed(self):
+        """WatchdogTimestamp moves at each WATCHDOG=1 systemd accepts:
+        watch it until it moved twice (two keep-alive intervals)."""
         c = self.c
-        u1 = self.unit("WatchdogUSec", "WatchdogTimestampMonotonic")
-        time.sleep(16.5)
-        u2 = self.unit("WatchdogTimestampMonotonic", "NRestarts")
-        t1 = int(u1.get("WatchdogTimestampMonotonic", "0"))
-        t2 = int(u2.get("WatchdogTimestampMonotonic", "0"))
-        c.check("watchdog_is_30s", u1.get("WatchdogUSec") == "30s", str(u1))
-        c.check("watchdog_fed_every_15s", t1 > 0 and t2 > t1 and
-                u2.get("NRestarts") == "0", "%s %s" % (u1, u2))
-        if t1 and t2 > t1:
-            self.figure("watchdog_feed_interval_s", "%.1f" %
-                        ((t2 - t1) / 1e6), "s")
+        u = self.unit("WatchdogUSec", "NRestarts")
+        c.check("watchdog_is_30s", u.get("WatchdogUSec") == "30s", str(u))
+        seen = []
+        end = time.monotonic() + 36
+        while time.monotonic() < end and len(seen) < 3:
+            t = int(self.unit("WatchdogTimestampMonotonic").get(
+                "WatchdogTimestampMonotonic", "0"))
+            if t and (not seen or t != seen[-1]):
+                seen.append(t)
+            time.sleep(1.0)
+        gaps = [(b - a) / 1e6 for a, b in zip(seen, seen[1:])]
+        c.check("watchdog_fed_every_15s", len(gaps) == 2 and
+                all(10 <= g <= 20 for g in gaps) and
+                self.unit("NRestarts").get("NRestarts") == "0",
+                "intervals %s" % gaps)
+        if gaps:
+            self.figure("watchdog_feed_interval_s", "%.1f" % max(gaps),
+                        "s")
 
     def security(self):
         out = self.vm.out("systemd-analyze security --no-pager "
@@ -433,6 +446,7 @@ kill -HUP %s
         if u is not None:
             self.main_pid = u["MainPID"]
             self.restarts += 1
+        self.t_active = time.monotonic()
         c.check("records_flow_after_the_watchdog_restart",
                 self.flowing_since(self.seg_start, 60))
 
@@ -457,6 +471,7 @@ kill -HUP %s
         if u is not None:
             self.main_pid = u["MainPID"]
             self.restarts += 1
+        self.t_active = time.monotonic()
         c.check("records_flow_after_start", self.flowing_since(
             self.seg_start, 60))
 
@@ -473,13 +488,19 @@ kill -HUP %s
     # --- power cuts ------------------------------------------------------------
 
     def power_cut(self):
-        """Broker down, records flowing into the spool, qemu killed, boot
-        again; the broker comes back with the boot."""
+        """Broker unreachable, records flowing into the spool, qemu
+        killed, boot again; the broker comes back with the boot.
+
+        The broker is frozen (SIGSTOP), not stopped: a stopping mosquitto
+        may acknowledge a batch to the daemon and die before it passed it
+        on to the recorder, which the test would count as lost although
+        the daemon did its part.  Frozen, it acknowledges nothing more
+        and passes nothing more on, like a broker behind a dead link."""
         c, vm = self.c, self.vm
-        if not self.flowing_since(self.seg_start + 3, 60):
+        if not self.flowing_since(self.t_active + 2, 60):
             c.info("power cut %d: records were not flowing before it" %
                    (self.cuts + 1))
-        vm.run("systemctl stop mosquitto")
+        vm.run("systemctl kill -s SIGSTOP mosquitto.service")
         time.sleep(self.rng.uniform(3.0, 6.0))
         self.end_segment("cut")
         vm.kill()
@@ -495,6 +516,7 @@ kill -HUP %s
             return
         self.restarts += 1
         self.main_pid = u["MainPID"]
+        self.t_active = time.monotonic()
         self.figure("powercut_%d_boot_to_active_s" % self.cuts, "%.1f" %
                     (time.monotonic() - t_boot), "s")
         q = vm.out("ls /var/lib/fieldbridge/spool/quarantine 2>/dev/null "
@@ -503,22 +525,65 @@ kill -HUP %s
 
     # --- accounting --------------------------------------------------------------
 
+    def received(self):
+        """{(eui, fcnt, data): rx} of delivered records, rx the guest's
+        wall clock at receipt (seconds since the epoch)."""
+        out = {}
+        for m in self.h.messages():
+            if m.kind not in ("live", "backlog") or \
+                    not isinstance(m.doc.get("records"), list):
+                continue
+            for r in m.doc["records"]:
+                try:
+                    rx = datetime.datetime.strptime(
+                        r["rx"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                            tzinfo=datetime.timezone.utc).timestamp()
+                    key = (r["dev"].upper(), int(r["fcnt"]),
+                           base64.b64decode(r["data"]))
+                except (KeyError, ValueError):
+                    continue
+                out.setdefault(key, rx)
+        return out
+
     def required(self):
         """[((eui, fcnt, data), t, segment kind)] that must be delivered.
+
         A node's frame counter restarts with each session: a record is
-        known by its payload too (random, from the simulator's seed)."""
+        known by its payload too (random, from the simulator's seed).
+        The daemon reads the line in the order the simulator wrote it, so
+        a record sent before one that was received at time T was
+        received (accepted) before T, if at all.  Received times come
+        from the records' "rx" (the guest's wall clock), mapped to the
+        host's monotonic clock per segment by the smallest difference
+        seen (at most the shortest line delay off).  Within a segment a
+        record is required when it was sent after its node's first
+        delivered record of that segment and before the last delivered
+        record received more than durability_ms + DELTA_S before the
+        segment's end (no durability window for a clean stop)."""
         sent = self.h.sent_timed()
-        got, _ = self.delivered()
+        rx = self.received()
         out = []
+        self.lags = []
         for start, end, kind in self.segments:
-            w = SLACK_S if kind == "stop" else DURABILITY_MS / 1000 + SLACK_S
+            w = DELTA_S if kind == "stop" else DURABILITY_MS / 1000 + DELTA_S
+            seg = [(k, t) for k, t in ((s[:3], s[3]) for s in sent)
+                   if start <= t <= end]
+            got = [(k, t, rx[k]) for k, t in seg if k in rx]
+            if not got:
+                continue
+            offset = min(r - t for _, t, r in got)
+            self.lags += [r - offset - t for _, t, r in got]
+            last = max([t for _, t, r in got if r - offset <= end - w],
+                       default=None)
             first = {}
-            for eui, fcnt, data, t in sent:
-                if start <= t <= end and (eui, fcnt, data) in got:
-                    first[eui] = min(first.get(eui, t), t)
-            for eui, fcnt, data, t in sent:
-                if eui in first and first[eui] <= t <= end - w:
-                    out.append(((eui, fcnt, data), t, kind))
+            for k, t, _ in got:
+                first[k[0]] = min(first.get(k[0], t), t)
+            if last is None:
+                continue
+            for k, t in seg:
+                if k[0] in first and first[k[0]] <= t <= last:
+                    out.append((k, t, "%s(+%.1fs,-%.1fs)" % (
+                        kind, t - start, end - t)))
         return out
 
     def accounting(self, prefix):
@@ -532,7 +597,13 @@ kill -HUP %s
             pass
         got, msgs = self.delivered()
         lost = [(r[0], r[1], kind) for r, _, kind in req if r not in got]
-        by_kind = collections.Counter(k for _, _, k in lost)
+        by_kind = collections.Counter(k.split("(")[0] for _, _, k in lost)
+        if self.lags:
+            lags = sorted(self.lags)
+            self.figure("%s_line_delay_p50_s" % prefix, "%.2f" %
+                        lags[len(lags) // 2], "s")
+            self.figure("%s_line_delay_max_s" % prefix, "%.2f" % lags[-1],
+                        "s")
         c.check("%s_no_required_record_lost" % prefix, not lost,
                 "%d of %d lost (%s), e.g. %s" % (
                     len(lost), len(req), dict(by_kind), lost[:5]))
