@@ -393,27 +393,28 @@ kill -HUP %s
         c.check("records_flow_after_renewal", self.flowing_since(t, 30))
 
     def watchdog_fed(self):
-        """WatchdogTimestamp moves at each WATCHDOG=1 systemd accepts:
-        watch it until it moved twice (two keep-alive intervals)."""
+        """WatchdogTimestamp is the time of the last WATCHDOG=1 systemd
+        accepted: polled every second, its first change after the first
+        sample spans exactly one keep-alive interval (one every 15 s
+        cannot slip between two polls)."""
         c = self.c
         u = self.unit("WatchdogUSec", "NRestarts")
         c.check("watchdog_is_30s", u.get("WatchdogUSec") == "30s", str(u))
         seen = []
-        end = time.monotonic() + 36
-        while time.monotonic() < end and len(seen) < 3:
+        end = time.monotonic() + 25
+        while time.monotonic() < end and len(seen) < 2:
             t = int(self.unit("WatchdogTimestampMonotonic").get(
                 "WatchdogTimestampMonotonic", "0"))
             if t and (not seen or t != seen[-1]):
                 seen.append(t)
             time.sleep(1.0)
         gaps = [(b - a) / 1e6 for a, b in zip(seen, seen[1:])]
-        c.check("watchdog_fed_every_15s", len(gaps) == 2 and
-                all(10 <= g <= 20 for g in gaps) and
+        c.check("watchdog_fed_every_15s", len(gaps) == 1 and
+                10 <= gaps[0] <= 20 and
                 self.unit("NRestarts").get("NRestarts") == "0",
                 "intervals %s" % gaps)
         if gaps:
-            self.figure("watchdog_feed_interval_s", "%.1f" % max(gaps),
-                        "s")
+            self.figure("watchdog_feed_interval_s", "%.1f" % gaps[0], "s")
 
     def security(self):
         out = self.vm.out("systemd-analyze security --no-pager "
@@ -475,15 +476,15 @@ kill -HUP %s
         c.check("records_flow_after_start", self.flowing_since(
             self.seg_start, 60))
 
-    def journal_clean(self):
+    def journal_clean(self, name="journal_has_no_sigsys_and_no_permission_"
+                      "error"):
         j = self.journal()
         k = self.vm.out("journalctl -b -q --no-pager -k -o cat | "
                         "grep -E 'type=1326|seccomp' || true")
         bad = [line for line in j.splitlines()
                if re.search(r"SIGSYS|signal 31|Operation not permitted|"
                             r"Permission denied|EPERM|EACCES", line)]
-        self.c.check("journal_has_no_sigsys_and_no_permission_error",
-                     not bad and not k, "\n".join(bad[:10] + [k[:500]]))
+        self.c.check(name, not bad and not k, "\n".join(bad[:10] + [k[:500]]))
 
     # --- power cuts ------------------------------------------------------------
 
