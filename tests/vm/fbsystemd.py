@@ -125,6 +125,9 @@ systemctl daemon-reload
 systemctl enable -q mosquitto fb-recorder fieldbridge
 systemctl restart mosquitto
 systemctl restart fb-recorder
+# On disk now: the test may cut the power within a minute (dirty pages
+# of new files wait up to 30 s for writeback).
+sync
 """
 
 
@@ -374,6 +377,7 @@ install -m 0600 -o fieldbridge -g fieldbridge $p/renewed.key /etc/fieldbridge/.k
 install -m 0644 $p/renewed.pem /etc/fieldbridge/.pem.new
 mv /etc/fieldbridge/.key.new /etc/fieldbridge/gateway.key
 mv /etc/fieldbridge/.pem.new /etc/fieldbridge/gateway.pem
+sync
 kill -HUP %s
 """ % self.main_pid)
 
