@@ -524,6 +524,10 @@ kill -HUP %s
         self.t_active = time.monotonic()
         self.figure("powercut_%d_boot_to_active_s" % self.cuts, "%.1f" %
                     (time.monotonic() - t_boot), "s")
+        if self.cuts == 1:
+            c.info("after the cut: " + " | ".join(vm.out(
+                "systemd-analyze critical-chain --no-pager "
+                "fieldbridge.service 2>&1 | tail -n 6").splitlines()))
         q = vm.out("ls /var/lib/fieldbridge/spool/quarantine 2>/dev/null "
                    "| wc -l")
         self.quarantined = int(q or "0")
