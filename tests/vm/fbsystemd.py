@@ -161,6 +161,7 @@ class Run:
         self.work = self.h.path("vm")
         os.mkdir(self.work)
         imgdir, secs = fbvm.image()
+        self.image_s = secs
         self.figure("vm_image_ready_s", "%.1f" % secs, "s")
         h = self.h
         h.make_certs()
