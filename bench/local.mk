@@ -28,3 +28,5 @@ noinst_PROGRAMS += bench/textdrv
 bench_textdrv_SOURCES = bench/textdrv.c
 bench_textdrv_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 bench_textdrv_LDADD = $(FB_LIBS)
+
+EXTRA_DIST += bench/powercut.py

@@ -10,7 +10,8 @@
  *     copies the resolver files into STATE/etc and the TLS files into
  *     STATE/tls, mirrors timesyncd's clock flag into STATE/etc, loads its own seccomp filter, forks the child, restarts it
  *     with backoff, opens serial devices and the registry and keys files for
- *     it, refreshes the copies on SIGHUP and forwards SIGHUP/SIGTERM.
+ *     it, refreshes the copies on SIGHUP and forwards SIGHUP/SIGTERM,
+ *     and relays the child's sd_notify messages (notify.h).
  *   child:
  *     1. started by a root parent: becomes the service user at once,
  *        keeping only CAP_SYS_CHROOT, so nothing it creates in the state
@@ -54,6 +55,7 @@
 #include "daemon/confine.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/notify.h"
 #include "daemon/privsep.h"
 #include "daemon/sandbox.h"
 #include "daemon/wallclock.h"
@@ -92,6 +94,19 @@ static void
 confine_parent_log(int prio, const char *msg)
 {
 	log_msg(prio, "privsep", 0, "%s", msg);
+}
+
+/* privsep_notify_fn: the worker's READY=1, WATCHDOG=1, STATUS=, STOPPING=1
+ * to systemd, which hears the main PID only (NotifyAccess=main). */
+static int
+confine_notify(const char *msg, size_t len)
+{
+	int r;
+
+	if ((r = notify_relay_check(msg, len)) < 0)
+		return r;
+	(void)notify_send(msg);
+	return 0;
 }
 
 /*
@@ -237,6 +252,10 @@ confine_child_main(struct privsep_child *ch, void *arg)
 
 	cf->ch = ch;
 	cf->lo.parent_fd = privsep_child_fd(ch);
+	/* Notifications go through the parent; the connection to systemd
+	 * inherited from main() is closed. */
+	if (privsep_child_notify_fd(ch) >= 0)
+		notify_adopt(privsep_child_notify_fd(ch));
 	/* The TLS paths of child_conf are relative to the state directory,
 	 * before the chroot (loop_open checks them) and after it. */
 	if (chdir(cf->sc.state_dir) != 0) {
@@ -355,6 +374,8 @@ confine_prepare(const struct conf *c, const char *conf_path, int debug,
 	cf->pc.child_main = confine_child_main;
 	cf->pc.child_arg = cf;
 	cf->pc.log = confine_parent_log;
+	if (notify_enabled())
+		cf->pc.notify = confine_notify;
 	/* The child's second source for the clock's state (wallclock.h). */
 	cf->pc.flag_src = WALLCLOCK_TIMESYNCD_FLAG;
 #ifdef FB_TEST_HOOKS

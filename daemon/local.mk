@@ -19,3 +19,6 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 
 EXTRA_DIST += etc/fieldbridge.conf docs/uplink-format.md
 EXTRA_DIST += docs/library-notes.md docs/lora-modules.md
+
+# fieldbridged(8), which the unit's Documentation= names.
+dist_man8_MANS = daemon/fieldbridged.8

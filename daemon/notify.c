@@ -79,6 +79,45 @@ notify_close(void)
 	notify_fd = -1;
 }
 
+void
+notify_adopt(int fd)
+{
+	notify_close();
+	notify_fd = fd;
+}
+
+int
+notify_relay_check(const char *buf, size_t len)
+{
+	static const char *const fixed[] = {
+		"READY=1", "WATCHDOG=1", "STOPPING=1"
+	};
+	const char *p, *end, *nl;
+	size_t n, i;
+
+	if (len == 0 || len > NOTIFY_RELAY_LEN_MAX)
+		return -EBADMSG;
+	for (p = buf, end = buf + len; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		n = (size_t)(nl - p);
+		for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+			if (n == strlen(fixed[i]) && memcmp(p, fixed[i], n) == 0)
+				break;
+		if (i < sizeof(fixed) / sizeof(fixed[0]))
+			continue;
+		if (n < 7 || memcmp(p, "STATUS=", 7) != 0)
+			return -EBADMSG;
+		/* Text for systemctl status: printable ASCII and UTF-8
+		 * bytes; no control characters, no NUL. */
+		for (i = 7; i < n; i++)
+			if ((unsigned char)p[i] < 0x20 ||
+			    (unsigned char)p[i] == 0x7f)
+				return -EBADMSG;
+	}
+	return 0;
+}
+
 int
 notify_enabled(void)
 {

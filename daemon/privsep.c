@@ -15,7 +15,11 @@
  *     files (libmosquitto re-reads them at every reconnect) current below
  *     the state directory, written atomically;
  *   - restart the child with exponential backoff, so systemd sees one
- *     service; forward SIGTERM and SIGHUP.
+ *     service; forward SIGTERM and SIGHUP;
+ *   - relay the child's sd_notify messages (READY=1, WATCHDOG=1, STATUS=,
+ *     STOPPING=1), received on a socket of their own, to systemd, which
+ *     listens to the main PID only (NotifyAccess=main).  Only what the
+ *     child sends is relayed, so a frozen child starves the watchdog.
  * The parent runs under a seccomp filter of its own (sandbox.c), which is a
  * superset of the child's because each new child starts under it.
  *
@@ -74,6 +78,7 @@
 
 struct privsep_child {
 	int	 fd;
+	int	 notify_fd;
 	int	(*configure)(int fd, unsigned int baud);
 };
 
@@ -91,6 +96,7 @@ struct privsep_parent {
 	const struct privsep_conf *pc;
 	int		 sfd;		/* signalfd */
 	int		 sock;		/* our end of the child's socketpair */
+	int		 nfd;		/* our end of its notification socket */
 	int		 state_fd;	/* the state directory, never the child's */
 	pid_t		 child;
 	int		 stopping;
@@ -456,6 +462,12 @@ privsep_child_fd(const struct privsep_child *ch)
 	return ch->fd;
 }
 
+int
+privsep_child_notify_fd(const struct privsep_child *ch)
+{
+	return ch->notify_fd;
+}
+
 /* ------------------------------------------------------------------ */
 /* Parent.                                                              */
 /* ------------------------------------------------------------------ */
@@ -590,6 +602,46 @@ privsep_kill_child(struct privsep_parent *pp, const char *why)
 	if (pp->sock >= 0) {
 		close(pp->sock);
 		pp->sock = -1;
+	}
+	if (pp->nfd >= 0) {
+		close(pp->nfd);
+		pp->nfd = -1;
+	}
+}
+
+/* The child's notifications: each datagram checked by pc->notify and
+ * relayed; a bounded number per wake-up, so a chatty child cannot keep
+ * the parent from its other work. */
+static void
+privsep_relay(struct privsep_parent *pp)
+{
+	char buf[PRIVSEP_NOTIFY_LEN_MAX + 1];
+	struct msghdr msg;
+	struct iovec iov;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < PRIVSEP_NOTIFY_BURST && pp->nfd >= 0; i++) {
+		privsep_msghdr(&msg, &iov, buf, sizeof(buf) - 1, NULL, 0);
+		n = recvmsg(pp->nfd, &msg, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			close(pp->nfd);	/* the child is exiting */
+			pp->nfd = -1;
+			return;
+		}
+		if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+			privsep_kill_child(pp, "oversized notification from "
+			    "child");
+			return;
+		}
+		buf[n] = '\0';
+		if (pp->pc->notify(buf, (size_t)n) < 0) {
+			privsep_kill_child(pp, "child sent a notification "
+			    "that is not relayed");
+			return;
+		}
 	}
 }
 
@@ -882,7 +934,7 @@ privsep_flag_check(struct privsep_parent *pp)
 }
 
 static void
-privsep_run_child(struct privsep_parent *pp, int fd)
+privsep_run_child(struct privsep_parent *pp, int fd, int notify_fd)
 {
 	struct privsep_child ch;
 	sigset_t set;
@@ -892,11 +944,14 @@ privsep_run_child(struct privsep_parent *pp, int fd)
 	 * state directory (an open directory would be a way out of chroot). */
 	close(pp->sfd);
 	close(pp->sock);
+	if (pp->nfd >= 0)
+		close(pp->nfd);
 	close(pp->state_fd);
 	sigemptyset(&set);
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 	(void)signal(SIGPIPE, SIG_DFL);
 	ch.fd = fd;
+	ch.notify_fd = notify_fd;
 	ch.configure = NULL;
 	status = pp->pc->child_main(&ch, pp->pc->child_arg);
 	(void)fflush(NULL);
@@ -906,22 +961,40 @@ privsep_run_child(struct privsep_parent *pp, int fd)
 static int
 privsep_spawn(struct privsep_parent *pp)
 {
-	int sv[2];
+	int sv[2], nv[2] = { -1, -1 }, r;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;
-	(void)fflush(NULL);	/* no stdio buffer is written twice */
-	if ((pid = fork()) < 0) {
+	/* Non-blocking: a child must never hang on a busy parent for the
+	 * sake of a status line. */
+	if (pp->pc->notify != NULL && socketpair(AF_UNIX, SOCK_SEQPACKET |
+	    SOCK_CLOEXEC | SOCK_NONBLOCK, 0, nv) != 0) {
+		r = -errno;
 		close(sv[0]);
 		close(sv[1]);
-		return -errno;
+		return r;
+	}
+	(void)fflush(NULL);	/* no stdio buffer is written twice */
+	if ((pid = fork()) < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		if (nv[0] >= 0) {
+			close(nv[0]);
+			close(nv[1]);
+		}
+		return r;
 	}
 	if (pid == 0) {
 		pp->sock = sv[0];
-		privsep_run_child(pp, sv[1]);
+		pp->nfd = nv[0];
+		privsep_run_child(pp, sv[1], nv[1]);
 	}
 	close(sv[1]);
+	if (nv[1] >= 0)
+		close(nv[1]);
+	pp->nfd = nv[0];
 	pp->sock = sv[0];
 	pp->child = pid;
 	pp->refusals = 0;
@@ -965,6 +1038,10 @@ privsep_child_ended(struct privsep_parent *pp, int status)
 	if (pp->sock >= 0) {
 		close(pp->sock);
 		pp->sock = -1;
+	}
+	if (pp->nfd >= 0) {
+		close(pp->nfd);
+		pp->nfd = -1;
 	}
 	if (pp->stopping)
 		return 0;
@@ -1048,9 +1125,9 @@ privsep_signals(struct privsep_parent *pp)
 static int
 privsep_loop(struct privsep_parent *pp)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	uint64_t now, wake;
-	int timeout, r, nfd;
+	int timeout, r, nfd, isock, inotify;
 
 	for (;;) {
 		now = mono_ms();
@@ -1074,10 +1151,16 @@ privsep_loop(struct privsep_parent *pp)
 		pfd[0].fd = pp->sfd;
 		pfd[0].events = POLLIN;
 		nfd = 1;
+		isock = inotify = -1;
 		if (pp->sock >= 0) {
-			pfd[1].fd = pp->sock;
-			pfd[1].events = POLLIN;
-			nfd = 2;
+			pfd[nfd].fd = pp->sock;
+			pfd[nfd].events = POLLIN;
+			isock = nfd++;
+		}
+		if (pp->nfd >= 0) {
+			pfd[nfd].fd = pp->nfd;
+			pfd[nfd].events = POLLIN;
+			inotify = nfd++;
 		}
 		if (poll(pfd, (nfds_t)nfd, timeout) < 0) {
 			if (errno == EINTR)
@@ -1088,7 +1171,9 @@ privsep_loop(struct privsep_parent *pp)
 		if ((pfd[0].revents & POLLIN) != 0 &&
 		    (r = privsep_signals(pp)) >= 0)
 			return r;
-		if (nfd == 2 && pp->sock >= 0 && pfd[1].revents != 0)
+		if (inotify >= 0 && pp->nfd >= 0 && pfd[inotify].revents != 0)
+			privsep_relay(pp);
+		if (isock >= 0 && pp->sock >= 0 && pfd[isock].revents != 0)
 			privsep_serve(pp);
 	}
 }
@@ -1102,7 +1187,7 @@ privsep_start(const struct privsep_conf *pc)
 
 	memset(&pp, 0, sizeof(pp));
 	pp.pc = pc;
-	pp.sfd = pp.sock = pp.state_fd = -1;
+	pp.sfd = pp.sock = pp.nfd = pp.state_fd = -1;
 	pp.child = -1;
 	if (pc->child_main == NULL || pc->state_dir == NULL ||
 	    pc->ncopies > PRIVSEP_COPIES_MAX) {
@@ -1150,6 +1235,8 @@ out:
 	}
 	if (pp.sock >= 0)
 		close(pp.sock);
+	if (pp.nfd >= 0)
+		close(pp.nfd);
 	if (pp.state_fd >= 0)
 		close(pp.state_fd);
 	if (pp.sfd >= 0)

@@ -63,6 +63,10 @@ struct privsep_child;
 
 /* Runs in the child; its return value is the child's exit status. */
 typedef int privsep_child_fn(struct privsep_child *ch, void *arg);
+/* Parent: relay one datagram the child sent on its notification socket
+ * (privsep_child_notify_fd) to systemd; < 0: the child sent what it must
+ * not, and is ended as for a malformed request. */
+typedef int privsep_notify_fn(const char *msg, size_t len);
 /* Parent's log lines (syslog priorities); NULL: stderr with <N> prefixes. */
 typedef void privsep_log_fn(int prio, const char *msg);
 
@@ -77,6 +81,10 @@ struct privsep_conf {
 	privsep_child_fn *child_main;
 	void		*child_arg;
 	privsep_log_fn	*log;
+	/* Non-NULL: each child gets a socket of its own for its sd_notify
+	 * messages (NotifyAccess=main: only the parent may talk to systemd),
+	 * read by the parent and passed to notify. */
+	privsep_notify_fn *notify;
 	unsigned int	 backoff_min_ms;	/* 0: PRIVSEP_BACKOFF_MIN_MS */
 	unsigned int	 backoff_max_ms;	/* 0: PRIVSEP_BACKOFF_MAX_MS */
 	unsigned int	 restarts_max;	/* quick restarts in a row before the
@@ -120,6 +128,11 @@ int	privsep_read_fd(int fd, uint8_t **buf, size_t *len);
 void	privsep_bytes_free(uint8_t *buf, size_t len);
 /* The child's end of the socketpair (tests send raw bytes on it). */
 int	privsep_child_fd(const struct privsep_child *ch);
+/* The child's end of its notification socket (SOCK_SEQPACKET,
+ * non-blocking: one datagram per message), -1 without pc->notify. */
+int	privsep_child_notify_fd(const struct privsep_child *ch);
+#define PRIVSEP_NOTIFY_BURST	16	/* datagrams read per wake-up */
+#define PRIVSEP_NOTIFY_LEN_MAX	512	/* a longer one ends the child */
 
 /* The wire format, exposed for the fuzz target and the tests. */
 struct privsep_req {

@@ -146,7 +146,7 @@ static const int sys_child_signals[] = {
 	SCMP_SYS(signalfd4),		/* the loop's signal source */
 	SCMP_SYS(signalfd),
 	SCMP_SYS(restart_syscall),	/* kernel restarts an interrupted sleep */
-	SCMP_SYS(tgkill),		/* abort()/raise(): die by SIGABRT, not SIGSYS */
+	/* tgkill, kill: in the argument rules (the child's own pid only) */
 };
 
 /* Process: identity queries, exit, libc internals. */
@@ -197,6 +197,8 @@ static const int sys_parent[] = {
 	SCMP_SYS(waitid),
 	SCMP_SYS(kill),			/* forward SIGTERM/SIGHUP; kill a child that */
 					/*   sent a malformed message */
+	SCMP_SYS(tgkill),		/* abort()/raise() in the parent; the child's */
+					/*   own filter narrows it to itself */
 	/* Each new child confines itself while still under this filter. */
 	SCMP_SYS(chroot),
 	SCMP_SYS(chdir),
@@ -364,6 +366,17 @@ sandbox_add_rules(scmp_filter_ctx ctx, enum sandbox_role role)
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getrlimit),
 	    0)) < 0)
 		goto out;
+	/* Signals to itself only: abort() and raise() are tgkill(pid, tid)
+	 * (one thread: tid == pid).  The worker is the untrusted process: it
+	 * must not be able to stop or kill its parent (which would stop the
+	 * service) or anyone else its uid reaches.  The parent's filter,
+	 * stacked below, allows both unconditionally: it signals its child. */
+	if (role == SANDBOX_ROLE_CHILD &&
+	    ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    sandbox_arg(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+	    sandbox_arg(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0))) < 0))
+		goto out;
 
 	/* The kernel compares the low 32 bits of an ioctl request. */
 	for (i = 0; i < sizeof(sys_ioctl_reqs) / sizeof(sys_ioctl_reqs[0]); i++)
@@ -419,6 +432,12 @@ sandbox_add_rules(scmp_filter_ctx ctx, enum sandbox_role role)
 	}
 
 	if ((r = ADD_TABLE(ctx, sys_parent)) < 0)
+		goto out;
+	/* Each new child sets its core size limit to 0 (sandbox_confine)
+	 * while under this filter: lowering RLIMIT_CORE of itself only. */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+	    sandbox_arg(0, SCMP_CMP_EQ, 0, 0),
+	    sandbox_arg(1, SCMP_CMP_EQ, RLIMIT_CORE, 0))) < 0)
 		goto out;
 	for (i = 0; i < sizeof(sys_prctl_parent) / sizeof(sys_prctl_parent[0]);
 	    i++)
@@ -709,7 +728,6 @@ sandbox_make_dir(const struct sandbox_conf *sc, const char *rel, char *err,
     size_t errlen)
 {
 	struct stat st;
-	gid_t gid;
 	int dfd = -1, fd = -1, r;
 
 	if (!sc->resolved || rel == NULL || rel[0] == '\0' ||
@@ -731,28 +749,31 @@ sandbox_make_dir(const struct sandbox_conf *sc, const char *rel, char *err,
 		    sc->state_dir, rel, strerror(errno));
 		goto out;
 	}
-	if (st.st_uid != 0 && st.st_uid != sc->uid) {
-		r = sandbox_err(err, errlen, -EPERM,
-		    "sandbox: %s/%s: owned by uid %u", sc->state_dir, rel,
-		    (unsigned int)st.st_uid);
-		goto out;
-	}
-	if (st.st_gid != sc->gid && fchown(fd, (uid_t)-1, sc->gid) != 0) {
-		/* Without CAP_CHOWN an owner may hand a file to a group it
-		 * belongs to: join the service user's group and retry. */
-		gid = sc->gid;
-		if (errno != EPERM || setgroups(1, &gid) != 0 ||
-		    fchown(fd, (uid_t)-1, sc->gid) != 0) {
-			r = sandbox_err(err, errlen, -errno,
-			    "sandbox: %s/%s: cannot give it group %u: %s",
-			    sc->state_dir, rel, (unsigned int)sc->gid,
-			    strerror(errno));
+	/*
+	 * The service user's own directory, mode 0700, with no set-group-id
+	 * bit: the worker creates every file in it as that user already
+	 * (confine.c), and systemd's RestrictSUIDSGID=yes refuses any chmod
+	 * that sets S_ISGID (EPERM).  Clearing the bit is allowed, so a
+	 * directory of an earlier version (root-owned, 02770) is taken over:
+	 * by a root parent with chown, by a parent that is the service user
+	 * (systemd's User=) only when it owns it already, as StateDirectory=
+	 * arranges by giving the whole tree to User=.
+	 */
+	if (st.st_uid != sc->uid || st.st_gid != sc->gid) {
+		if (geteuid() != 0 || fchown(fd, sc->uid, sc->gid) != 0) {
+			r = sandbox_err(err, errlen, geteuid() != 0 ? -EPERM :
+			    -errno, "sandbox: %s/%s: owned by %u:%u, not by "
+			    "%s (%u:%u)%s%s", sc->state_dir, rel,
+			    (unsigned int)st.st_uid, (unsigned int)st.st_gid,
+			    sc->user, (unsigned int)sc->uid,
+			    (unsigned int)sc->gid, geteuid() != 0 ? "" : ": ",
+			    geteuid() != 0 ? "" : strerror(errno));
 			goto out;
 		}
 	}
-	if (fchmod(fd, 02770) != 0) {
-		r = sandbox_err(err, errlen, -errno, "sandbox: %s/%s: %s",
-		    sc->state_dir, rel, strerror(errno));
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) != 0) {
+		r = sandbox_err(err, errlen, -errno, "sandbox: %s/%s: chmod "
+		    "0700: %s", sc->state_dir, rel, strerror(errno));
 		goto out;
 	}
 	r = 0;
@@ -967,6 +988,16 @@ sandbox_confine(const struct sandbox_conf *sc, char *err, size_t errlen)
 	    getppid() == 1)) {
 		r = sandbox_err(err, errlen, -ESRCH,
 		    "sandbox: parent process gone");
+		goto out;
+	}
+	/* No core dumps: the worker holds the device keys and the TLS key.
+	 * Not dumpable also keeps other processes of the service user from
+	 * ptrace and /proc/PID/mem (setresuid above does the same for a root
+	 * start; under systemd's User= there is no uid change). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) != 0) {
+		r = sandbox_err(err, errlen, -errno,
+		    "sandbox: no core dumps: %s", strerror(errno));
 		goto out;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {

@@ -59,11 +59,12 @@ int	sandbox_resolve(struct sandbox_conf *sc, char *err, size_t errlen);
  * uid, and not writable by group or others.  Returns 0 or -errno. */
 int	sandbox_check_dir(const char *dir, uid_t uid, char *err, size_t errlen);
 
-/* Create (or check) a directory below state_dir that the service user may
- * write: owned by the caller, group sc->gid, mode 02770.  Used by the
- * parent for the spool when systemd's StateDirectory= is root-owned.  The
- * caller must be root; it joins sc->gid (harmless: an unprivileged group)
- * so that it may hand the group over without CAP_CHOWN. */
+/* Create (or check) a directory below state_dir for the service user
+ * alone: owned by sc->uid:sc->gid, mode 0700, no set-group-id bit (which
+ * systemd's RestrictSUIDSGID=yes forbids).  Used by the parent for the
+ * spool.  A root caller gives an existing directory to the user; a caller
+ * that is the service user needs it to be the user's already.  Returns 0
+ * or -errno with a message. */
 int	sandbox_make_dir(const struct sandbox_conf *sc, const char *rel,
 	    char *err, size_t errlen);
 

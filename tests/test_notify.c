@@ -165,6 +165,39 @@ test_bad_socket_name(void **state)
 	assert_false(notify_enabled());
 }
 
+/* What the parent relays for the worker (NotifyAccess=main). */
+static void
+test_relay_check(void **state)
+{
+	static const char *const good[] = {
+		"READY=1", "WATCHDOG=1", "STOPPING=1", "STATUS=running",
+		"STATUS=", "READY=1\nSTATUS=running", "STATUS=caf\xc3\xa9\n",
+	};
+	static const char *const bad[] = {
+		"", "MAINPID=1", "READY=1\nMAINPID=1", "WATCHDOG=trigger",
+		"WATCHDOG_USEC=1", "FDSTORE=1", "EXTEND_TIMEOUT_USEC=9",
+		"READY=10", "READY=1\n\nREADY=1", "STATUS=a\rb",
+		"STATUS=a\x7f", "ERRNO=1", "BARRIER=1",
+	};
+	char big[NOTIFY_RELAY_LEN_MAX + 2];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (notify_relay_check(good[i], strlen(good[i])) != 0)
+			fail_msg("refused: \"%s\"", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (notify_relay_check(bad[i], strlen(bad[i])) != -EBADMSG)
+			fail_msg("relayed: \"%s\"", bad[i]);
+	/* A NUL inside, and the size limit. */
+	assert_int_equal(notify_relay_check("READY=1\0X", 9), -EBADMSG);
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "STATUS=", 7);
+	assert_int_equal(notify_relay_check(big, NOTIFY_RELAY_LEN_MAX), 0);
+	assert_int_equal(notify_relay_check(big, NOTIFY_RELAY_LEN_MAX + 1),
+	    -EBADMSG);
+}
+
 int
 main(void)
 {
@@ -175,6 +208,7 @@ main(void)
 		T(test_abstract_socket),
 		T(test_watchdog_for_other_pid),
 		T(test_bad_socket_name),
+		T(test_relay_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

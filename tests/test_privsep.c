@@ -35,6 +35,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/notify.h"
 #include "daemon/privsep.h"
 #include "daemon/sandbox.h"
 
@@ -237,6 +238,16 @@ child_main(struct privsep_child *ch, void *arg)
 				n--;
 			report("N %.*s", n < 0 ? 0 : (int)n, buf);
 			break;
+		case 'Y':	/* notifications, relayed by the parent */
+			fd = privsep_child_notify_fd(ch);
+			(void)send(fd, "READY=1", 7, MSG_NOSIGNAL);
+			(void)send(fd, "STATUS=hi\nWATCHDOG=1", 20,
+			    MSG_NOSIGNAL);
+			break;
+		case 'M':	/* one systemd must not get from the child */
+			fd = privsep_child_notify_fd(ch);
+			(void)send(fd, "MAINPID=1", 9, MSG_NOSIGNAL);
+			break;
 		case 'W':
 			n = read(sfd, &si, sizeof(si));
 			report("W %d", n == sizeof(si) ? (int)si.ssi_signo : -1);
@@ -398,6 +409,25 @@ teardown_test(void **state)
 	close(res[0]);
 	close(res[1]);
 	return 0;
+}
+
+/* The parent's relay in the tests: what systemd would get, as a line on
+ * the answer pipe. */
+static int
+relay_to_pipe(const char *msg, size_t len)
+{
+	char buf[PRIVSEP_NOTIFY_LEN_MAX + 4];
+	size_t i;
+	int r;
+
+	if ((r = notify_relay_check(msg, len)) < 0)
+		return r;
+	buf[0] = 'R';
+	buf[1] = ' ';
+	for (i = 0; i < len; i++)
+		buf[i + 2] = msg[i] == '\n' ? '|' : msg[i];
+	buf[len + 2] = '\n';
+	return write(res[1], buf, len + 3) == (ssize_t)(len + 3) ? 0 : -EIO;
 }
 
 static pid_t
@@ -584,6 +614,30 @@ test_crash_restarts_with_backoff(void **state)
 			fail_msg("restart %d after %llu ms, backoff is %u ms",
 			    i + 1, (unsigned long long)(t[i + 1] - t[i]),
 			    want[i]);
+}
+
+/* NotifyAccess=main: the child's READY=1 and friends reach systemd
+ * through the parent; anything else ends the child, not the parent. */
+static void
+test_notify_relayed(void **state)
+{
+	pid_t pid;
+
+	(void)state;
+	pc.notify = relay_to_pipe;
+	pid = start_service();
+	assert_string_equal(line(), "S");
+	cmd('Y');
+	assert_string_equal(line(), "R READY=1");
+	assert_string_equal(line(), "R STATUS=hi|WATCHDOG=1");
+	cmd('M');
+	/* Not relayed: the next line is the restarted child. */
+	assert_string_equal(line(), "S");
+	cmd('Y');
+	assert_string_equal(line(), "R READY=1");
+	assert_string_equal(line(), "R STATUS=hi|WATCHDOG=1");
+	cmd('Q');
+	assert_exited(wait_service(pid), 0);
 }
 
 static void
@@ -809,6 +863,8 @@ main(void)
 		    test_malformed_kills_child_not_parent, setup_test,
 		    teardown_test),
 		cmocka_unit_test_setup_teardown(test_crash_restarts_with_backoff,
+		    setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(test_notify_relayed,
 		    setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(test_crash_then_healthy,
 		    setup_test, teardown_test),

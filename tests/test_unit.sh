@@ -6,7 +6,12 @@
 #      superset) is also allowed by the unit's SystemCallFilter=, but for
 #      clock_adjtime, the daemon's read-only clock query: that one the unit
 #      must refuse with EPERM (SystemCallErrorNumber=EPERM), never a kill,
-#      since the daemon falls back to timesyncd's flag on EPERM.
+#      since the daemon falls back to timesyncd's flag on EPERM;
+#   4. the directives the daemon's design relies on: NotifyAccess=main (the
+#      parent relays the worker's notifications), LimitCORE=0,
+#      RestrictSUIDSGID=yes (the state directory has no set-id bit), and
+#      the man page named by Documentation= exists and renders cleanly.
+# tests/vm/test_systemd starts the same unit under a real systemd.
 # Skips (exit 77) without systemd-analyze.
 set -eu
 
@@ -51,6 +56,27 @@ fi
 if ! grep -qx 'SystemCallErrorNumber=EPERM' "$unit"; then
 	echo "test_unit: FAIL: the unit must refuse calls outside its list with EPERM (the clock query falls back on it)"
 	exit 1
+fi
+
+for d in NotifyAccess=main LimitCORE=0 RestrictSUIDSGID=yes \
+    NoNewPrivileges=yes After=time-sync.target; do
+	if ! grep -qx "$d" "$unit"; then
+		echo "test_unit: FAIL: the unit lacks $d"
+		exit 1
+	fi
+done
+man=$(sed -n 's/^Documentation=man:\([a-z_-]*\)(\([0-9]\))$/\1.\2/p' "$unit")
+if [ -z "$man" ] || [ ! -f "$srcdir/daemon/$man" ]; then
+	echo "test_unit: FAIL: Documentation= names no man page of daemon/"
+	exit 1
+fi
+if command -v man >/dev/null 2>&1; then
+	if ! LC_ALL=C MANWIDTH=80 man --warnings -l "$srcdir/daemon/$man" \
+	    > /dev/null 2> "$tmp/man" || [ -s "$tmp/man" ]; then
+		echo "test_unit: FAIL: man $man:"
+		cat "$tmp/man"
+		exit 1
+	fi
 fi
 
 # The unit's syscall set: its allow lines minus its deny lines.
