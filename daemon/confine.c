@@ -1,6 +1,7 @@
 /*
- * confine.c - fieldbridged sandboxed: the privileged parent (privsep.c)
- * and, in its child, the daemon loop (loop.c) confined by sandbox.c.
+ * confine.c - fieldbridged sandboxed: the privileged parent
+ * (sandbox/privsep_parent.c) and, in its child, the daemon loop (loop.c)
+ * confined by sandbox/sandbox.c.
  *
  * Where it sits: main.c has loaded the configuration, initialised OpenSSL
  * and libmosquitto, checked the registry and connected the sd_notify
@@ -8,9 +9,10 @@
  *
  *   parent (root, or the service user with CAP_SYS_CHROOT under systemd):
  *     copies the resolver files into STATE/etc and the TLS files into
- *     STATE/tls, mirrors timesyncd's clock flag into STATE/etc, loads its own seccomp filter, forks the child, restarts it
- *     with backoff, opens serial devices and the registry and keys files for
- *     it, refreshes the copies on SIGHUP and forwards SIGHUP/SIGTERM,
+ *     STATE/tls, mirrors timesyncd's clock flag into STATE/etc, loads its own
+ *     seccomp filter, forks the child, restarts it with backoff, opens serial
+ *     devices and the registry and keys files for it, refreshes the copies on
+ *     SIGHUP and forwards SIGHUP/SIGTERM,
  *     and relays the child's sd_notify messages (notify.h).
  *   child:
  *     1. started by a root parent: becomes the service user at once,
@@ -56,8 +58,8 @@
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/notify.h"
-#include "daemon/privsep.h"
-#include "daemon/sandbox.h"
+#include "daemon/sandbox/privsep.h"
+#include "daemon/sandbox/sandbox.h"
 #include "daemon/wallclock.h"
 #include "policy/registry.h"
 #include "radio/serial.h"

@@ -1,7 +1,8 @@
 /*
  * confine.h - fieldbridged's process layout when sandboxed: the privileged
- * parent of privsep.c and, in its child, the daemon loop (loop.c) confined
- * by sandbox.c.  main.c decides between this and --no-sandbox.
+ * parent of sandbox/privsep_parent.c and, in its child, the daemon loop
+ * (loop.c) confined by sandbox/sandbox.c. main.c decides between this and
+ * --no-sandbox.
  *
  *   main: config, OpenSSL, libmosquitto, registry check, sd_notify socket
  *     -> confine_prepare (user, state directory, spool directory)
@@ -15,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "daemon/sandbox.h"
+#include "daemon/sandbox/sandbox.h"
 
 struct conf;
 struct confine;

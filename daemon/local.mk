@@ -15,6 +15,7 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/check.c daemon/check.h \
 	daemon/status.c daemon/status.h \
 	daemon/fsutil.c daemon/fsutil.h \
+	daemon/wallclock.c daemon/wallclock.h \
 	daemon/outbox.c daemon/outbox.h
 
 EXTRA_DIST += etc/fieldbridge.conf docs/uplink-format.md
@@ -22,3 +23,10 @@ EXTRA_DIST += docs/library-notes.md docs/lora-modules.md
 
 # fieldbridged(8), which the unit's Documentation= names.
 dist_man8_MANS = daemon/fieldbridged.8
+
+# fieldbridged's wiring of sandbox + privsep around the loop (main.c,
+# confine.c); OpenSSL is initialised before chroot.
+daemon_fieldbridged_SOURCES += daemon/confine.c daemon/confine.h
+daemon_fieldbridged_CFLAGS += $(OPENSSL_CFLAGS)
+daemon_fieldbridged_LDADD += $(OPENSSL_LIBS)
+EXTRA_DIST += docs/operations.md

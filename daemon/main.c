@@ -4,8 +4,8 @@
  * process layout (privileged parent, confined child) in confine.c.  There
  * is no daemonizing: systemd runs it as Type=notify.
  *
- * Start-up order, as the sandbox needs it (docs/library-notes.md):
- * everything that reads a file outside the state directory lazily happens here, before the
+ * Start-up order, as the sandbox needs it (docs/library-notes.md): everything
+ * that reads a file outside the state directory lazily happens here, before the
  * fork and the chroot: the configuration, the time zone, OpenSSL's
  * configuration, libmosquitto's initialisation, a first registry load (to
  * fail early and clearly), and the sd_notify socket, which the child
@@ -32,8 +32,8 @@
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/notify.h"
-#include "daemon/privsep.h"
-#include "daemon/sandbox.h"
+#include "daemon/sandbox/privsep.h"
+#include "daemon/sandbox/sandbox.h"
 #include "policy/registry.h"
 
 /*

@@ -3,8 +3,8 @@
  * the sources and why there are two.
  *
  * Where it sits: the loop (loop.c) asks at each tick and stamps the answer
- * on every record it accepts ("sync"); the privsep parent (privsep.c)
- * keeps the flag copy that the second source reads.
+ * on every record it accepts ("sync"); the privsep parent
+ * (sandbox/privsep_parent.c) keeps the flag copy that the second source reads.
  */
 #include "config.h"
 

@@ -6,14 +6,14 @@
  * wall clock is wrong until NTP gets through.  Two sources, in order:
  *   1. adjtimex() with modes 0 (read only): the kernel's STA_UNSYNC, which
  *      every NTP client clears.  glibc makes it clock_adjtime(CLOCK_REALTIME),
- *      which the confined child may call (daemon/sandbox.c); systemd's
+ *      which the confined child may call (daemon/sandbox/sandbox.c); systemd's
  *      ProtectClock= answers it EPERM.
  *   2. Refused (EPERM, EACCES, ENOSYS): systemd-timesyncd's flag file
  *      WALLCLOCK_TIMESYNCD_FLAG, which it touches at each successful sync
  *      and which lives on tmpfs, so a power cut removes it.  The chrooted
  *      child cannot see /run: the privsep parent mirrors the flag's
  *      presence into WALLCLOCK_FLAG_COPY below the state directory as "1"
- *      or "0" (privsep.c), rewritten at every parent start.
+ *      or "0" (sandbox/privsep_parent.c), rewritten at every parent start.
  * Neither available: unknown, which counts as not synchronised.
  */
 #ifndef FB_WALLCLOCK_H

@@ -139,3 +139,37 @@ tests_fuzz_fuzz_lpp_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fu
 tests_fuzz_fuzz_lpp_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_lpp_LDADD = $(FB_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/lpp
+
+# daemon/sandbox/ and the clock flag (daemon/wallclock.c).
+check_PROGRAMS += tests/test_sandbox tests/test_privsep tests/test_wallclock
+TESTS += tests/test_sandbox tests/test_privsep tests/test_wallclock
+tests_test_sandbox_SOURCES = tests/test_sandbox.c
+tests_test_sandbox_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_sandbox_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+tests_test_privsep_SOURCES = tests/test_privsep.c
+tests_test_privsep_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_privsep_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+tests_test_wallclock_SOURCES = tests/test_wallclock.c
+tests_test_wallclock_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_wallclock_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# The parent's parser of the child's messages reads untrusted bytes.
+check_PROGRAMS += tests/fuzz/fuzz_privsep
+TESTS += tests/fuzz/fuzz_privsep
+tests_fuzz_fuzz_privsep_SOURCES = tests/fuzz/fuzz_privsep.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_privsep_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/privsep"'
+tests_fuzz_fuzz_privsep_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_privsep_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/privsep
+
+
+# The unit file: systemd-analyze verify and security (skips without it).
+TESTS += tests/test_unit.sh
+dist_noinst_SCRIPTS += tests/test_unit.sh
+EXTRA_DIST += systemd/fieldbridge.service
+
+# End to end, on the real binary: confinement seen from /proc, the test
+# hooks' escapes killed; broker, pty, certificate and registry changes
+# survived while confined.  Both skip (77) when not run as root.
+TESTS += tests/e2e/test_confine tests/e2e/test_resilience
+dist_noinst_SCRIPTS += tests/e2e/test_confine tests/e2e/test_resilience

@@ -36,8 +36,8 @@
 #include <cmocka.h>
 
 #include "daemon/notify.h"
-#include "daemon/privsep.h"
-#include "daemon/sandbox.h"
+#include "daemon/sandbox/privsep.h"
+#include "daemon/sandbox/sandbox.h"
 
 #define WAIT_MS		5000	/* for anything that should be quick */
 

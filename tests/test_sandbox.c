@@ -42,7 +42,7 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
-#include "daemon/sandbox.h"
+#include "daemon/sandbox/sandbox.h"
 
 #define TEST_USER	"nobody"
 #define TEST_GROUP	"nogroup"

@@ -121,7 +121,7 @@ if [ -x "$filter" ]; then
 	    sort -u > "$tmp/ours"
 	missing=$(comm -23 "$tmp/ours" "$tmp/unit" | grep -vx 'clock_adjtime\(64\)\?' || true)
 	if [ -n "$missing" ]; then
-		echo "test_unit: FAIL: allowed by daemon/sandbox.c but not by the unit's SystemCallFilter=:"
+		echo "test_unit: FAIL: allowed by daemon/sandbox/sandbox.c but not by the unit's SystemCallFilter=:"
 		echo "$missing"
 		exit 1
 	fi

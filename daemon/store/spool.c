@@ -297,8 +297,8 @@ wall_sane(uint64_t ms, uint64_t now)
 /*
  * Writes the pieces at off as one pwrite(2): an entry is gathered into a
  * buffer first rather than written with pwritev, which keeps the seccomp
- * allowlist (daemon/sandbox.c) one call shorter for the price of copying
- * a few KiB per batch.
+ * allowlist (daemon/sandbox/sandbox.c) one call shorter for the price of
+ * copying a few KiB per batch.
  */
 static int
 write_at(struct spool *sp, int fd, const struct iovec *iov, int n,

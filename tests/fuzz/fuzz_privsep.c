@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "daemon/notify.h"
-#include "daemon/privsep.h"
+#include "daemon/sandbox/privsep.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

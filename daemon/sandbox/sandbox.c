@@ -64,7 +64,7 @@
 #include <sys/ptrace.h>
 #endif
 
-#include "daemon/sandbox.h"
+#include "daemon/sandbox/sandbox.h"
 
 #define SANDBOX_TRAP_NR_MAX	1024	/* names kept for the SIGSYS handler */
 #define SANDBOX_DIR_DEPTH_MAX	64	/* ".." steps from an open directory */

@@ -13,7 +13,7 @@
 #include <asm/termbits.h>
 #include <asm/ioctls.h>
 
-#include "daemon/sandbox.h"
+#include "daemon/sandbox/sandbox.h"
 
 static const unsigned long scmp_ioctls[] = {
 #ifdef TCGETS2

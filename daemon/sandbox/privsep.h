@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "daemon/sandbox.h"
+#include "daemon/sandbox/sandbox.h"
 
 #define PRIVSEP_HDR_LEN		8	/* length(4) type(2) reserved(2) */
 #define PRIVSEP_PATH_LEN_MAX	4095	/* a serial path in a request */
