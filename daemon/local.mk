@@ -13,7 +13,8 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/loop.c daemon/loop.h \
 	daemon/check.c daemon/check.h \
 	daemon/fsutil.c daemon/fsutil.h \
-	daemon/outbox.c daemon/outbox.h
+	daemon/outbox.c daemon/outbox.h \
+	daemon/session.c daemon/session.h
 
 EXTRA_DIST += etc/fieldbridge.conf docs/uplink-format.md
 EXTRA_DIST += docs/library-notes.md

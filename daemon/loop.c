@@ -70,6 +70,7 @@
 #include "daemon/outbox.h"
 #include "daemon/notify.h"
 #include "daemon/store/seqno.h"
+#include "daemon/session.h"
 #include "daemon/store/spool.h"
 #include "daemon/uplink.h"
 #include "daemon/wallclock.h"
@@ -138,6 +139,7 @@ struct loop {
 	struct registry		*reg;
 	struct ident		*ident;
 	struct seqno		*seq;
+	struct session		*sess;		/* NULL: not durable */
 	struct batcher		*bt;
 	struct outbox		*ob;
 	struct uplink		*up;
@@ -345,6 +347,7 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 	    (unsigned long long)os->delivered,
 	    (unsigned long long)os->delivered_records);
 	outbox_status(d->ob, f);
+	session_status(d->sess, f);
 	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
 	    i++)
 		fprintf(f, "drop_%s=%llu\n",
@@ -886,9 +889,12 @@ loop_open(struct loop *d)
 		fatalx("cannot create the identity state: out of memory");
 	ident_set_rate(d->ident, (unsigned)d->conf.policy.rate_per_min,
 	    (unsigned)d->conf.policy.rate_burst);
+	/* Before the first frame: the last run's nodes carry on. */
+	(void)session_open(d->ident, d->conf.state_dir, mono_ms(), &d->sess);
 	if ((r = outbox_open(&d->conf, d->seq, &d->ob)) != 0)
 		fatalx("cannot open the spool %s/%s: %s", d->conf.state_dir,
 		    OUTBOX_SPOOL_DIR, strerror(-r));
+	outbox_set_precommit(d->ob, session_commit, d->sess);
 	if (d->conf.spool.durability_ms > CONF_DURABILITY_WARN_MS)
 		log_warnx("spool.durability_ms is %d: a power cut may lose up "
 		    "to %d ms of accepted records", d->conf.spool.durability_ms,
@@ -980,6 +986,7 @@ loop_close(struct loop *d)
 	outbox_free(d->ob);
 	uplink_free(d->up);
 	batcher_free(d->bt);
+	session_free(d->sess);
 	ident_free(d->ident);
 	registry_free(d->reg);
 	seqno_free(d->seq);

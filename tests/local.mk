@@ -100,6 +100,21 @@ tests_fuzz_fuzz_journal_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_journal_LDADD = $(FB_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/journal
 
+check_PROGRAMS += tests/test_sessions
+TESTS += tests/test_sessions
+tests_test_sessions_SOURCES = tests/test_sessions.c tests/testutil.c \
+	tests/testutil.h
+tests_test_sessions_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_sessions_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_sessions
+TESTS += tests/fuzz/fuzz_sessions
+tests_fuzz_fuzz_sessions_SOURCES = tests/fuzz/fuzz_sessions.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_sessions_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/sessions"'
+tests_fuzz_fuzz_sessions_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_sessions_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/sessions
+
 check_PROGRAMS += tests/test_fsutil
 TESTS += tests/test_fsutil
 tests_test_fsutil_SOURCES = tests/test_fsutil.c tests/testutil.c \

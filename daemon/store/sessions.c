@@ -250,6 +250,7 @@ sess_scan(const uint8_t *buf, size_t len, sess_found_fn *fn,
 
 struct sess_parse_arg {
 	sessions_load_fn	*load;
+	sessions_bad_fn		*bad;
 	void			*arg;
 	int			 n;
 };
@@ -268,14 +269,24 @@ sess_parse_found(void *arg, uint64_t key, uint64_t gen, const uint8_t *body,
 	return 0;
 }
 
+static void
+sess_parse_bad(void *arg, uint64_t off, uint64_t len, int torn,
+    const char *why)
+{
+	struct sess_parse_arg *a = arg;
+
+	if (a->bad != NULL)
+		a->bad(a->arg, off, len, torn, why);
+}
+
 int
 sessions_parse(const uint8_t *buf, size_t len, sessions_load_fn *load,
     sessions_bad_fn *bad, void *arg)
 {
-	struct sess_parse_arg a = { load, arg, 0 };
+	struct sess_parse_arg a = { load, bad, arg, 0 };
 	int r;
 
-	if ((r = sess_scan(buf, len, sess_parse_found, bad, arg)) < 0)
+	if ((r = sess_scan(buf, len, sess_parse_found, sess_parse_bad, &a)) < 0)
 		return r;
 	return a.n;
 }
@@ -291,9 +302,11 @@ sess_home(uint64_t key, size_t cap)
 static struct sess_entry *
 sess_find(const struct sessions *s, uint64_t key)
 {
-	size_t i = sess_home(key, s->tabcap);
+	size_t i;
 
-	for (;;) {
+	if (s->tabcap == 0)
+		return NULL;
+	for (i = sess_home(key, s->tabcap);;) {
 		if (s->tab[i] == 0)
 			return NULL;
 		if (s->ent[s->tab[i] - 1].key == key)
