@@ -28,6 +28,10 @@ dist_noinst_SCRIPTS += tests/e2e/test_crash tests/e2e/test_outage \
 	tests/e2e/test_diskfull tests/e2e/test_watchdog
 EXTRA_DIST += tests/e2e/fbspool.py
 
+# Node sessions across SIGTERM, kill -9 and a torn write (issue 9).
+TESTS += tests/e2e/test_restart
+dist_noinst_SCRIPTS += tests/e2e/test_restart
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log

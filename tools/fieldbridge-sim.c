@@ -72,7 +72,11 @@ usage(FILE *f)
 "  --unknown N      HELLOs from EUIs not in the registry\n"
 "  --garbage N      N random bytes on the line, between frames\n"
 "  --flood EUI|I    one node sends %d times its rate\n"
-"  --attack-every MS  one injection of each kind per MS (default %d)\n",
+"  --attack-every MS  one injection of each kind per MS (default %d)\n"
+"  --capture N      keep up to N data frames as they are sent, and replay\n"
+"                   every kept frame its node has moved past on SIGUSR1\n"
+"                   (then keep new ones): frames from before a gateway\n"
+"                   restart, replayed after it\n",
 	    SIM_FLOOD_FACTOR, SIM_ATTACK_MS);
 }
 
@@ -119,7 +123,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 	enum { O_REG = 256, O_KEYS, O_NODES, O_OFFSET, O_RATE, O_COUNT,
 		O_DUR, O_LINK, O_LOG, O_SEED, O_GEN, O_STREAMS, O_FORGE,
 		O_REPLAY, O_UNKNOWN, O_GARBAGE, O_FLOOD, O_ATTACK, O_QUIET,
-		O_LOG_TIME, O_HELP };
+		O_LOG_TIME, O_CAPTURE, O_HELP };
 	static const struct option lo[] = {
 		{ "registry", required_argument, NULL, O_REG },
 		{ "keys", required_argument, NULL, O_KEYS },
@@ -141,6 +145,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "flood", required_argument, NULL, O_FLOOD },
 		{ "attack-every", required_argument, NULL, O_ATTACK },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -165,6 +170,8 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		case O_GEN: bad |= parse_uint(optarg, &o->gen); break;
 		case O_FORGE: bad |= parse_uint(optarg, &o->forge); break;
 		case O_REPLAY: bad |= parse_uint(optarg, &o->replay); break;
+		case O_CAPTURE: bad |= parse_uint(optarg, &o->capture) ||
+		    o->capture > SIM_CAPTURE_MAX; break;
 		case O_UNKNOWN: bad |= parse_uint(optarg, &o->unknown); break;
 		case O_GARBAGE: bad |= parse_uint(optarg, &o->garbage); break;
 		case O_ATTACK: bad |= parse_uint(optarg, &o->attack_ms); break;
@@ -369,6 +376,11 @@ sim_loop(struct sim *s)
 			if (stopping)
 				return 0;	/* a second signal: at once */
 			(void)read(s->sigfd, buf, sizeof(struct signalfd_siginfo));
+			if (((struct signalfd_siginfo *)buf)->ssi_signo ==
+			    SIGUSR1) {
+				sim_attack_replay_captured(s);
+				continue;
+			}
 			stopping = 1;
 			drain_ms = tms + SIM_STOP_DRAIN_MS;
 		}
@@ -415,6 +427,7 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);	/* --capture: replay now */
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
 	    (s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {

@@ -174,6 +174,7 @@ struct sim_opts {
 	int		 seeded;
 	unsigned int	 gen;
 	unsigned int	 forge, replay, unknown, garbage;
+	unsigned int	 capture;	/* --capture: kept for SIGUSR1 */
 	unsigned int	 attack_ms;
 	const char	*flood;
 	int		 quiet;
@@ -267,6 +268,9 @@ void	sim_node_downlink(struct sim *s, const uint8_t *p, size_t len);
 /* Node ni has just sent frame: maybe keep it to replay later. */
 void	sim_attack_capture(struct sim *s, int ni, const uint8_t *frame,
 	    size_t len);
+/* SIGUSR1 with --capture: every kept frame its node has moved past goes
+ * out again (counted in replayed); then new frames are kept. */
+void	sim_attack_replay_captured(struct sim *s);
 /* Injections still to do. */
 int	sim_attack_left(const struct sim *s);
 /* One injection of each kind still to do, when one is due. */

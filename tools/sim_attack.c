@@ -37,7 +37,8 @@ sim_attack_capture(struct sim *s, int ni, const uint8_t *frame, size_t len)
 	const struct sim_node *n = &s->nodes[ni];
 	struct sim_capture *c;
 
-	if (s->replay_done + s->ncap < s->o.replay &&
+	if ((s->replay_done + s->ncap < s->o.replay ||
+	    s->ncap < s->o.capture) &&
 	    s->ncap < SIM_CAPTURE_MAX && sim_rand_below(&s->rng, 4) == 0) {
 		c = &s->cap[s->ncap++];
 		c->node = ni;
@@ -132,6 +133,25 @@ attack_replay(struct sim *s)
 		s->cap[i] = s->cap[--s->ncap];
 		return;
 	}
+}
+
+void
+sim_attack_replay_captured(struct sim *s)
+{
+	const struct sim_capture *c;
+	unsigned int i, sent = 0;
+
+	for (i = 0; i < s->ncap; i++) {
+		c = &s->cap[i];
+		if (fbnode_fcnt_up(&s->nodes[c->node].fb) <= c->fcnt &&
+		    fbnode_sid(&s->nodes[c->node].fb) == c->sid)
+			continue;	/* not superseded: no replay */
+		if (sim_conc_rx(s, c->node, c->frame, c->len) == 0)
+			sent++;
+	}
+	s->ncap = 0;
+	s->st.replayed += sent;
+	fprintf(stderr, "sim: replayed_captured=%u\n", sent);
 }
 
 /* A captured handshake replayed: the HELLO (which the gateway cannot tell
