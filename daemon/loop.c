@@ -48,6 +48,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -101,7 +102,7 @@
 static const int loop_ident_order[] = {
 	-IDENT_DROP_UNKNOWN, -IDENT_DROP_BAD_TAG, -IDENT_DROP_REPLAY,
 	-IDENT_DROP_STALE, -IDENT_DROP_REVOKED, -IDENT_DROP_RATE,
-	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION,
+	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION, -IDENT_DROP_NO_SESSION,
 };
 
 struct loop;
@@ -423,7 +424,20 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 			    "%s: frame from %s (%s) dropped: %s",
 			    radio_port_name(p->port), eui, o->dev->name,
 			    ident_strverdict(v));
-		} else
+		} else if (o->eui != 0) {
+			/* Not in the registry: say which EUI, so nobody
+			 * looks for a device that is there. */
+			registry_format_eui(o->eui, eui);
+			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
+			    "%s: frame from %s dropped: %s, not in the "
+			    "registry (rssi %d dBm)", radio_port_name(p->port),
+			    eui, ident_strverdict(v), rx->meta.rssi_dbm);
+		} else if (o->sid != 0)
+			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
+			    "%s: frame of session %08" PRIx32 " dropped: %s "
+			    "(rssi %d dBm)", radio_port_name(p->port), o->sid,
+			    ident_strverdict(v), rx->meta.rssi_dbm);
+		else
 			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
 			    "%s: frame dropped: %s (rssi %d dBm)",
 			    radio_port_name(p->port), ident_strverdict(v),

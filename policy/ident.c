@@ -730,8 +730,9 @@ ident_data(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	struct ident_node *n;
 	int len;
 
+	out->sid = m->sid;
 	if ((s = ident_lookup(id, m->sid)) == NULL)
-		return IDENT_DROP_UNKNOWN;
+		return IDENT_DROP_NO_SESSION;
 	n = id->nodes[s->idx];
 	out->dev = n->dev;
 	out->fcnt = m->fcnt;
@@ -778,8 +779,12 @@ ident_input(struct ident *id, const uint8_t *frame, size_t len,
 	out->fcnt = 0;
 	out->payload_len = 0;
 	out->reply_len = 0;
+	out->eui = 0;
+	out->sid = 0;
 	if (link_parse(frame, len, &m) != LINK_OK)
 		return IDENT_DROP_MALFORMED;
+	if (m.type == LINK_HELLO || m.type == LINK_RESPONSE)
+		out->eui = m.eui;
 	switch (m.type) {
 	case LINK_HELLO:
 		return ident_hello(id, &m, now_ms, out);
@@ -858,6 +863,8 @@ ident_strverdict(int verdict)
 		return "rate";
 	case IDENT_DROP_DIRECTION:
 		return "direction";
+	case IDENT_DROP_NO_SESSION:
+		return "no_session";
 	default:
 		return "invalid";
 	}

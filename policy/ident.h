@@ -36,7 +36,7 @@
 enum ident_verdict {
 	IDENT_OK = 0,
 	IDENT_DROP_MALFORMED = -1,	/* not a link frame, bad sizes */
-	IDENT_DROP_UNKNOWN = -2,	/* unknown device or session id */
+	IDENT_DROP_UNKNOWN = -2,	/* EUI not in the registry */
 	IDENT_DROP_BAD_TAG = -3,	/* forged: wrong response or MIC */
 	IDENT_DROP_REPLAY = -4,		/* counter not above the last, or a
 					 * response with no challenge pending */
@@ -44,8 +44,10 @@ enum ident_verdict {
 	IDENT_DROP_REVOKED = -6,
 	IDENT_DROP_RATE = -7,		/* over the device's rate limit */
 	IDENT_DROP_DIRECTION = -8,	/* a gateway-to-node frame heard */
+	IDENT_DROP_NO_SESSION = -9,	/* a sid neither current nor
+					 * previous (out->sid says which) */
 };
-#define IDENT_VERDICT_COUNT	9
+#define IDENT_VERDICT_COUNT	10
 
 enum ident_action {
 	IDENT_NONE = 0,
@@ -60,6 +62,8 @@ enum ident_action {
 struct ident_out {
 	enum ident_action	 action;
 	const struct device	*dev;
+	uint64_t		 eui;		/* the frame's, if it has one */
+	uint32_t		 sid;		/* the frame's, if it has one */
 	uint32_t		 fcnt;
 	uint8_t			 payload[LINK_PAYLOAD_MAX];
 	size_t			 payload_len;

@@ -312,7 +312,7 @@ test_unknown_session(void **state)
 	f->a.ks.sid = 0x01020304;
 	len = node_up(&f->a, 1, "t", frame);
 	assert_int_equal(ident_input(f->id, frame, len, 0, &f->out),
-	    IDENT_DROP_UNKNOWN);
+	    IDENT_DROP_NO_SESSION);
 	assert_null(f->out.dev);
 }
 
@@ -328,7 +328,7 @@ test_restart_forgets_sessions(void **state)
 	ident_free(f->id);
 	f->id = ident_new(f->reg);
 	assert_non_null(f->id);
-	assert_int_equal(send_up(f, &f->a, "2", 200), IDENT_DROP_UNKNOWN);
+	assert_int_equal(send_up(f, &f->a, "2", 200), IDENT_DROP_NO_SESSION);
 	handshake(f, &f->a, 300);
 	assert_int_equal(send_up(f, &f->a, "3", 400), IDENT_OK);
 }
@@ -730,7 +730,7 @@ test_stale_session(void **state)
 	/* One more handshake: session 1 is forgotten, session 2 is stale. */
 	handshake(f, &f->a, 300);
 	assert_int_equal(ident_input(f->id, old1, l1, 400, &f->out),
-	    IDENT_DROP_UNKNOWN);
+	    IDENT_DROP_NO_SESSION);
 	assert_int_equal(ident_input(f->id, old2, l2, 400, &f->out),
 	    IDENT_DROP_STALE);
 }
@@ -830,7 +830,7 @@ test_revoked_live_session(void **state)
 	assert_int_equal(ident_set_registry(f->id, r2), 0);
 	registry_free(f->reg);
 	f->reg = r2;
-	assert_int_equal(send_up(f, &f->a, "4", 4), IDENT_DROP_UNKNOWN);
+	assert_int_equal(send_up(f, &f->a, "4", 4), IDENT_DROP_NO_SESSION);
 	assert_int_equal(send_up(f, &f->b, "5", 5), IDENT_OK);
 	handshake(f, &f->a, 6);
 	assert_int_equal(send_up(f, &f->a, "6", 7), IDENT_OK);
@@ -858,7 +858,7 @@ test_reload_keeps_or_drops_sessions(void **state)
 	f->reg = r2;
 	assert_int_equal(send_up(f, &f->a, "a", 1), IDENT_OK);
 	assert_true(f->out.dev == registry_find(r2, EUI_A));
-	assert_int_equal(send_up(f, &f->b, "b", 1), IDENT_DROP_UNKNOWN);
+	assert_int_equal(send_up(f, &f->b, "b", 1), IDENT_DROP_NO_SESSION);
 	/* A device removed from the registry loses its session. */
 	r2 = load("devices = ( { id = \"70B3D57ED0000002\"; stream = \"w\"; "
 	    "} );", "keys = ( { id = \"70B3D57ED0000002\"; secret = \"" KB
@@ -867,7 +867,7 @@ test_reload_keeps_or_drops_sessions(void **state)
 	assert_int_equal(ident_set_registry(f->id, r2), 0);
 	registry_free(f->reg);
 	f->reg = r2;
-	assert_int_equal(send_up(f, &f->a, "a", 2), IDENT_DROP_UNKNOWN);
+	assert_int_equal(send_up(f, &f->a, "a", 2), IDENT_DROP_NO_SESSION);
 	node_hello(&f->a);
 	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 3,
 	    &f->out), IDENT_DROP_UNKNOWN);
@@ -1183,7 +1183,7 @@ test_keepalive_only_for_accepted_records(void **state)
 	f->id = ident_new(f->reg);
 	assert_non_null(f->id);
 	assert_int_equal(send_up_silent(f, &f->a, &silent, 6),
-	    IDENT_DROP_UNKNOWN);
+	    IDENT_DROP_NO_SESSION);
 	assert_int_equal(f->out.action, IDENT_NONE);
 	assert_int_equal(f->out.reply_len, 0);
 	assert_int_equal(ident_keepalive_count(f->id), 0);
