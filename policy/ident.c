@@ -715,8 +715,8 @@ ident_seal_down(struct ident *id, struct ident_node *n, const uint8_t *plain,
 	    n->down_last + 1, plain, len, out->reply,
 	    sizeof(out->reply))) < 0)
 		return r;
+	/* Not dirty: down_last is not stored, the reservation is. */
 	n->down_last++;
-	n->dirty = 1;
 	out->reply_len = (size_t)r;
 	return 0;
 }
