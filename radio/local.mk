@@ -4,7 +4,8 @@ libfb_a_SOURCES += radio/radio.h radio/radio.c \
 	radio/sframe.h radio/sframe.c \
 	radio/serial.h radio/serial.c \
 	radio/port.h radio/port.c \
-	radio/drivers.c radio/drv_fbsp.c
+	radio/drivers.c radio/drv_fbsp.c \
+	radio/airtime.c radio/airtime.h
 
 check_PROGRAMS += tests/test_sframe
 TESTS += tests/test_sframe
