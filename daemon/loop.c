@@ -74,6 +74,7 @@
 #include "daemon/session.h"
 #include "policy/budget.h"
 #include "radio/airtime.h"
+#include "radio/serlock.h"
 #include "daemon/store/spool.h"
 #include "daemon/uplink.h"
 #include "daemon/wallclock.h"
@@ -603,13 +604,26 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 	}
 }
 
+/* Who holds p's line.  Only when we open lines ourselves: confined, the
+ * parent opens them and says who holds one (and the child may not look:
+ * realpath's readlink is outside its filter). */
+static int
+loop_port_holder(const struct loop_port *p, char *holder, size_t len)
+{
+	char real[PATH_MAX];
+
+	if (p->d->o->opener != NULL || realpath(p->cc->path, real) == NULL)
+		return 0;
+	return serlock_holder(NULL, real, getpid(), holder, len);
+}
+
 static void
 loop_radio_event(void *arg, const struct radio_event *ev)
 {
 	struct loop_port *p = arg;
 	struct loop *d = p->d;
 	const struct loop_sent *sent;
-	char eui[17];
+	char eui[SERLOCK_HOLDER_MAX];
 	uint64_t now_ms;
 	int i;
 
@@ -666,7 +680,13 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 		break;
 	case RADIO_EV_PORT_DOWN:
 		/* The port reports a repeated failure only once. */
-		if (ev->u.port.err != p->last_err)
+		if (ev->u.port.err != p->last_err &&
+		    ev->u.port.err == EBUSY && loop_port_holder(p, eui,
+		    sizeof(eui)) == 1)
+			log_warnx("%s: %s: in use by %s, retrying in %u ms",
+			    radio_port_name(p->port), p->cc->path, eui,
+			    ev->u.port.retry_ms);
+		else if (ev->u.port.err != p->last_err)
 			log_warnx("%s: %s: %s, retrying in %u ms",
 			    radio_port_name(p->port), p->cc->path,
 			    strerror(ev->u.port.err), ev->u.port.retry_ms);

@@ -5,7 +5,8 @@ libfb_a_SOURCES += radio/radio.h radio/radio.c \
 	radio/serial.h radio/serial.c \
 	radio/port.h radio/port.c \
 	radio/drivers.c radio/drv_fbsp.c \
-	radio/airtime.c radio/airtime.h
+	radio/airtime.c radio/airtime.h \
+	radio/serlock.c radio/serlock.h
 
 check_PROGRAMS += tests/test_sframe
 TESTS += tests/test_sframe
@@ -26,3 +27,11 @@ TESTS += tests/test_port
 tests_test_port_SOURCES = tests/test_port.c
 tests_test_port_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_port_LDADD = $(FB_LIBS) -lutil $(CMOCKA_LIBS)
+
+# The serial line is ours alone: UUCP lock, TIOCEXCL (issue 9).
+check_PROGRAMS += tests/test_serlock
+TESTS += tests/test_serlock
+tests_test_serlock_SOURCES = tests/test_serlock.c tests/testutil.c \
+	tests/testutil.h
+tests_test_serlock_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_serlock_LDADD = $(FB_LIBS) -lutil $(CMOCKA_LIBS)

@@ -12,6 +12,10 @@
  * libserialport does well on real hardware, enumeration and the USB
  * identity behind a path, is used for serial_describe() and serial_list().
  */
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +28,11 @@
 #include <libserialport.h>
 
 #include "radio/serial.h"
+#include "radio/serlock.h"
+
+/* UNIX 98 pseudo-terminal slaves (Documentation/admin-guide/devices.txt). */
+#define SERIAL_PTY_SLAVE_MAJOR_MIN	136
+#define SERIAL_PTY_SLAVE_MAJOR_MAX	143
 
 /* Standard rates only: an arbitrary rate (BOTHER) needs termios2, which
  * glibc's headers do not offer, and no concentrator we know needs one. */
@@ -93,24 +102,62 @@ serial_configure(int fd, unsigned int baud)
 	/* Bytes that arrived before we listened belong to no frame we
 	 * asked for; the reader would drop them anyway. */
 	(void)tcflush(fd, TCIFLUSH);
-	return 0;
+	return serial_exclusive(fd);
+}
+
+/*
+ * TIOCEXCL: from now on open(2) of the line fails with EBUSY for any
+ * process without CAP_SYS_ADMIN (a second daemon, screen, a user's
+ * minicom), so nobody reads frames from under us.  The kernel clears it
+ * when the last descriptor of a real line closes.  Not on a pseudo-
+ * terminal (the simulator's): there the flag outlives the slave's close
+ * while the master stays open, so a daemon restarted without the
+ * capability (the service user) would lock itself out of the line.
+ */
+int
+serial_exclusive(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if (S_ISCHR(st.st_mode) &&
+	    major(st.st_rdev) >= SERIAL_PTY_SLAVE_MAJOR_MIN &&
+	    major(st.st_rdev) <= SERIAL_PTY_SLAVE_MAJOR_MAX)
+		return 0;
+	return ioctl(fd, TIOCEXCL) == 0 ? 0 : -errno;
 }
 
 int
 serial_open(const char *path, unsigned int baud)
 {
+	char real[PATH_MAX], holder[SERLOCK_HOLDER_MAX];
 	speed_t speed;
-	int fd, r;
+	int fd, r, locked;
 
 	if ((r = serial_speed(baud, &speed)) != 0)
 		return r;
+	/* The lock first: a line another program uses is not opened at
+	 * all (opening may reset an Arduino-style concentrator).  A lock
+	 * directory we may not write to leaves TIOCEXCL alone on guard. */
+	locked = 0;
+	if (realpath(path, real) != NULL) {
+		r = serlock_acquire(NULL, real, getpid(), holder,
+		    sizeof(holder));
+		if (r == -EBUSY)
+			return r;
+		locked = r == 0;
+	}
 	/* O_NOCTTY: a daemon must never acquire a controlling terminal, or
 	 * a hang-up on the line would send it SIGHUP. */
 	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1)
-		return -errno;
-	if ((r = serial_configure(fd, baud)) != 0) {
+		r = -errno;
+	else if ((r = serial_configure(fd, baud)) != 0)
 		(void)close(fd);
+	if (r != 0) {
+		if (locked)
+			serlock_release(NULL, real, getpid());
 		return r;
 	}
 	return fd;
