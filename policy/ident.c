@@ -359,7 +359,7 @@ ident_hello(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	/* Out of memory: shed the load like a flood. */
 	if ((n = ident_node_get(id, dev, now_ms)) == NULL)
 		return IDENT_DROP_RATE;
-	if (rate_take(&n->hello_rate, &id->rate, now_ms) != 0)
+	if (rate_take(&n->hello_rate, &id->hello_rate, now_ms) != 0)
 		return IDENT_DROP_RATE;
 	for (i = 0; i < IDENT_HELLO_SEEN; i++)
 		if (memcmp(n->seen[i], m->nonce, IDENT_SEEN_LEN) == 0)

@@ -29,8 +29,10 @@ dist_noinst_SCRIPTS += tests/e2e/test_crash tests/e2e/test_outage \
 EXTRA_DIST += tests/e2e/fbspool.py
 
 # Node sessions across SIGTERM, kill -9 and a torn write (issue 9).
-TESTS += tests/e2e/test_restart tests/e2e/test_exclusive
-dist_noinst_SCRIPTS += tests/e2e/test_restart tests/e2e/test_exclusive
+TESTS += tests/e2e/test_restart tests/e2e/test_exclusive \
+	tests/e2e/test_join_flood
+dist_noinst_SCRIPTS += tests/e2e/test_restart tests/e2e/test_exclusive \
+	tests/e2e/test_join_flood
 
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
