@@ -38,7 +38,8 @@ tests_test_ident_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/fuzz/fuzz_link
 TESTS += tests/fuzz/fuzz_link
-tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz_link.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz_link.c tests/fuzz/standalone.c \
+	tests/fuzz/fuzzreg.h
 tests_fuzz_fuzz_link_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/link"'
 tests_fuzz_fuzz_link_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_link_LDADD = $(FB_LIBS)

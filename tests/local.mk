@@ -115,7 +115,8 @@ tests_test_sessions_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/fuzz/fuzz_sessions
 TESTS += tests/fuzz/fuzz_sessions
-tests_fuzz_fuzz_sessions_SOURCES = tests/fuzz/fuzz_sessions.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_sessions_SOURCES = tests/fuzz/fuzz_sessions.c tests/fuzz/standalone.c \
+	tests/fuzz/fuzzreg.h
 tests_fuzz_fuzz_sessions_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/sessions"'
 tests_fuzz_fuzz_sessions_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_sessions_LDADD = $(FB_LIBS)

@@ -31,25 +31,6 @@
 
 #define DEV	"/dev/ttyFAKE7"
 
-static int
-setup(void **state)
-{
-	char *dir = strdup("/tmp/test_serlock.XXXXXX");
-
-	if (dir == NULL || mkdtemp(dir) == NULL)
-		return -1;
-	*state = dir;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	testutil_rm_rf(*state);
-	free(*state);
-	return 0;
-}
-
 /* A live process that is not us: a child that waits to be killed. */
 static pid_t
 other_process(void)
@@ -182,7 +163,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, \
+	    testutil_tmpdir_setup, testutil_tmpdir_teardown)
 		T(test_live_holder_keeps_others_out),
 		T(test_stale_lock_is_taken_over),
 		T(test_unwritable_dir_is_an_error),

@@ -63,25 +63,6 @@ bad(void *arg, uint64_t off, uint64_t len, int torn, const char *why)
 		s->damaged++;
 }
 
-static int
-setup(void **state)
-{
-	char *dir = strdup("/tmp/test_sessions.XXXXXX");
-
-	if (dir == NULL || mkdtemp(dir) == NULL)
-		return -1;
-	*state = dir;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	testutil_rm_rf(*state);
-	free(*state);
-	return 0;
-}
-
 static struct sessions *
 reopen(const char *dir, struct seen *s, int *q)
 {
@@ -103,6 +84,13 @@ put(struct sessions *ss, uint64_t key, uint8_t v)
 
 	memset(body, v, sizeof(body));
 	assert_int_equal(sessions_put(ss, key, body, sizeof(body)), 0);
+}
+
+static void
+put_synced(struct sessions *ss, uint64_t key, uint8_t v)
+{
+	put(ss, key, v);
+	assert_int_equal(sessions_sync(ss), 0);
 }
 
 /* Overwrites n bytes at off of the file with 0x5a. */
@@ -146,10 +134,8 @@ test_records_survive_reopen(void **state)
 	ss = reopen(*state, &s, &q);
 	assert_int_equal(s.n, 0);
 	put(ss, K1, 1);
-	put(ss, K2, 2);
-	assert_int_equal(sessions_sync(ss), 0);
-	put(ss, K1, 3);
-	assert_int_equal(sessions_sync(ss), 0);
+	put_synced(ss, K2, 2);
+	put_synced(ss, K1, 3);
 	sessions_stats(ss, &st);
 	assert_int_equal(st.puts, 3);
 	assert_int_equal(st.bytes_written, 3 * SLOT);
@@ -165,8 +151,7 @@ test_records_survive_reopen(void **state)
 	assert_true(s.key[0] == K1 && s.first[0] == 3);
 	assert_true(s.key[1] == K2 && s.first[1] == 2);
 	/* And again after the rewrite, with a put on top. */
-	put(ss, K2, 4);
-	assert_int_equal(sessions_sync(ss), 0);
+	put_synced(ss, K2, 4);
 	sessions_free(ss);
 	ss = reopen(*state, &s, &q);
 	assert_true(s.key[1] == K2 && s.first[1] == 4);
@@ -184,8 +169,7 @@ test_torn_slot_falls_back(void **state)
 	int q;
 
 	ss = reopen(*state, &s, &q);
-	put(ss, K1, 1);
-	assert_int_equal(sessions_sync(ss), 0);
+	put_synced(ss, K1, 1);
 	sessions_free(ss);
 	ss = reopen(*state, &s, &q);	/* K1 now in slot 0 */
 	put(ss, K1, 2);			/* into slot 1 */
@@ -206,7 +190,8 @@ test_torn_slot_falls_back(void **state)
 }
 
 /* Two puts between syncs go over the same slot, so the synced record is
- * never the one overwritten. */
+ * never the one overwritten: tearing that slot loses only the unsynced
+ * ones. */
 static void
 test_second_put_before_sync_keeps_synced_slot(void **state)
 {
@@ -215,14 +200,15 @@ test_second_put_before_sync_keeps_synced_slot(void **state)
 	int q;
 
 	ss = reopen(*state, &s, &q);
-	put(ss, K1, 1);
-	assert_int_equal(sessions_sync(ss), 0);
-	put(ss, K1, 2);
-	put(ss, K1, 3);
+	put_synced(ss, K1, 1);		/* a new key: slot 1 */
+	put(ss, K1, 2);			/* slot 0 */
+	put(ss, K1, 3);			/* slot 0 again, not slot 1 */
 	sessions_free(ss);
-	/* Tear whichever slot holds 3: the one after the synced one. */
+	scribble(*state, HDR + 40, 20);
 	ss = reopen(*state, &s, &q);
-	assert_int_equal(s.first[0], 3);
+	assert_int_equal(s.torn, 1);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.first[0], 1);
 	sessions_free(ss);
 }
 
@@ -235,12 +221,10 @@ test_damage_is_quarantined(void **state)
 
 	ss = reopen(*state, &s, &q);
 	put(ss, K1, 1);
-	put(ss, K2, 2);
-	assert_int_equal(sessions_sync(ss), 0);
+	put_synced(ss, K2, 2);
 	sessions_free(ss);
 	ss = reopen(*state, &s, &q);	/* K1 pair 0, K2 pair 1 */
-	put(ss, K1, 5);
-	assert_int_equal(sessions_sync(ss), 0);
+	put_synced(ss, K1, 5);
 	sessions_free(ss);
 	/* Both slots of K1's pair rot. */
 	scribble(*state, HDR + 20, 10);
@@ -267,8 +251,7 @@ test_foreign_header_is_quarantined(void **state)
 	int q;
 
 	ss = reopen(*state, &s, &q);
-	put(ss, K1, 1);
-	assert_int_equal(sessions_sync(ss), 0);
+	put_synced(ss, K1, 1);
 	sessions_free(ss);
 	scribble(*state, 3, 1);
 	ss = reopen(*state, &s, &q);
@@ -287,8 +270,7 @@ test_refused_records_leave_the_file(void **state)
 
 	ss = reopen(*state, &s, &q);
 	put(ss, K1, 1);
-	put(ss, K2, 2);
-	assert_int_equal(sessions_sync(ss), 0);
+	put_synced(ss, K2, 2);
 	sessions_free(ss);
 	s.refuse = K1;
 	ss = reopen(*state, &s, &q);
@@ -327,7 +309,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, \
+	    testutil_tmpdir_setup, testutil_tmpdir_teardown)
 		T(test_records_survive_reopen),
 		T(test_torn_slot_falls_back),
 		T(test_second_put_before_sync_keeps_synced_slot),

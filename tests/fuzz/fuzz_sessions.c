@@ -12,13 +12,7 @@
 #include "daemon/store/sessions.h"
 #include "policy/ident.h"
 
-#define KA	"1111111111111111111111111111111111111111111111111111111111111111"
-
-static const char devs[] =
-    "devices = ( { id = \"70B3D57ED0001001\"; stream = \"s\"; },\n"
-    "  { id = \"70B3D57ED0001002\"; stream = \"s\"; revoked = true; } );";
-static const char keys[] =
-    "keys = ( { id = \"70B3D57ED0001001\"; secret = \"" KA "\"; } );";
+#include "tests/fuzz/fuzzreg.h"
 
 static void
 load(void *arg, uint64_t key, const uint8_t *body, size_t len)
@@ -48,8 +42,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ident *id = NULL;
 	char err[128];
 
-	if (registry_load_mem("d", devs, strlen(devs), "k", keys,
-	    strlen(keys), &reg, err, sizeof(err)) != 0 ||
+	if (registry_load_mem("d", fuzzreg_devs, strlen(fuzzreg_devs), "k",
+	    fuzzreg_keys, strlen(fuzzreg_keys), &reg, err, sizeof(err)) != 0 ||
 	    (id = ident_new(reg)) == NULL)
 		abort();
 	(void)sessions_parse(data, size, load, bad, id);
