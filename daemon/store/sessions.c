@@ -524,7 +524,8 @@ sessions_open(const char *dir, sessions_keep_fn *keep, sessions_bad_fn *bad,
 		n++;
 	}
 	s->nent = n;
-	memset(s->tab, 0, s->tabcap * sizeof(*s->tab));
+	if (s->tab != NULL)	/* none before the first key */
+		memset(s->tab, 0, s->tabcap * sizeof(*s->tab));
 	olen = SESS_HDR_LEN + n * SESS_PAIR_LEN;
 	r = -ENOMEM;
 	if ((out = calloc(1, olen)) == NULL)
