@@ -148,6 +148,12 @@ confine_lock_serial(const char *real, char *holder, size_t holderlen)
 	return serlock_acquire(NULL, real, getpid(), holder, holderlen);
 }
 
+static void
+confine_unlock_serial(const char *real)
+{
+	serlock_release(NULL, real, getpid());
+}
+
 static int
 confine_open_serial(void *arg, const char *path, unsigned int baud)
 {
@@ -350,6 +356,7 @@ confine_prepare(const struct conf *c, const char *conf_path, int debug,
 
 	cf->pc.serial_paths = cf->serial_paths;
 	cf->pc.lock_serial = confine_lock_serial;
+	cf->pc.unlock_serial = confine_unlock_serial;
 	cf->pc.files[PRIVSEP_FILE_REGISTRY] = c->registry;
 	cf->pc.files[PRIVSEP_FILE_KEYS] = c->keys;
 	cf->pc.state_dir = c->state_dir;

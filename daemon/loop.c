@@ -1156,10 +1156,16 @@ loop_open(struct loop *d)
 static void
 loop_close(struct loop *d)
 {
+	char real[PATH_MAX];
 	int k;
 
-	for (k = 0; k < d->nports; k++)
+	for (k = 0; k < d->nports; k++) {
 		radio_port_free(d->ports[k].port);
+		/* Our own lock, when we opened the line ourselves. */
+		if (d->o->opener == NULL &&
+		    realpath(d->ports[k].cc->path, real) != NULL)
+			serlock_release(NULL, real, getpid());
+	}
 	/* Seal what is open: into the spool, synced, not lost. */
 	if (d->bt != NULL && d->ob != NULL)
 		batcher_flush(d->bt);

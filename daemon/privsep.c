@@ -535,6 +535,21 @@ privsep_lock_serial(struct privsep_parent *pp, const char *path,
 	return 0;
 }
 
+/* At exit, the child gone: no lock outlives the lines it guarded (a
+ * stale one would be taken over, but need not be left lying about). */
+static void
+privsep_unlock_all(struct privsep_parent *pp)
+{
+	char real[PATH_MAX];
+	const char *const *p;
+
+	if (pp->pc->unlock_serial == NULL)
+		return;
+	for (p = pp->pc->serial_paths; p != NULL && *p != NULL; p++)
+		if (realpath(*p, real) != NULL)
+			pp->pc->unlock_serial(real);
+}
+
 static int
 privsep_do_open_serial(struct privsep_parent *pp, const char *path,
     int *fdp)
@@ -1186,6 +1201,7 @@ out:
 		(void)kill(pp.child, SIGTERM);
 		(void)waitpid(pp.child, NULL, 0);
 	}
+	privsep_unlock_all(&pp);
 	if (pp.sock >= 0)
 		close(pp.sock);
 	if (pp.state_fd >= 0)

@@ -94,6 +94,7 @@ struct privsep_conf {
 	 * radio/serlock.c's). */
 	int		(*lock_serial)(const char *real, char *holder,
 			    size_t holderlen);
+	void		(*unlock_serial)(const char *real);	/* at exit */
 };
 
 /*
