@@ -8,6 +8,9 @@ EXTRA_DIST += bench/run
 # The spool drain after an outage, end to end (issue 3).
 EXTRA_DIST += bench/spool_drain.py bench/benchlib.py
 
+# Durable node sessions: write cost, uplinks lost to restarts (issue 9).
+EXTRA_DIST += bench/sessions.py
+
 # The spool's append, sync and drain costs (issue 3).
 noinst_PROGRAMS += bench/spool_bench
 bench_spool_bench_SOURCES = bench/spool_bench.c tests/testutil.c \

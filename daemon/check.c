@@ -23,6 +23,7 @@
 #include "daemon/conf.h"
 #include "policy/registry.h"
 #include "radio/serial.h"
+#include "radio/serlock.h"
 
 int
 check_files(const char *conf_path, const struct conf *c, FILE *err)
@@ -62,7 +63,7 @@ check_ports(const struct conf *c, FILE *out)
 {
 	const struct conf_concentrator *cc;
 	struct stat st;
-	char usb[256];
+	char usb[256], real[PATH_MAX], holder[SERLOCK_HOLDER_MAX];
 	int k;
 
 	for (k = 0; k < c->nconc; k++) {
@@ -74,6 +75,12 @@ check_ports(const struct conf *c, FILE *out)
 			fprintf(out, "%s: %s: not a character device; the "
 			    "daemon cannot read a concentrator from it\n",
 			    cc->name, cc->path);
+		else if (realpath(cc->path, real) != NULL &&
+		    serlock_holder(NULL, real, getpid(), holder,
+		    sizeof(holder)) == 1)
+			fprintf(out, "%s: %s: in use by %s (its lock in %s); "
+			    "the daemon will not read it until that ends\n",
+			    cc->name, cc->path, holder, SERLOCK_DIR);
 		else if (serial_describe(cc->path, usb, sizeof(usb)) == 0)
 			fprintf(out, "%s: %s: %s\n", cc->name, cc->path, usb);
 		else

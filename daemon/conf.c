@@ -208,11 +208,27 @@ static const struct conf_key conf_batch_keys[] = {
 	{ .name = NULL }
 };
 
+static const struct conf_enum conf_regions[] = {
+	{ "EU868", CONF_REGION_EU868 },
+	{ "US915", CONF_REGION_US915 },
+	{ "none", CONF_REGION_NONE },
+	{ NULL, 0 }
+};
+
 static const struct conf_key conf_policy_keys[] = {
 	K_INT("rate_per_min", OFF(policy.rate_per_min), 120, 0, 6000000,
 	    "frames a device may send per minute on average; 0: no limit"),
 	K_INT("rate_burst", OFF(policy.rate_burst), 30, 1, 100000,
 	    "frames a device may send at once"),
+	K_INT("hello_per_min", OFF(policy.hello_per_min), 6, 0, 600,
+	    "join requests (HELLOs) a device may send per minute; each costs "
+	    "a downlink; 0: no limit"),
+	K_INT("hello_burst", OFF(policy.hello_burst), 3, 1, 5,
+	    "HELLOs a device may send at once (at most 5: 8 challenges are "
+	    "kept per device)"),
+	K_ENUM("region", OFF(policy.region), conf_regions, CONF_REGION_EU868,
+	    "regional airtime rules for downlinks: EU868 duty cycles per "
+	    "sub-band, US915 dwell time, or none (never on air)"),
 	{ .name = NULL }
 };
 

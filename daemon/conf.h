@@ -26,6 +26,10 @@
 /* spool.when_full */
 #define CONF_SPOOL_DROP_OLDEST	0
 #define CONF_SPOOL_REFUSE_NEWEST	1
+/* policy.region: the airtime budget's rules (policy/budget.h) */
+#define CONF_REGION_EU868	0
+#define CONF_REGION_US915	1
+#define CONF_REGION_NONE	2	/* no budget: a lab, a simulator */
 /* Above this durability window the daemon warns at start-up. */
 #define CONF_DURABILITY_WARN_MS	1000
 
@@ -93,6 +97,9 @@ struct conf {
 	struct {
 		int	rate_per_min;		/* per device; 0: unlimited */
 		int	rate_burst;
+		int	hello_per_min;		/* HELLOs per device */
+		int	hello_burst;
+		int	region;			/* CONF_REGION_* */
 	} policy;
 
 	struct {

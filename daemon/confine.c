@@ -63,6 +63,7 @@
 #include "daemon/wallclock.h"
 #include "policy/registry.h"
 #include "radio/serial.h"
+#include "radio/serlock.h"
 
 #define CONFINE_SPOOL_DIR	"spool"
 
@@ -159,6 +160,19 @@ confine_hook(void *arg)
 	    cf->sc.state_dir, (unsigned int)getuid(),
 	    sandbox_mode_name(cf->sc.mode));
 	return 0;
+}
+
+/* privsep's lock_serial: the UUCP lock in the parent's name. */
+static int
+confine_lock_serial(const char *real, char *holder, size_t holderlen)
+{
+	return serlock_acquire(NULL, real, getpid(), holder, holderlen);
+}
+
+static void
+confine_unlock_serial(const char *real)
+{
+	serlock_release(NULL, real, getpid());
 }
 
 static int
@@ -366,6 +380,8 @@ confine_prepare(const struct conf *c, const char *conf_path, int debug,
 	}
 
 	cf->pc.serial_paths = cf->serial_paths;
+	cf->pc.lock_serial = confine_lock_serial;
+	cf->pc.unlock_serial = confine_unlock_serial;
 	cf->pc.files[PRIVSEP_FILE_REGISTRY] = c->registry;
 	cf->pc.files[PRIVSEP_FILE_KEYS] = c->keys;
 	cf->pc.state_dir = c->state_dir;

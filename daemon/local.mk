@@ -16,7 +16,8 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/status.c daemon/status.h \
 	daemon/fsutil.c daemon/fsutil.h \
 	daemon/wallclock.c daemon/wallclock.h \
-	daemon/outbox.c daemon/outbox.h
+	daemon/outbox.c daemon/outbox.h \
+	daemon/session.c daemon/session.h
 
 EXTRA_DIST += etc/fieldbridge.conf docs/uplink-format.md
 EXTRA_DIST += docs/library-notes.md docs/lora-modules.md

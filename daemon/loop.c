@@ -33,6 +33,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -56,6 +57,10 @@
 #include "daemon/status.h"
 #include "daemon/notify.h"
 #include "daemon/store/seqno.h"
+#include "daemon/session.h"
+#include "policy/budget.h"
+#include "radio/airtime.h"
+#include "radio/serlock.h"
 #include "daemon/store/spool.h"
 #include "daemon/uplink.h"
 #include "daemon/wallclock.h"
@@ -85,8 +90,10 @@
 static const int loop_ident_order[] = {
 	-IDENT_DROP_UNKNOWN, -IDENT_DROP_BAD_TAG, -IDENT_DROP_REPLAY,
 	-IDENT_DROP_STALE, -IDENT_DROP_REVOKED, -IDENT_DROP_RATE,
-	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION,
+	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION, -IDENT_DROP_NO_SESSION,
 };
+
+#define LOOP_SENT_MAX		16	/* downlinks remembered per port */
 
 struct loop;
 
@@ -96,6 +103,14 @@ struct loop_port {
 	const struct conf_concentrator	*cc;
 	const struct radio_driver	*drv;
 	uint16_t			 txid;
+	/* The last downlinks queued, to name the one a TX result is
+	 * about. */
+	struct loop_sent {
+		uint16_t	 id;
+		uint8_t		 kind;		/* link frame type */
+		uint64_t	 eui;		/* 0: not known */
+	}				 sent[LOOP_SENT_MAX];
+	unsigned int			 sent_next;
 	int				 last_err;
 	struct log_ratelimit		 rl_ident[IDENT_VERDICT_COUNT];
 	struct log_ratelimit		 rl_serial[RADIO_DROPS_MAX];
@@ -110,6 +125,8 @@ struct loop_counters {
 	uint64_t	stream;		/* batcher_add refused */
 	uint64_t	replies;	/* downlinks queued */
 	uint64_t	replies_failed;
+	uint64_t	tx_refused;	/* the concentrator did not send */
+	uint64_t	airtime_refused[BUDGET_CLASSES];
 };
 
 struct loop {
@@ -123,6 +140,8 @@ struct loop {
 	struct registry		*reg;
 	struct ident		*ident;
 	struct seqno		*seq;
+	struct session		*sess;		/* NULL: not durable */
+	struct budget		*budget;	/* NULL: region "none" */
 	struct batcher		*bt;
 	struct outbox		*ob;
 	struct uplink		*up;
@@ -251,6 +270,60 @@ loop_serial_total(const struct loop *d, size_t i)
 	return n;
 }
 
+/* The airtime budget's lines of the status file: per port and sub-band,
+ * only the bands it has used or refused. */
+static void
+loop_airtime_status(struct loop *d, FILE *f, uint64_t now_ms)
+{
+	struct budget_band_info bi;
+	const char *pn;
+	unsigned int i;
+	int k;
+
+	fprintf(f, "downlinks_refused_by_concentrator=%llu\n"
+	    "downlinks_refused_airtime=%llu\n"
+	    "challenges_refused_airtime=%llu\n",
+	    (unsigned long long)d->c.tx_refused,
+	    (unsigned long long)d->c.airtime_refused[BUDGET_AUTH],
+	    (unsigned long long)d->c.airtime_refused[BUDGET_UNAUTH]);
+	if (d->budget == NULL) {
+		fprintf(f, "airtime_region=none\n");
+		return;
+	}
+	fprintf(f, "airtime_region=%s\n", budget_region_name(
+	    d->conf.policy.region == CONF_REGION_US915 ? BUDGET_US915 :
+	    BUDGET_EU868));
+	for (k = 0; k < d->nports; k++) {
+		pn = d->ports[k].cc->name;
+		for (i = 0; i < budget_band_count(d->budget); i++) {
+			budget_band(d->budget, (unsigned int)k, i, now_ms, &bi);
+			if (bi.sent[BUDGET_AUTH] + bi.sent[BUDGET_UNAUTH] +
+			    bi.refused[BUDGET_AUTH] +
+			    bi.refused[BUDGET_UNAUTH] == 0)
+				continue;
+			fprintf(f, "airtime_%s_%s_limit_ms=%llu\n"
+			    "airtime_%s_%s_used_ms=%llu\n"
+			    "airtime_%s_%s_challenge_used_ms=%llu\n"
+			    "airtime_%s_%s_sent=%llu\n"
+			    "airtime_%s_%s_challenges_sent=%llu\n"
+			    "airtime_%s_%s_refused=%llu\n"
+			    "airtime_%s_%s_challenges_refused=%llu\n",
+			    pn, bi.name, (unsigned long long)bi.limit_us / 1000,
+			    pn, bi.name, (unsigned long long)bi.used_us / 1000,
+			    pn, bi.name,
+			    (unsigned long long)bi.unauth_used_us / 1000,
+			    pn, bi.name,
+			    (unsigned long long)bi.sent[BUDGET_AUTH],
+			    pn, bi.name,
+			    (unsigned long long)bi.sent[BUDGET_UNAUTH],
+			    pn, bi.name,
+			    (unsigned long long)bi.refused[BUDGET_AUTH],
+			    pn, bi.name,
+			    (unsigned long long)bi.refused[BUDGET_UNAUTH]);
+		}
+	}
+}
+
 /* What the status file and the counters line report (status.c). */
 static void
 loop_snapshot(struct loop *d, uint64_t now_ms, const char *state,
@@ -322,7 +395,16 @@ loop_status_uplink(void *arg, FILE *f)
 static void
 loop_status_outbox(void *arg, FILE *f)
 {
-	outbox_status(((struct loop *)arg)->ob, f);
+	struct loop *d = arg;
+
+	outbox_status(d->ob, f);
+	session_status(d->sess, f);
+}
+
+static void
+loop_status_radio(void *arg, FILE *f)
+{
+	loop_airtime_status(arg, f, mono_ms());
 }
 
 static void
@@ -331,6 +413,7 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 	const struct status_sections sec = {
 		.uplink = loop_status_uplink,
 		.outbox = loop_status_outbox,
+		.radio = loop_status_radio,
 		.arg = d,
 	};
 	struct status_loop l;
@@ -350,6 +433,10 @@ loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
     const struct ident_out *o, uint64_t now_ms)
 {
 	struct radio_tx tx;
+	struct loop_sent *s;
+	enum budget_class cls;
+	unsigned int kind;
+	int64_t toa;
 	int r;
 
 	/* Answer on the channel the node listens on: the one it just
@@ -364,13 +451,65 @@ loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
 	tx.at_tmst_us = 0;
 	tx.payload = o->reply;
 	tx.len = o->reply_len;
+	kind = o->reply[0] & 0x0f;
+	/* Replies to authenticated frames may use the whole airtime
+	 * budget, CHALLENGEs (anybody can make us send one) only a share
+	 * (policy/budget.h). */
+	cls = kind == LINK_CHALLENGE ? BUDGET_UNAUTH : BUDGET_AUTH;
+	if (d->budget != NULL) {
+		toa = airtime_tx_us(&tx.meta, tx.len);
+		r = toa < 0 ? (int)toa : budget_take(d->budget,
+		    (unsigned int)(p - d->ports), tx.meta.freq_hz, toa, cls,
+		    now_ms);
+		if (r != 0) {
+			d->c.airtime_refused[cls]++;
+			log_rl(&d->rl_tx, now_ms, LOG_INFO, LOG_MODULE,
+			    "%s: %s on %" PRIu32 " Hz not sent: %s",
+			    radio_port_name(p->port), cls == BUDGET_UNAUTH ?
+			    "CHALLENGE" : "downlink", tx.meta.freq_hz,
+			    r == -EBUSY ? "over the sub-band's airtime budget" :
+			    r == -ERANGE ? "outside the region's sub-bands or "
+			    "over its dwell time" : strerror(-r));
+			return;
+		}
+	}
 	if ((r = radio_port_transmit(p->port, &tx)) != 0) {
 		d->c.replies_failed++;
 		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
 		    "%s: cannot queue a downlink: %s",
 		    radio_port_name(p->port), strerror(-r));
-	} else
-		d->c.replies++;
+		return;
+	}
+	d->c.replies++;
+	s = &p->sent[p->sent_next++ % LOOP_SENT_MAX];
+	s->id = tx.id;
+	s->kind = (uint8_t)kind;
+	s->eui = o->dev != NULL ? o->dev->eui : 0;
+}
+
+/* The downlink a TX result names, if it is still remembered. */
+static const struct loop_sent *
+loop_sent_find(const struct loop_port *p, uint16_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < LOOP_SENT_MAX; i++)
+		if (p->sent[i].id == id && p->sent[i].kind != 0)
+			return &p->sent[i];
+	return NULL;
+}
+
+static const char *
+loop_kind_name(unsigned int kind)
+{
+	switch (kind) {
+	case LINK_CHALLENGE:
+		return "CHALLENGE";
+	case LINK_DATA_DOWN:
+		return "DATA_DOWN";
+	default:
+		return "downlink";
+	}
 }
 
 static void
@@ -395,7 +534,20 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 			    "%s: frame from %s (%s) dropped: %s",
 			    radio_port_name(p->port), eui, o->dev->name,
 			    ident_strverdict(v));
-		} else
+		} else if (o->eui != 0) {
+			/* Not in the registry: say which EUI, so nobody
+			 * looks for a device that is there. */
+			registry_format_eui(o->eui, eui);
+			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
+			    "%s: frame from %s dropped: %s, not in the "
+			    "registry (rssi %d dBm)", radio_port_name(p->port),
+			    eui, ident_strverdict(v), rx->meta.rssi_dbm);
+		} else if (o->sid != 0)
+			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
+			    "%s: frame of session %08" PRIx32 " dropped: %s "
+			    "(rssi %d dBm)", radio_port_name(p->port), o->sid,
+			    ident_strverdict(v), rx->meta.rssi_dbm);
+		else
 			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
 			    "%s: frame dropped: %s (rssi %d dBm)",
 			    radio_port_name(p->port), ident_strverdict(v),
@@ -435,11 +587,26 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 	}
 }
 
+/* Who holds p's line.  Only when we open lines ourselves: confined, the
+ * parent opens them and says who holds one (and the child may not look:
+ * realpath's readlink is outside its filter). */
+static int
+loop_port_holder(const struct loop_port *p, char *holder, size_t len)
+{
+	char real[PATH_MAX];
+
+	if (p->d->o->opener != NULL || realpath(p->cc->path, real) == NULL)
+		return 0;
+	return serlock_holder(NULL, real, getpid(), holder, len);
+}
+
 static void
 loop_radio_event(void *arg, const struct radio_event *ev)
 {
 	struct loop_port *p = arg;
 	struct loop *d = p->d;
+	const struct loop_sent *sent;
+	char eui[SERLOCK_HOLDER_MAX];
 	uint64_t now_ms;
 	int i;
 
@@ -467,7 +634,18 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 		    ev->u.error.msg : "");
 		break;
 	case RADIO_EV_TX_RESULT:
-		if (ev->u.txr.status != 0)
+		if (ev->u.txr.status == 0)
+			break;
+		d->c.tx_refused++;
+		if ((sent = loop_sent_find(p, ev->u.txr.id)) != NULL &&
+		    sent->eui != 0) {
+			registry_format_eui(sent->eui, eui);
+			log_rl(&p->rl_misc, mono_ms(), LOG_INFO, LOG_MODULE,
+			    "%s: %s %u to %s not sent by the concentrator "
+			    "(status %u)", radio_port_name(p->port),
+			    loop_kind_name(sent->kind), ev->u.txr.id, eui,
+			    ev->u.txr.status);
+		} else
 			log_rl(&p->rl_misc, mono_ms(), LOG_INFO,
 			    LOG_MODULE, "%s: downlink %u not sent (status %u)",
 			    radio_port_name(p->port), ev->u.txr.id,
@@ -485,7 +663,13 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 		break;
 	case RADIO_EV_PORT_DOWN:
 		/* The port reports a repeated failure only once. */
-		if (ev->u.port.err != p->last_err)
+		if (ev->u.port.err != p->last_err &&
+		    ev->u.port.err == EBUSY && loop_port_holder(p, eui,
+		    sizeof(eui)) == 1)
+			log_warnx("%s: %s: in use by %s, retrying in %u ms",
+			    radio_port_name(p->port), p->cc->path, eui,
+			    ev->u.port.retry_ms);
+		else if (ev->u.port.err != p->last_err)
 			log_warnx("%s: %s: %s, retrying in %u ms",
 			    radio_port_name(p->port), p->cc->path,
 			    strerror(ev->u.port.err), ev->u.port.retry_ms);
@@ -868,9 +1052,19 @@ loop_open(struct loop *d)
 		fatalx("cannot create the identity state: out of memory");
 	ident_set_rate(d->ident, (unsigned)d->conf.policy.rate_per_min,
 	    (unsigned)d->conf.policy.rate_burst);
+	ident_set_hello_rate(d->ident, (unsigned)d->conf.policy.hello_per_min,
+	    (unsigned)d->conf.policy.hello_burst);
+	if (d->conf.policy.region != CONF_REGION_NONE &&
+	    (d->budget = budget_new(d->conf.policy.region ==
+	    CONF_REGION_US915 ? BUDGET_US915 : BUDGET_EU868,
+	    (unsigned int)d->conf.nconc)) == NULL)
+		fatalx("cannot create the airtime budget: out of memory");
+	/* Before the first frame: the last run's nodes carry on. */
+	(void)session_open(d->ident, d->conf.state_dir, mono_ms(), &d->sess);
 	if ((r = outbox_open(&d->conf, d->seq, &d->ob)) != 0)
 		fatalx("cannot open the spool %s/%s: %s", d->conf.state_dir,
 		    OUTBOX_SPOOL_DIR, strerror(-r));
+	outbox_set_precommit(d->ob, session_commit, d->sess);
 	if (d->conf.spool.durability_ms > CONF_DURABILITY_WARN_MS)
 		log_warnx("spool.durability_ms is %d: a power cut may lose up "
 		    "to %d ms of accepted records", d->conf.spool.durability_ms,
@@ -960,16 +1154,24 @@ loop_open(struct loop *d)
 static void
 loop_close(struct loop *d)
 {
+	char real[PATH_MAX];
 	int k;
 
-	for (k = 0; k < d->nports; k++)
+	for (k = 0; k < d->nports; k++) {
 		radio_port_free(d->ports[k].port);
+		/* Our own lock, when we opened the line ourselves. */
+		if (d->o->opener == NULL &&
+		    realpath(d->ports[k].cc->path, real) != NULL)
+			serlock_release(NULL, real, getpid());
+	}
 	/* Seal what is open: into the spool, synced, not lost. */
 	if (d->bt != NULL && d->ob != NULL)
 		batcher_flush(d->bt);
 	outbox_free(d->ob);
 	uplink_free(d->up);
 	batcher_free(d->bt);
+	session_free(d->sess);
+	budget_free(d->budget);
 	ident_free(d->ident);
 	registry_free(d->reg);
 	seqno_free(d->seq);

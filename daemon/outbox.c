@@ -101,6 +101,8 @@ struct outbox {
 	double			 tokens;
 	uint64_t		 tokens_ms;
 	uint64_t		 commit_every_ms;
+	int			(*precommit)(void *);
+	void			*precommit_arg;
 	uint64_t		 durability_ms;
 	uint64_t		 next_commit_ms;
 	uint64_t		 last_commit_ms;
@@ -422,6 +424,8 @@ outbox_commit(struct outbox *ob)
 {
 	int r, s, j;
 
+	if (ob->precommit != NULL)
+		(void)ob->precommit(ob->precommit_arg);
 	r = journal_write(ob->jn);
 	/* The journal shares the disk: make room as the spool would. */
 	if ((r == -ENOSPC || r == -EDQUOT) && spool_reclaim(ob->sp) == 0)
@@ -448,6 +452,13 @@ outbox_commit(struct outbox *ob)
 	ob->last_commit_ms = mono_ms();
 	outbox_events(ob);
 	return r != 0 ? r : s != 0 ? s : j;
+}
+
+void
+outbox_set_precommit(struct outbox *ob, int (*fn)(void *), void *arg)
+{
+	ob->precommit = fn;
+	ob->precommit_arg = arg;
 }
 
 void

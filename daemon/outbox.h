@@ -79,6 +79,10 @@ void	outbox_tick(struct outbox *ob, uint64_t now_ms, int clock_synced);
 /* Commits now (at a clean stop; before anything is acknowledged to a
  * node).  0 when the spool and the journal are durable. */
 int	outbox_commit(struct outbox *ob);
+/* Called first by every commit: state that must be durable no later than
+ * the records (daemon/session.c: the counters that guard their frames).
+ * Its result is its own business. */
+void	outbox_set_precommit(struct outbox *ob, int (*fn)(void *), void *arg);
 
 /* Hands the uplink what its window takes: live first, then backlog
  * within its share of the window and the drain rate.  live_only: the

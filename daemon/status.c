@@ -61,6 +61,9 @@
  *                              the open-batch journal      outbox.c
  *   durability_ms, last_commit_age_ms, commits, commit_errors
  *                              the durability window       outbox.c
+ *   sessions_durable (0|1), sessions_restored, ...
+ *                              node sessions kept across restarts
+ *                                                          session.c
  *   drop_NAME                  frames dropped by identity, NAME as
  *                              ident_strverdict() says     status.c
  *   drop_stream                records the batcher refused status.c
@@ -69,6 +72,13 @@
  *   drop_spool_batches/_records  dropped by the spool      status.c
  *   lost_batches, lost_records   no sequence number        status.c
  *   downlinks, downlinks_failed  replies queued / refused  status.c
+ *   downlinks_refused_by_concentrator, downlinks_refused_airtime,
+ *   challenges_refused_airtime   downlinks not sent        loop.c
+ *   airtime_region             EU868|US915|none            loop.c
+ *   airtime_PORT_BAND_limit_ms, _used_ms, _challenge_used_ms, _sent,
+ *   _challenges_sent, _refused, _challenges_refused
+ *                              the airtime budget per concentrator and
+ *                              sub-band, for the bands in use  loop.c
  *
  * The counters line (stable; the demo and the end-to-end tests parse it):
  *
@@ -162,6 +172,8 @@ status_write(int dirfd, const struct status_loop *l,
 	status_u64(f, STATUS_K_LOST_RECORDS, l->lost_records);
 	status_u64(f, STATUS_K_DOWNLINKS, l->downlinks);
 	status_u64(f, STATUS_K_DOWNLINKS_FAILED, l->downlinks_failed);
+	if (sec != NULL && sec->radio != NULL)
+		sec->radio(sec->arg, f);
 	if (ferror(f) != 0) {
 		(void)fclose(f);
 		free(buf);

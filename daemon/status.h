@@ -134,11 +134,13 @@ struct status_loop {
 };
 
 /* Sections other modules write into the file, in this order after the
- * loop's own keys: the uplink's after the mqtt_ keys, the outbox's after
- * the record counts.  Either may be NULL. */
+ * loop's own keys: the uplink's after the mqtt_ keys, the outbox's (and
+ * the sessions') after the record counts, the radio policy's (downlink
+ * refusals, the airtime budget) at the end.  Any may be NULL. */
 struct status_sections {
 	void	(*uplink)(void *arg, FILE *f);
 	void	(*outbox)(void *arg, FILE *f);
+	void	(*radio)(void *arg, FILE *f);
 	void	*arg;
 };
 

@@ -58,8 +58,21 @@
 #include "policy/rate.h"
 
 #define IDENT_SEEN_LEN		8	/* bytes of Nn remembered */
+#define IDENT_REC_VERSION	1
+#define IDENT_REC_TAG_LEN	16
+#define IDENT_REC_LABEL		"FBSESS1 record"
+#define IDENT_REC_MAC_MAX	80	/* label 14, eui 8, record body 49 */
 #define IDENT_TABLE_MIN		64
 #define IDENT_SID_TRIES		64
+
+/* A challenge sent and not yet answered: bound to its own nonces, with
+ * the proof expected back computed when it was sent. */
+struct ident_pending {
+	uint64_t		 deadline;	/* 0: free */
+	uint8_t			 nn[LINK_NONCE_LEN];
+	uint8_t			 ng[LINK_NONCE_LEN];
+	uint8_t			 tn[LINK_PROOF_LEN];
+};
 
 struct ident_node {
 	const struct device	*dev;
@@ -67,11 +80,16 @@ struct ident_node {
 	uint32_t		 prev_sid;
 	uint32_t		 up_last;
 	uint32_t		 down_last;
+	uint32_t		 down_resv;	/* down counters up to this one
+						 * may be used: durable, or the
+						 * session is not */
 	uint32_t		 ka_fcnt;	/* uplink answered by the last
 						 * keepalive, 0: none yet */
-	uint64_t		 chal_deadline;	/* 0: none pending */
-	uint8_t			 nn[LINK_NONCE_LEN];
-	uint8_t			 ng[LINK_NONCE_LEN];
+	uint8_t			 dirty;		/* changed since the last
+						 * checkpoint */
+	uint8_t			 sess_nn[LINK_NONCE_LEN]; /* the session's */
+	uint8_t			 sess_ng[LINK_NONCE_LEN]; /*   nonces */
+	struct ident_pending	 pend[IDENT_PENDING_MAX];
 	uint8_t			 seen[IDENT_HELLO_SEEN][IDENT_SEEN_LEN];
 	uint8_t			 seen_next;
 	struct rate_bucket	 hello_rate;
@@ -92,7 +110,11 @@ struct ident {
 	size_t			 tabused;
 	struct link_aead	*aead;
 	struct rate_limit	 rate;
+	struct rate_limit	 hello_rate;
 	uint64_t		 keepalives;	/* LINK_DOWN_KEEPALIVEs built */
+	ident_persist_fn	*persist;
+	void			*persist_arg;
+	struct ident_stats	 st;
 };
 
 /* ---- sid -> device ---- */
@@ -200,7 +222,7 @@ ident_node_get(struct ident *id, const struct device *dev, uint64_t now_ms)
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
 	n->dev = dev;
-	rate_init(&n->hello_rate, &id->rate, now_ms);
+	rate_init(&n->hello_rate, &id->hello_rate, now_ms);
 	rate_init(&n->data_rate, &id->rate, now_ms);
 	id->nodes[idx] = n;
 	return n;
@@ -217,6 +239,8 @@ ident_new(const struct registry *reg)
 	id->reg = reg;
 	id->nnodes = registry_count(reg);
 	id->tabcap = IDENT_TABLE_MIN;
+	id->hello_rate.per_min = IDENT_HELLO_PER_MIN_DEFAULT;
+	id->hello_rate.burst = IDENT_HELLO_BURST_DEFAULT;
 	if ((id->nodes = calloc(id->nnodes + 1, sizeof(*id->nodes))) == NULL ||
 	    (id->tab = calloc(id->tabcap, sizeof(*id->tab))) == NULL ||
 	    link_aead_new(zero, &id->aead) != 0) {
@@ -246,6 +270,13 @@ ident_set_rate(struct ident *id, unsigned per_min, unsigned burst)
 {
 	id->rate.per_min = per_min;
 	id->rate.burst = burst;
+}
+
+void
+ident_set_hello_rate(struct ident *id, unsigned per_min, unsigned burst)
+{
+	id->hello_rate.per_min = per_min;
+	id->hello_rate.burst = burst;
 }
 
 int
@@ -281,7 +312,7 @@ ident_set_registry(struct ident *id, const struct registry *reg)
 			/* Keep the sids, so its frames count as revoked. */
 			gnutls_memset(node->ks.up, 0, sizeof(node->ks.up));
 			gnutls_memset(node->ks.down, 0, sizeof(node->ks.down));
-			node->chal_deadline = 0;
+			gnutls_memset(node->pend, 0, sizeof(node->pend));
 		}
 		node->dev = nd;
 		ni = registry_index(reg, nd);
@@ -307,12 +338,16 @@ ident_set_registry(struct ident *id, const struct registry *reg)
 
 /* ---- the three kinds of uplink ---- */
 
+static int	ident_seal_down(struct ident *id, struct ident_node *n,
+		    const uint8_t *plain, size_t len, struct ident_out *out);
+
 static int
 ident_hello(struct ident *id, const struct link_msg *m, uint64_t now_ms,
     struct ident_out *out)
 {
 	const struct device *dev;
 	struct ident_node *n;
+	struct ident_pending *p;
 	uint8_t tg[LINK_PROOF_LEN];
 	int i, len;
 
@@ -324,20 +359,36 @@ ident_hello(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	/* Out of memory: shed the load like a flood. */
 	if ((n = ident_node_get(id, dev, now_ms)) == NULL)
 		return IDENT_DROP_RATE;
-	if (rate_take(&n->hello_rate, &id->rate, now_ms) != 0)
+	if (rate_take(&n->hello_rate, &id->hello_rate, now_ms) != 0)
 		return IDENT_DROP_RATE;
 	for (i = 0; i < IDENT_HELLO_SEEN; i++)
 		if (memcmp(n->seen[i], m->nonce, IDENT_SEEN_LEN) == 0)
 			return IDENT_DROP_REPLAY;
-	if (gnutls_rnd(GNUTLS_RND_NONCE, n->ng, LINK_NONCE_LEN) != 0 ||
-	    link_gw_proof(dev->secret, dev->eui, m->nonce, n->ng, tg) != 0)
+	/* A free slot, never a live one: a HELLO, which anybody can
+	 * forge, must not displace a challenge a genuine node is about to
+	 * answer. */
+	for (i = 0, p = NULL; i < IDENT_PENDING_MAX; i++)
+		if (n->pend[i].deadline <= now_ms) {
+			p = &n->pend[i];
+			break;
+		}
+	if (p == NULL) {
+		id->st.pending_full++;
 		return IDENT_DROP_RATE;
+	}
+	if (gnutls_rnd(GNUTLS_RND_NONCE, p->ng, LINK_NONCE_LEN) != 0 ||
+	    link_gw_proof(dev->secret, dev->eui, m->nonce, p->ng, tg) != 0 ||
+	    link_node_proof(dev->secret, dev->eui, m->nonce, p->ng,
+	    p->tn) != 0) {
+		p->deadline = 0;
+		return IDENT_DROP_RATE;
+	}
 	memcpy(n->seen[n->seen_next], m->nonce, IDENT_SEEN_LEN);
 	n->seen_next = (uint8_t)((n->seen_next + 1) % IDENT_HELLO_SEEN);
-	memcpy(n->nn, m->nonce, LINK_NONCE_LEN);
-	n->chal_deadline = now_ms + IDENT_CHALLENGE_TTL_MS;
+	memcpy(p->nn, m->nonce, LINK_NONCE_LEN);
+	p->deadline = now_ms + IDENT_CHALLENGE_TTL_MS;
 	len = link_build_challenge(out->reply, sizeof(out->reply), dev->eui,
-	    n->ng, tg);
+	    p->ng, tg);
 	if (len < 0)
 		return IDENT_DROP_MALFORMED;	/* cannot happen: fixed size */
 	out->reply_len = (size_t)len;
@@ -366,11 +417,11 @@ ident_response(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 {
 	const struct device *dev;
 	struct ident_node *n;
+	struct ident_pending *p = NULL;
 	struct link_session_keys ks;
-	uint8_t tn[LINK_PROOF_LEN];
 	const uint8_t accept = LINK_DOWN_ACCEPT;
 	uint32_t idx;
-	int len, r;
+	int i, live = 0, r;
 
 	if ((dev = registry_find(id->reg, m->eui)) == NULL)
 		return IDENT_DROP_UNKNOWN;
@@ -378,20 +429,29 @@ ident_response(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	if (dev->revoked)
 		return IDENT_DROP_REVOKED;
 	idx = (uint32_t)registry_index(id->reg, dev);
-	if ((n = id->nodes[idx]) == NULL || n->chal_deadline == 0)
+	if ((n = id->nodes[idx]) == NULL)
 		return IDENT_DROP_REPLAY;
-	if (now_ms >= n->chal_deadline) {
-		n->chal_deadline = 0;
-		return IDENT_DROP_REPLAY;
+	/* Every live challenge is tried (a memcmp each: the proofs were
+	 * computed when the challenges went out), so a wrong proof costs
+	 * nothing and consumes nothing; the right one consumes its own. */
+	for (i = 0; i < IDENT_PENDING_MAX; i++) {
+		if (n->pend[i].deadline == 0)
+			continue;
+		if (n->pend[i].deadline <= now_ms) {
+			gnutls_memset(&n->pend[i], 0, sizeof(n->pend[i]));
+			continue;
+		}
+		live++;
+		if (p == NULL && gnutls_memcmp(n->pend[i].tn, m->proof,
+		    LINK_PROOF_LEN) == 0)
+			p = &n->pend[i];
 	}
-	/* Single use, whatever the outcome. */
-	n->chal_deadline = 0;
-	if (link_node_proof(dev->secret, dev->eui, n->nn, n->ng, tn) != 0)
-		return IDENT_DROP_RATE;
-	if (gnutls_memcmp(tn, m->proof, LINK_PROOF_LEN) != 0)
+	if (live == 0)
+		return IDENT_DROP_REPLAY;
+	if (p == NULL)
 		return IDENT_DROP_BAD_TAG;
 	r = IDENT_DROP_RATE;
-	if (link_session_derive(dev->secret, dev->eui, n->nn, n->ng,
+	if (link_session_derive(dev->secret, dev->eui, p->nn, p->ng,
 	    &ks) != 0 || (ks.sid = ident_new_sid(id)) == 0 ||
 	    ident_insert(id, ks.sid, idx) != 0)
 		goto out;
@@ -400,19 +460,238 @@ ident_response(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 		ident_remove(id, n->prev_sid);
 	n->prev_sid = n->ks.sid;
 	n->ks = ks;
+	memcpy(n->sess_nn, p->nn, LINK_NONCE_LEN);
+	memcpy(n->sess_ng, p->ng, LINK_NONCE_LEN);
+	/* Every challenge goes: a genuine node runs one handshake at a
+	 * time, so the others are its abandoned attempts or forgeries, and
+	 * a captured RESPONSE to one of them, replayed, must not supersede
+	 * the session just made. */
+	gnutls_memset(n->pend, 0, sizeof(n->pend));
 	n->up_last = 0;
-	n->down_last = 1;
+	n->down_last = 0;
+	n->down_resv = 0;
 	n->ka_fcnt = 0;
-	if (link_aead_setkey(id->aead, n->ks.down) != 0 ||
-	    (len = link_seal_with(id->aead, LINK_DIR_DOWN, n->ks.sid, 1,
-	    &accept, 1, out->reply, sizeof(out->reply))) < 0)
-		goto out;
-	out->reply_len = (size_t)len;
+	/* The ACCEPT is down fcnt 1: ident_seal_down reserves a block of
+	 * counters and stores the new session before it is sealed, so that
+	 * a node accepted now is still known after a crash. */
+	if (ident_seal_down(id, n, &accept, 1, out) != 0) {
+		/* Not stored: keep the session in memory all the same (a
+		 * full disk must not keep every node out); it is simply not
+		 * known after a restart, which costs the node a join, and
+		 * reuses no counter: its keys are gone with it. */
+		n->down_resv = IDENT_DOWN_RESERVE;
+		if (ident_seal_down(id, n, &accept, 1, out) != 0)
+			goto out;
+	}
 	out->action = IDENT_REPLY;
 	r = IDENT_OK;
 out:
 	gnutls_memset(&ks, 0, sizeof(ks));
 	return r;
+}
+
+/* ---- durable sessions ---- */
+
+/*
+ * The session record, as policy/ident.c hands it to the store
+ * (daemon/store/sessions.c keeps it opaque), big-endian:
+ *	 0  1  version, IDENT_REC_VERSION
+ *	 1  4  sid			 5  4  previous sid
+ *	 9  4  highest uplink counter accepted
+ *	13  4  downlink counters reserved up to (the next one used after a
+ *	       restart is above it)
+ *	17 16  Nn			33 16  Ng  (the handshake's nonces,
+ *	       public: they crossed the air; the keys are derived again from
+ *	       them and the device secret, so the file holds no key)
+ *	49 16  tag: HMAC-SHA-256(K, "FBSESS1 record" | eui8 | bytes 0..48),
+ *	       first 16 bytes, so that a record edited, copied from another
+ *	       device or left from before the device's secret changed is
+ *	       refused rather than trusted (a lowered counter would let
+ *	       replays in).
+ */
+static int
+ident_rec_tag(const struct device *dev, const uint8_t *rec, uint8_t *tag)
+{
+	uint8_t msg[IDENT_REC_MAC_MAX], mac[32];
+	size_t off = sizeof(IDENT_REC_LABEL) - 1;
+	int r, i;
+
+	memcpy(msg, IDENT_REC_LABEL, off);
+	for (i = 7; i >= 0; i--)
+		msg[off++] = (uint8_t)(dev->eui >> (8 * i));
+	memcpy(msg + off, rec, IDENT_REC_LEN - IDENT_REC_TAG_LEN);
+	off += IDENT_REC_LEN - IDENT_REC_TAG_LEN;
+	r = gnutls_hmac_fast(GNUTLS_MAC_SHA256, dev->secret, LINK_SECRET_LEN,
+	    msg, off, mac);
+	memcpy(tag, mac, IDENT_REC_TAG_LEN);
+	gnutls_memset(mac, 0, sizeof(mac));
+	return r == 0 ? 0 : -EIO;
+}
+
+static void
+ident_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+ident_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static int
+ident_rec_encode(const struct ident_node *n, uint8_t *rec)
+{
+	rec[0] = IDENT_REC_VERSION;
+	ident_put32(rec + 1, n->ks.sid);
+	ident_put32(rec + 5, n->prev_sid);
+	ident_put32(rec + 9, n->up_last);
+	ident_put32(rec + 13, n->down_resv);
+	memcpy(rec + 17, n->sess_nn, LINK_NONCE_LEN);
+	memcpy(rec + 33, n->sess_ng, LINK_NONCE_LEN);
+	return ident_rec_tag(n->dev, rec, rec + 49);
+}
+
+/* Store n's session now (sync): 0 or -errno. */
+static int
+ident_store_now(struct ident *id, struct ident_node *n)
+{
+	uint8_t rec[IDENT_REC_LEN];
+	int r;
+
+	if (id->persist == NULL)
+		return 0;
+	if ((r = ident_rec_encode(n, rec)) == 0)
+		r = id->persist(id->persist_arg, n->dev->eui, rec, sizeof(rec),
+		    1);
+	if (r != 0)
+		id->st.store_errors++;
+	else {
+		id->st.stored_sync++;
+		n->dirty = 0;
+	}
+	return r;
+}
+
+/* A new block of downlink counters, durable before any is used. */
+static int
+ident_reserve(struct ident *id, struct ident_node *n)
+{
+	uint32_t old = n->down_resv;
+	int r;
+
+	n->down_resv = n->down_last + IDENT_DOWN_RESERVE;
+	if (n->down_resv > LINK_FCNT_MAX)
+		n->down_resv = LINK_FCNT_MAX;
+	if ((r = ident_store_now(id, n)) != 0)
+		n->down_resv = old;
+	return r;
+}
+
+void
+ident_set_persist(struct ident *id, ident_persist_fn *fn, void *arg)
+{
+	id->persist = fn;
+	id->persist_arg = arg;
+}
+
+int
+ident_checkpoint(struct ident *id)
+{
+	uint8_t rec[IDENT_REC_LEN];
+	struct ident_node *n;
+	size_t i;
+	int r, first = 0, count = 0;
+
+	if (id->persist == NULL)
+		return 0;
+	for (i = 0; i < id->nnodes; i++) {
+		if ((n = id->nodes[i]) == NULL || !n->dirty || n->ks.sid == 0)
+			continue;
+		if ((r = ident_rec_encode(n, rec)) == 0)
+			r = id->persist(id->persist_arg, n->dev->eui, rec,
+			    sizeof(rec), 0);
+		if (r != 0) {
+			id->st.store_errors++;
+			if (first == 0)
+				first = r;
+			continue;
+		}
+		n->dirty = 0;
+		count++;
+	}
+	id->st.stored += (uint64_t)count;
+	return first != 0 ? first : count;
+}
+
+int
+ident_restore(struct ident *id, uint64_t eui, const uint8_t *rec, size_t len,
+    uint64_t now_ms)
+{
+	const struct device *dev;
+	struct ident_node *n;
+	struct link_session_keys ks;
+	uint8_t tag[IDENT_REC_TAG_LEN];
+	uint32_t sid, prev, idx;
+	int r;
+
+	if ((dev = registry_find(id->reg, eui)) == NULL)
+		return -ENOENT;
+	if (dev->revoked)
+		return -EPERM;
+	if (len != IDENT_REC_LEN || rec[0] != IDENT_REC_VERSION)
+		return -EBADMSG;
+	if ((r = ident_rec_tag(dev, rec, tag)) != 0)
+		return r;
+	/* A wrong tag: another secret (the device was re-provisioned) or
+	 * an edited record. */
+	if (gnutls_memcmp(tag, rec + 49, IDENT_REC_TAG_LEN) != 0)
+		return -EKEYREJECTED;
+	sid = ident_get32(rec + 1);
+	prev = ident_get32(rec + 5);
+	idx = (uint32_t)registry_index(id->reg, dev);
+	if (sid == 0 || sid == prev || ident_lookup(id, sid) != NULL ||
+	    (prev != 0 && ident_lookup(id, prev) != NULL) ||
+	    id->nodes[idx] != NULL)
+		return -EEXIST;
+	if ((n = ident_node_get(id, dev, now_ms)) == NULL)
+		return -ENOMEM;
+	r = -ENOMEM;
+	if (link_session_derive(dev->secret, eui, rec + 17, rec + 33,
+	    &ks) != 0 || ident_insert(id, sid, idx) != 0)
+		goto fail;
+	if (prev != 0 && ident_insert(id, prev, idx) != 0) {
+		ident_remove(id, sid);
+		goto fail;
+	}
+	ks.sid = sid;
+	n->ks = ks;
+	n->prev_sid = prev;
+	n->up_last = ident_get32(rec + 9);
+	n->down_resv = ident_get32(rec + 13);
+	/* Above everything the last run may have used. */
+	n->down_last = n->down_resv;
+	memcpy(n->sess_nn, rec + 17, LINK_NONCE_LEN);
+	memcpy(n->sess_ng, rec + 33, LINK_NONCE_LEN);
+	gnutls_memset(&ks, 0, sizeof(ks));
+	id->st.restored++;
+	return 0;
+fail:
+	gnutls_memset(&ks, 0, sizeof(ks));
+	id->nodes[idx] = NULL;
+	ident_node_free(n);
+	return r;
+}
+
+void
+ident_stats(const struct ident *id, struct ident_stats *st)
+{
+	*st = id->st;
 }
 
 /* Seal the next downlink of n's session into out->reply; 0 or -errno. */
@@ -425,11 +704,18 @@ ident_seal_down(struct ident *id, struct ident_node *n, const uint8_t *plain,
 	/* Counter spent: the node must re-handshake first. */
 	if (n->down_last >= LINK_FCNT_MAX)
 		return -ENOTCONN;
+	/* A CCM nonce must never repeat under these keys, not even after a
+	 * crash: a counter is used only once a record that reserves it is
+	 * durable (a restart continues above the reservation). */
+	if (n->down_last + 1 > n->down_resv &&
+	    (r = ident_reserve(id, n)) != 0)
+		return r;
 	if ((r = link_aead_setkey(id->aead, n->ks.down)) != 0 ||
 	    (r = link_seal_with(id->aead, LINK_DIR_DOWN, n->ks.sid,
 	    n->down_last + 1, plain, len, out->reply,
 	    sizeof(out->reply))) < 0)
 		return r;
+	/* Not dirty: down_last is not stored, the reservation is. */
 	n->down_last++;
 	out->reply_len = (size_t)r;
 	return 0;
@@ -444,8 +730,9 @@ ident_data(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	struct ident_node *n;
 	int len;
 
+	out->sid = m->sid;
 	if ((s = ident_lookup(id, m->sid)) == NULL)
-		return IDENT_DROP_UNKNOWN;
+		return IDENT_DROP_NO_SESSION;
 	n = id->nodes[s->idx];
 	out->dev = n->dev;
 	out->fcnt = m->fcnt;
@@ -464,6 +751,7 @@ ident_data(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	/* Authentic: its counter is used up even if the rate drops it, so
 	 * it cannot be replayed once the bucket refills. */
 	n->up_last = m->fcnt;
+	n->dirty = 1;
 	if (rate_take(&n->data_rate, &id->rate, now_ms) != 0)
 		return IDENT_DROP_RATE;
 	out->payload_len = (size_t)len;
@@ -491,8 +779,12 @@ ident_input(struct ident *id, const uint8_t *frame, size_t len,
 	out->fcnt = 0;
 	out->payload_len = 0;
 	out->reply_len = 0;
+	out->eui = 0;
+	out->sid = 0;
 	if (link_parse(frame, len, &m) != LINK_OK)
 		return IDENT_DROP_MALFORMED;
+	if (m.type == LINK_HELLO || m.type == LINK_RESPONSE)
+		out->eui = m.eui;
 	switch (m.type) {
 	case LINK_HELLO:
 		return ident_hello(id, &m, now_ms, out);
@@ -571,6 +863,8 @@ ident_strverdict(int verdict)
 		return "rate";
 	case IDENT_DROP_DIRECTION:
 		return "direction";
+	case IDENT_DROP_NO_SESSION:
+		return "no_session";
 	default:
 		return "invalid";
 	}

@@ -20,6 +20,16 @@ tests_test_registry_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
 libfb_a_SOURCES += policy/ident.c policy/ident.h policy/rate.c policy/rate.h
 
+# The downlink airtime budget, and time on air (radio/airtime.c), tested
+# together (issue 9).
+libfb_a_SOURCES += policy/budget.c policy/budget.h
+
+check_PROGRAMS += tests/test_airtime
+TESTS += tests/test_airtime
+tests_test_airtime_SOURCES = tests/test_airtime.c
+tests_test_airtime_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_airtime_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/test_ident
 TESTS += tests/test_ident
 tests_test_ident_SOURCES = tests/test_ident.c
@@ -28,7 +38,8 @@ tests_test_ident_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/fuzz/fuzz_link
 TESTS += tests/fuzz/fuzz_link
-tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz_link.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz_link.c tests/fuzz/standalone.c \
+	tests/fuzz/fuzzreg.h
 tests_fuzz_fuzz_link_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/link"'
 tests_fuzz_fuzz_link_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_link_LDADD = $(FB_LIBS)

@@ -5,7 +5,9 @@ libfb_a_SOURCES += radio/radio.h radio/radio.c \
 	radio/serial.h radio/serial.c \
 	radio/port.h radio/port.c \
 	radio/drivers.c radio/drv_fbsp.c \
-	radio/tline.h radio/tline.c radio/drv_rn2483.c radio/drv_rak3172.c
+	radio/tline.h radio/tline.c radio/drv_rn2483.c radio/drv_rak3172.c \
+	radio/airtime.c radio/airtime.h \
+	radio/serlock.c radio/serlock.h
 
 check_PROGRAMS += tests/test_sframe
 TESTS += tests/test_sframe
@@ -54,3 +56,11 @@ tests_fuzz_fuzz_rak3172_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_rak3172_LDADD = $(FB_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/rn2483 tests/fuzz/corpus/rak3172 \
 	tests/fuzz/textdrv_body.c
+
+# The serial line is ours alone: UUCP lock, TIOCEXCL (issue 9).
+check_PROGRAMS += tests/test_serlock
+TESTS += tests/test_serlock
+tests_test_serlock_SOURCES = tests/test_serlock.c tests/testutil.c \
+	tests/testutil.h
+tests_test_serlock_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_serlock_LDADD = $(FB_LIBS) -lutil $(CMOCKA_LIBS)

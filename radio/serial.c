@@ -13,6 +13,9 @@
  * identity behind a path, is used for serial_describe() and serial_list().
  */
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +30,11 @@
 #include <libserialport.h>
 
 #include "radio/serial.h"
+#include "radio/serlock.h"
+
+/* UNIX 98 pseudo-terminal slaves (Documentation/admin-guide/devices.txt). */
+#define SERIAL_PTY_SLAVE_MAJOR_MIN	136
+#define SERIAL_PTY_SLAVE_MAJOR_MAX	143
 
 #define SERIAL_LIST_MAX		64	/* ports serial_list() prints */
 
@@ -101,24 +109,62 @@ serial_configure(int fd, unsigned int baud)
 	/* Advisory, for `fieldbridge ports --probe`: held as long as the
 	 * open file lives, in whichever process. */
 	(void)flock(fd, LOCK_EX | LOCK_NB);
-	return 0;
+	return serial_exclusive(fd);
+}
+
+/*
+ * TIOCEXCL: from now on open(2) of the line fails with EBUSY for any
+ * process without CAP_SYS_ADMIN (a second daemon, screen, a user's
+ * minicom), so nobody reads frames from under us.  The kernel clears it
+ * when the last descriptor of a real line closes.  Not on a pseudo-
+ * terminal (the simulator's): there the flag outlives the slave's close
+ * while the master stays open, so a daemon restarted without the
+ * capability (the service user) would lock itself out of the line.
+ */
+int
+serial_exclusive(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if (S_ISCHR(st.st_mode) &&
+	    major(st.st_rdev) >= SERIAL_PTY_SLAVE_MAJOR_MIN &&
+	    major(st.st_rdev) <= SERIAL_PTY_SLAVE_MAJOR_MAX)
+		return 0;
+	return ioctl(fd, TIOCEXCL) == 0 ? 0 : -errno;
 }
 
 int
 serial_open(const char *path, unsigned int baud)
 {
+	char real[PATH_MAX], holder[SERLOCK_HOLDER_MAX];
 	speed_t speed;
-	int fd, r;
+	int fd, r, locked;
 
 	if ((r = serial_speed(baud, &speed)) != 0)
 		return r;
+	/* The lock first: a line another program uses is not opened at
+	 * all (opening may reset an Arduino-style concentrator).  A lock
+	 * directory we may not write to leaves TIOCEXCL alone on guard. */
+	locked = 0;
+	if (realpath(path, real) != NULL) {
+		r = serlock_acquire(NULL, real, getpid(), holder,
+		    sizeof(holder));
+		if (r == -EBUSY)
+			return r;
+		locked = r == 0;
+	}
 	/* O_NOCTTY: a daemon must never acquire a controlling terminal, or
 	 * a hang-up on the line would send it SIGHUP. */
 	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1)
-		return -errno;
-	if ((r = serial_configure(fd, baud)) != 0) {
+		r = -errno;
+	else if ((r = serial_configure(fd, baud)) != 0)
 		(void)close(fd);
+	if (r != 0) {
+		if (locked)
+			serlock_release(NULL, real, getpid());
 		return r;
 	}
 	return fd;

@@ -13,14 +13,18 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Open and configure; returns a non-blocking, close-on-exec fd or -errno
- * (-EINVAL: baud is not a standard rate; -ENOTTY: not a terminal). */
+/* Take the line's lock (radio/serlock.h), open and configure; returns a
+ * non-blocking, close-on-exec fd or -errno (-EINVAL: baud is not a
+ * standard rate; -ENOTTY: not a terminal; -EBUSY: another process holds
+ * the line: serlock_holder names it). */
 int	serial_open(const char *path, unsigned int baud);
-/* Configure an already open fd (e.g. one received from a parent).  It
- * also takes an advisory flock on the line, never waiting and never
- * failing for it: `fieldbridge ports --probe` leaves alone a line whose
- * lock it cannot take. */
+/* Configure an already open fd (e.g. one received from a parent), and
+ * make it ours alone (serial_exclusive).  It also takes an advisory flock
+ * on the line, never waiting and never failing for it: `fieldbridge ports
+ * --probe` leaves alone a line whose lock it cannot take. */
 int	serial_configure(int fd, unsigned int baud);
+/* TIOCEXCL on a real line (not on a pseudo-terminal: see serial.c). */
+int	serial_exclusive(int fd);
 /* USB identity of the port behind path (symlinks resolved), e.g.
  * "USB 0403:6015 FTDI FT230X serial DN05ABCD"; -ENODEV if none. */
 int	serial_describe(const char *path, char *buf, size_t len);

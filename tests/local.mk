@@ -29,6 +29,12 @@ dist_noinst_SCRIPTS += tests/e2e/test_crash tests/e2e/test_outage \
 	tests/e2e/test_diskfull tests/e2e/test_watchdog
 EXTRA_DIST += tests/e2e/fbspool.py
 
+# Node sessions across SIGTERM, kill -9 and a torn write (issue 9).
+TESTS += tests/e2e/test_restart tests/e2e/test_exclusive \
+	tests/e2e/test_join_flood
+dist_noinst_SCRIPTS += tests/e2e/test_restart tests/e2e/test_exclusive \
+	tests/e2e/test_join_flood
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log
@@ -100,6 +106,22 @@ tests_fuzz_fuzz_journal_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/test
 tests_fuzz_fuzz_journal_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_journal_LDADD = $(FB_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/journal
+
+check_PROGRAMS += tests/test_sessions
+TESTS += tests/test_sessions
+tests_test_sessions_SOURCES = tests/test_sessions.c tests/testutil.c \
+	tests/testutil.h
+tests_test_sessions_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_sessions_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_sessions
+TESTS += tests/fuzz/fuzz_sessions
+tests_fuzz_fuzz_sessions_SOURCES = tests/fuzz/fuzz_sessions.c tests/fuzz/standalone.c \
+	tests/fuzz/fuzzreg.h
+tests_fuzz_fuzz_sessions_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/sessions"'
+tests_fuzz_fuzz_sessions_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_sessions_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/sessions
 
 check_PROGRAMS += tests/test_fsutil
 TESTS += tests/test_fsutil

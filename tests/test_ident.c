@@ -312,7 +312,7 @@ test_unknown_session(void **state)
 	f->a.ks.sid = 0x01020304;
 	len = node_up(&f->a, 1, "t", frame);
 	assert_int_equal(ident_input(f->id, frame, len, 0, &f->out),
-	    IDENT_DROP_UNKNOWN);
+	    IDENT_DROP_NO_SESSION);
 	assert_null(f->out.dev);
 }
 
@@ -328,9 +328,224 @@ test_restart_forgets_sessions(void **state)
 	ident_free(f->id);
 	f->id = ident_new(f->reg);
 	assert_non_null(f->id);
-	assert_int_equal(send_up(f, &f->a, "2", 200), IDENT_DROP_UNKNOWN);
+	assert_int_equal(send_up(f, &f->a, "2", 200), IDENT_DROP_NO_SESSION);
 	handshake(f, &f->a, 300);
 	assert_int_equal(send_up(f, &f->a, "3", 400), IDENT_OK);
+}
+
+/* ---- durable sessions (issue 9) ---- */
+
+/* A toy store: the last record per device, and whether it was synced. */
+#define TSTORE_MAX	4
+struct tstore {
+	uint64_t	eui[TSTORE_MAX];
+	uint8_t		rec[TSTORE_MAX][IDENT_REC_LEN];
+	int		n;
+	int		syncs, puts;
+	int		fail;		/* refuse every write */
+};
+
+static int
+tstore_put(void *arg, uint64_t eui, const uint8_t *rec, size_t len, int sync)
+{
+	struct tstore *t = arg;
+	int i;
+
+	if (t->fail)
+		return -ENOSPC;
+	assert_int_equal(len, IDENT_REC_LEN);
+	for (i = 0; i < t->n && t->eui[i] != eui; i++)
+		;
+	assert_true(i < TSTORE_MAX);
+	if (i == t->n)
+		t->n++;
+	t->eui[i] = eui;
+	memcpy(t->rec[i], rec, len);
+	t->puts++;
+	t->syncs += sync;
+	return 0;
+}
+
+/* A new ident over the stored records: the daemon's restart. */
+static void
+restart_from(struct fixture *f, const struct tstore *t)
+{
+	int i;
+
+	ident_free(f->id);
+	f->id = ident_new(f->reg);
+	assert_non_null(f->id);
+	for (i = 0; i < t->n; i++)
+		assert_int_equal(ident_restore(f->id, t->eui[i], t->rec[i],
+		    IDENT_REC_LEN, 0), 0);
+}
+
+static void
+test_session_survives_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct tstore t = { .n = 0 };
+	uint8_t frame[LINK_FRAME_MAX];
+	size_t len;
+
+	ident_set_persist(f->id, tstore_put, &t);
+	handshake(f, &f->a, 0);
+	/* The join was stored (synced) before its ACCEPT was sealed. */
+	assert_int_equal(t.syncs, 1);
+	assert_int_equal(send_up(f, &f->a, "1", 100), IDENT_OK);
+	len = node_up(&f->a, ++f->a.up, "2", frame);
+	assert_int_equal(ident_input(f->id, frame, len, 110, &f->out),
+	    IDENT_OK);
+	assert_int_equal(ident_checkpoint(f->id), 1);
+	/* Nothing changed since: nothing to write. */
+	assert_int_equal(ident_checkpoint(f->id), 0);
+	restart_from(f, &t);
+	/* The node carries on: accepted from its first frame. */
+	assert_int_equal(send_up(f, &f->a, "3", 200), IDENT_OK);
+	assert_int_equal(f->out.action, IDENT_RECORD);
+	/* A frame accepted before the stop is not accepted again. */
+	assert_int_equal(ident_input(f->id, frame, len, 210, &f->out),
+	    IDENT_DROP_REPLAY);
+}
+
+/* The down counter never repeats under one key across restarts, even
+ * when the last run used counters it had not yet checkpointed. */
+static void
+test_down_counter_never_repeats_across_restarts(void **state)
+{
+	struct fixture *f = *state;
+	struct tstore t = { .n = 0 };
+	uint32_t last = 0;
+	int round, i;
+
+	ident_set_persist(f->id, tstore_put, &t);
+	handshake(f, &f->a, 0);
+	last = f->a.down_last;
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 5; i++) {
+			assert_true(ident_downlink(f->id, EUI_A,
+			    (const uint8_t *)"c", 1, &f->out) > 0);
+			assert_int_equal(node_down(&f->a, f->out.reply,
+			    f->out.reply_len, NULL, NULL), LINK_DOWN_COMMAND);
+			/* node_down asserts the counter rose. */
+			assert_true(f->a.down_last > last);
+			last = f->a.down_last;
+		}
+		/* A crash: no checkpoint, only what was synced. */
+		restart_from(f, &t);
+		ident_set_persist(f->id, tstore_put, &t);
+	}
+	/* A downlink that cannot reserve its counter durably is not sent. */
+	t.fail = 1;
+	for (i = 0; i < IDENT_DOWN_RESERVE + 1; i++)
+		if (ident_downlink(f->id, EUI_A, (const uint8_t *)"c", 1,
+		    &f->out) < 0)
+			break;
+	assert_true(i <= IDENT_DOWN_RESERVE);
+}
+
+static void
+test_restore_refuses_edited_and_foreign_records(void **state)
+{
+	struct fixture *f = *state;
+	struct tstore t = { .n = 0 };
+	uint8_t rec[IDENT_REC_LEN];
+
+	ident_set_persist(f->id, tstore_put, &t);
+	handshake(f, &f->a, 0);
+	assert_int_equal(send_up(f, &f->a, "1", 100), IDENT_OK);
+	assert_int_equal(ident_checkpoint(f->id), 1);
+	ident_free(f->id);
+	f->id = ident_new(f->reg);
+	assert_non_null(f->id);
+	/* A lowered uplink counter would let replays in. */
+	memcpy(rec, t.rec[0], sizeof(rec));
+	rec[12] = 0;
+	assert_int_equal(ident_restore(f->id, EUI_A, rec, sizeof(rec), 0),
+	    -EKEYREJECTED);
+	/* A's record is no record of B's. */
+	assert_int_equal(ident_restore(f->id, EUI_B, t.rec[0], sizeof(rec),
+	    0), -EKEYREJECTED);
+	assert_int_equal(ident_restore(f->id, EUI_X, t.rec[0], sizeof(rec),
+	    0), -ENOENT);
+	assert_int_equal(ident_restore(f->id, EUI_R, t.rec[0], sizeof(rec),
+	    0), -EPERM);
+	assert_int_equal(ident_restore(f->id, EUI_A, t.rec[0], 10, 0),
+	    -EBADMSG);
+	assert_int_equal(ident_restore(f->id, EUI_A, t.rec[0], sizeof(rec),
+	    0), 0);
+	assert_int_equal(ident_restore(f->id, EUI_A, t.rec[0], sizeof(rec),
+	    0), -EEXIST);
+	assert_int_equal(send_up(f, &f->a, "2", 200), IDENT_OK);
+}
+
+/* ---- joins nobody else can block ---- */
+
+/* A forged HELLO between the node's HELLO and its RESPONSE neither
+ * displaces nor uses up the node's challenge; neither does a forged
+ * RESPONSE. */
+static void
+test_forged_hello_and_response_do_not_block_join(void **state)
+{
+	struct fixture *f = *state;
+	struct tnode forger;
+	uint8_t frame[LINK_FRAME_MAX], tn[LINK_PROOF_LEN];
+	int len;
+
+	tnode_init(&forger, EUI_A, 0x77);	/* does not know A's key */
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 0,
+	    &f->out), IDENT_OK);
+	assert_int_equal(node_challenge(&f->a, f->out.reply,
+	    f->out.reply_len), 0);
+	node_hello(&forger);
+	assert_int_equal(ident_input(f->id, forger.hello, forger.hello_len, 1,
+	    &f->out), IDENT_OK);
+	assert_int_equal(gnutls_rnd(GNUTLS_RND_NONCE, tn, sizeof(tn)), 0);
+	len = link_build_response(frame, sizeof(frame), EUI_A, tn);
+	assert_int_equal(ident_input(f->id, frame, (size_t)len, 2, &f->out),
+	    IDENT_DROP_BAD_TAG);
+	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len, 3,
+	    &f->out), IDENT_OK);
+	assert_int_equal(node_down(&f->a, f->out.reply, f->out.reply_len,
+	    NULL, NULL), LINK_DOWN_ACCEPT);
+	assert_int_equal(send_up(f, &f->a, "1", 4), IDENT_OK);
+}
+
+/* HELLOs have their own, low, limit; a flood of them never displaces a
+ * live challenge, and never starves the device's data frames. */
+static void
+test_hello_flood_keeps_live_challenge(void **state)
+{
+	struct fixture *f = *state;
+	struct tnode forger;
+	int i, ok = 0;
+
+	/* Data frames unlimited: the HELLO limit is a limit of its own. */
+	ident_set_rate(f->id, 0, 0);
+	handshake(f, &f->a, 0);
+	node_hello(&f->a);
+	tnode_init(&forger, EUI_A, 0x77);
+	/* A's second join attempt is answered first... */
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 20,
+	    &f->out), IDENT_OK);
+	assert_int_equal(node_challenge(&f->a, f->out.reply,
+	    f->out.reply_len), 0);
+	/* ...then 1,000 forged HELLOs in a second. */
+	for (i = 0; i < 1000; i++) {
+		node_hello(&forger);
+		if (ident_input(f->id, forger.hello, forger.hello_len,
+		    21 + (uint64_t)i, &f->out) == IDENT_OK)
+			ok++;
+	}
+	/* The node's two HELLOs took two of the burst. */
+	assert_true(ok <= IDENT_HELLO_BURST_DEFAULT - 2);
+	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len, 1100,
+	    &f->out), IDENT_OK);
+	f->a.down_last = 0;	/* a new session */
+	assert_int_equal(node_down(&f->a, f->out.reply, f->out.reply_len,
+	    NULL, NULL), LINK_DOWN_ACCEPT);
+	assert_int_equal(send_up(f, &f->a, "1", 1200), IDENT_OK);
 }
 
 static void
@@ -350,8 +565,12 @@ test_bad_response(void **state)
 	    IDENT_DROP_BAD_TAG);
 	assert_true(f->out.dev->eui == EUI_A);
 	assert_int_equal(f->out.action, IDENT_NONE);
-	/* The challenge was single-use: the right answer now comes late. */
+	/* A wrong proof consumes nothing (anybody can send one): the right
+	 * answer still opens the session, and only once. */
 	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len, 6,
+	    &f->out), IDENT_OK);
+	assert_int_equal(f->out.action, IDENT_REPLY);
+	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len, 7,
 	    &f->out), IDENT_DROP_REPLAY);
 }
 
@@ -450,6 +669,7 @@ test_replayed_hello(void **state)
 	size_t oldlen;
 	int i;
 
+	ident_set_hello_rate(f->id, 0, 1);	/* replays, not rates */
 	node_hello(&f->a);
 	memcpy(old, f->a.hello, f->a.hello_len);
 	oldlen = f->a.hello_len;
@@ -513,7 +733,7 @@ test_stale_session(void **state)
 	/* One more handshake: session 1 is forgotten, session 2 is stale. */
 	handshake(f, &f->a, 300);
 	assert_int_equal(ident_input(f->id, old1, l1, 400, &f->out),
-	    IDENT_DROP_UNKNOWN);
+	    IDENT_DROP_NO_SESSION);
 	assert_int_equal(ident_input(f->id, old2, l2, 400, &f->out),
 	    IDENT_DROP_STALE);
 }
@@ -613,7 +833,7 @@ test_revoked_live_session(void **state)
 	assert_int_equal(ident_set_registry(f->id, r2), 0);
 	registry_free(f->reg);
 	f->reg = r2;
-	assert_int_equal(send_up(f, &f->a, "4", 4), IDENT_DROP_UNKNOWN);
+	assert_int_equal(send_up(f, &f->a, "4", 4), IDENT_DROP_NO_SESSION);
 	assert_int_equal(send_up(f, &f->b, "5", 5), IDENT_OK);
 	handshake(f, &f->a, 6);
 	assert_int_equal(send_up(f, &f->a, "6", 7), IDENT_OK);
@@ -641,7 +861,7 @@ test_reload_keeps_or_drops_sessions(void **state)
 	f->reg = r2;
 	assert_int_equal(send_up(f, &f->a, "a", 1), IDENT_OK);
 	assert_true(f->out.dev == registry_find(r2, EUI_A));
-	assert_int_equal(send_up(f, &f->b, "b", 1), IDENT_DROP_UNKNOWN);
+	assert_int_equal(send_up(f, &f->b, "b", 1), IDENT_DROP_NO_SESSION);
 	/* A device removed from the registry loses its session. */
 	r2 = load("devices = ( { id = \"70B3D57ED0000002\"; stream = \"w\"; "
 	    "} );", "keys = ( { id = \"70B3D57ED0000002\"; secret = \"" KB
@@ -650,7 +870,7 @@ test_reload_keeps_or_drops_sessions(void **state)
 	assert_int_equal(ident_set_registry(f->id, r2), 0);
 	registry_free(f->reg);
 	f->reg = r2;
-	assert_int_equal(send_up(f, &f->a, "a", 2), IDENT_DROP_UNKNOWN);
+	assert_int_equal(send_up(f, &f->a, "a", 2), IDENT_DROP_NO_SESSION);
 	node_hello(&f->a);
 	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 3,
 	    &f->out), IDENT_DROP_UNKNOWN);
@@ -693,6 +913,7 @@ test_rate_limit_hello_flood(void **state)
 	int i;
 
 	ident_set_rate(f->id, 6, 2);
+	ident_set_hello_rate(f->id, 6, 2);
 	handshake(f, &f->a, 0);
 	node_hello(&f->a);
 	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 1,
@@ -966,7 +1187,7 @@ test_keepalive_only_for_accepted_records(void **state)
 	f->id = ident_new(f->reg);
 	assert_non_null(f->id);
 	assert_int_equal(send_up_silent(f, &f->a, &silent, 6),
-	    IDENT_DROP_UNKNOWN);
+	    IDENT_DROP_NO_SESSION);
 	assert_int_equal(f->out.action, IDENT_NONE);
 	assert_int_equal(f->out.reply_len, 0);
 	assert_int_equal(ident_keepalive_count(f->id), 0);
@@ -1125,6 +1346,11 @@ main(void)
 		T(test_unknown_session),
 		T(test_restart_forgets_sessions),
 		T(test_bad_response),
+		T(test_session_survives_restart),
+		T(test_down_counter_never_repeats_across_restarts),
+		T(test_restore_refuses_edited_and_foreign_records),
+		T(test_forged_hello_and_response_do_not_block_join),
+		T(test_hello_flood_keeps_live_challenge),
 		T(test_response_of_other_device),
 		T(test_bad_mic),
 		T(test_counter_replay),

@@ -498,7 +498,7 @@ test_silent_gateway_makes_node_rejoin(void **state)
 	join(&t, &g, NULL);
 	gw_restart(&g);
 	for (i = 0; i < FBNODE_REJOIN_SILENT_UPLINKS; i++) {
-		assert_int_equal(send_one(&t, &g), IDENT_DROP_UNKNOWN);
+		assert_int_equal(send_one(&t, &g), IDENT_DROP_NO_SESSION);
 		assert_int_equal(t.res.keepalive_req,
 		    i >= FBNODE_KEEPALIVE_REQ_UPLINKS);
 	}

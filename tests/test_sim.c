@@ -421,7 +421,7 @@ gw_ident(struct gw *g, const uint8_t *frame, size_t len)
 	if (m.type == LINK_DATA_UP && m.flags != 0)
 		g->flagged++;
 	v = ident_input(g->ident, frame, len, mono_ms(), o);
-	if (v == IDENT_DROP_UNKNOWN)
+	if (v == IDENT_DROP_UNKNOWN || v == IDENT_DROP_NO_SESSION)
 		g->ident_unknown++;
 	else if (v != IDENT_OK)
 		g->ident_drops++;

@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "tests/testutil.h"
@@ -20,6 +21,31 @@ testutil_rm_cb(const char *p, const struct stat *st, int flag,
 	(void)flag;
 	(void)f;
 	return remove(p);
+}
+
+char *
+testutil_tmpdir(void)
+{
+	char *dir = strdup("/tmp/fbtest.XXXXXX");
+
+	if (dir == NULL || mkdtemp(dir) == NULL)
+		abort();
+	return dir;
+}
+
+int
+testutil_tmpdir_setup(void **state)
+{
+	*state = testutil_tmpdir();
+	return 0;
+}
+
+int
+testutil_tmpdir_teardown(void **state)
+{
+	testutil_rm_rf(*state);
+	free(*state);
+	return 0;
 }
 
 void

@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A new scratch directory /tmp/fbtest.XXXXXX (malloc'd; aborts). */
+char	*testutil_tmpdir(void);
+/* cmocka set-up and tear-down of a test that works in a scratch
+ * directory: *state is its path. */
+int	testutil_tmpdir_setup(void **state);
+int	testutil_tmpdir_teardown(void **state);
 /* rm -rf dir, without following links; errors are ignored (cleanup). */
 void	testutil_rm_rf(const char *dir);
 /* Creates or truncates path (0600) to hold exactly these bytes. */

@@ -74,6 +74,15 @@ usage(FILE *f)
 "  --garbage N      N random bytes on the line, between frames\n"
 "  --flood EUI|I    one node sends %d times its rate\n"
 "  --attack-every MS  one injection of each kind per MS (default %d)\n"
+"  --hello-flood EUI|I  once every node has joined, HELLOs in that node's\n"
+"                   name, with fresh nonces, at --hello-rate per second\n"
+"  --hello-rate N   (default %d)\n"
+"  --forge-join EUI|I  after each HELLO and each RESPONSE of that node, a\n"
+"                   forged HELLO and a forged RESPONSE in its name\n"
+"  --capture N      keep up to N data frames as they are sent, and replay\n"
+"                   every kept frame its node has moved past on SIGUSR1\n"
+"                   (then keep new ones): frames from before a gateway\n"
+"                   restart, replayed after it\n"
 "a radio module instead of an FBSP concentrator:\n"
 "  --dialect D      fbsp (default), rn2483, rn2903 (Microchip, 57600 baud)\n"
 "                   or rak3172 (RAKwireless RUI3, 115200 baud)\n"
@@ -81,7 +90,7 @@ usage(FILE *f)
 "                   1.0.5, RUI 4.0.6)\n"
 "  --quirks LIST    echo,split,busy,reset,noise,longline,mute,unplug\n"
 "                   (tools/sim_module.c says what each does)\n",
-	    SIM_FLOOD_FACTOR, SIM_ATTACK_MS);
+	    SIM_FLOOD_FACTOR, SIM_ATTACK_MS, SIM_HELLO_RATE);
 }
 
 static int
@@ -127,7 +136,8 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 	enum { O_REG = 256, O_KEYS, O_NODES, O_OFFSET, O_RATE, O_COUNT,
 		O_DUR, O_LINK, O_LOG, O_SEED, O_GEN, O_STREAMS, O_FORGE,
 		O_REPLAY, O_UNKNOWN, O_GARBAGE, O_FLOOD, O_ATTACK, O_QUIET,
-		O_LOG_TIME, O_HELP, O_DIALECT, O_QUIRKS, O_OLDFW };
+		O_LOG_TIME, O_CAPTURE, O_HELLO_FLOOD, O_HELLO_RATE,
+		O_FORGE_JOIN, O_HELP, O_DIALECT, O_QUIRKS, O_OLDFW };
 	static const struct option lo[] = {
 		{ "registry", required_argument, NULL, O_REG },
 		{ "keys", required_argument, NULL, O_KEYS },
@@ -152,6 +162,10 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "dialect", required_argument, NULL, O_DIALECT },
 		{ "quirks", required_argument, NULL, O_QUIRKS },
 		{ "old-firmware", no_argument, NULL, O_OLDFW },
+		{ "capture", required_argument, NULL, O_CAPTURE },
+		{ "hello-flood", required_argument, NULL, O_HELLO_FLOOD },
+		{ "hello-rate", required_argument, NULL, O_HELLO_RATE },
+		{ "forge-join", required_argument, NULL, O_FORGE_JOIN },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -161,6 +175,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->rate = 1;
 	o->attack_ms = SIM_ATTACK_MS;
+	o->hello_rate = SIM_HELLO_RATE;
 	o->streams = "cattle,water,weather";
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -170,6 +185,10 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		case O_LOG: o->log = optarg; break;
 		case O_STREAMS: o->streams = optarg; break;
 		case O_FLOOD: o->flood = optarg; break;
+		case O_HELLO_FLOOD: o->hello_flood = optarg; break;
+		case O_HELLO_RATE: bad |= parse_uint(optarg, &o->hello_rate) ||
+		    o->hello_rate == 0; break;
+		case O_FORGE_JOIN: o->forge_join = optarg; break;
 		case O_QUIET: o->quiet = 1; break;
 		case O_DIALECT: dialect = optarg; break;
 		case O_QUIRKS: quirks = optarg; break;
@@ -180,6 +199,8 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		case O_GEN: bad |= parse_uint(optarg, &o->gen); break;
 		case O_FORGE: bad |= parse_uint(optarg, &o->forge); break;
 		case O_REPLAY: bad |= parse_uint(optarg, &o->replay); break;
+		case O_CAPTURE: bad |= parse_uint(optarg, &o->capture) ||
+		    o->capture > SIM_CAPTURE_MAX; break;
 		case O_UNKNOWN: bad |= parse_uint(optarg, &o->unknown); break;
 		case O_GARBAGE: bad |= parse_uint(optarg, &o->garbage); break;
 		case O_ATTACK: bad |= parse_uint(optarg, &o->attack_ms); break;
@@ -223,12 +244,35 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 	return 0;
 }
 
+/* --OPT EUI|I: the index of that simulated node in *ni, -1 without. */
+static int
+pick_node(struct sim *s, const char *opt, const char *arg, int *ni)
+{
+	unsigned int i;
+	uint64_t eui;
+
+	*ni = -1;
+	if (arg == NULL)
+		return 0;
+	if (registry_parse_eui(arg, &eui) == 0) {
+		for (i = 0; i < s->nnodes; i++)
+			if (registry_at(s->reg, s->o.offset + i)->eui == eui)
+				*ni = (int)i;
+	} else if (parse_uint(arg, &i) == 0 && i < s->nnodes)
+		*ni = (int)i;
+	if (*ni < 0) {
+		fprintf(stderr, "fieldbridge-sim: --%s %s: not one of the "
+		    "simulated nodes\n", opt, arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 sim_setup(struct sim *s)
 {
 	char err[512];
-	unsigned int total, i;
-	uint64_t eui;
+	unsigned int total;
 	int r;
 
 	r = registry_load(s->o.registry, s->o.keys, &s->reg, err, sizeof(err));
@@ -255,21 +299,12 @@ sim_setup(struct sim *s)
 	if (s->nodes == NULL || s->out == NULL ||
 	    (s->o.log != NULL && s->pend == NULL))
 		return -ENOMEM;
-	s->flood_node = -1;
-	if (s->o.flood != NULL) {
-		if (registry_parse_eui(s->o.flood, &eui) == 0) {
-			for (i = 0; i < s->nnodes; i++)
-				if (registry_at(s->reg, s->o.offset + i)->eui ==
-				    eui)
-					s->flood_node = (int)i;
-		} else if (parse_uint(s->o.flood, &i) == 0 && i < s->nnodes)
-			s->flood_node = (int)i;
-		if (s->flood_node < 0) {
-			fprintf(stderr, "fieldbridge-sim: --flood %s: not one "
-			    "of the simulated nodes\n", s->o.flood);
-			return -EINVAL;
-		}
-	}
+	if ((r = pick_node(s, "flood", s->o.flood, &s->flood_node)) != 0 ||
+	    (r = pick_node(s, "hello-flood", s->o.hello_flood,
+	    &s->hello_flood_node)) != 0 ||
+	    (r = pick_node(s, "forge-join", s->o.forge_join,
+	    &s->forge_join_node)) != 0)
+		return r;
 	return sim_node_init(s);
 }
 
@@ -298,6 +333,7 @@ summary(const struct sim *s, FILE *f)
 	fprintf(f, "sim: sent=%" PRIu64 " forged=%" PRIu64 " replayed=%" PRIu64
 	    " replayed_hello=%" PRIu64 " replayed_response=%" PRIu64
 	    " unknown=%" PRIu64 " garbage_bytes=%" PRIu64 " flood=%" PRIu64
+	    " hello_flood=%" PRIu64 " forged_join=%" PRIu64
 	    " hellos=%" PRIu64 " handshakes=%" PRIu64 " rejoins=%" PRIu64
 	    " bad_gw_proof=%" PRIu64
 	    " bad_downlink=%" PRIu64 " commands=%" PRIu64
@@ -307,6 +343,7 @@ summary(const struct sim *s, FILE *f)
 	    " unwritten_bytes=%zu\n",
 	    t->sent, t->forged, t->replayed, t->replayed_hello,
 	    t->replayed_response, t->unknown, t->garbage_bytes, t->flood,
+	    t->hello_flood, t->forged_join,
 	    t->hellos, t->handshakes, t->rejoins, t->bad_gw_proof, t->bad_down,
 	    t->commands, t->keepalive_reqs, t->keepalives, t->tx_req, t->resets, t->frames_up, t->frames_bad_in,
 	    sim_conc_pending(s));
@@ -394,6 +431,11 @@ sim_loop(struct sim *s)
 			if (stopping)
 				return 0;	/* a second signal: at once */
 			(void)read(s->sigfd, buf, sizeof(struct signalfd_siginfo));
+			if (((struct signalfd_siginfo *)buf)->ssi_signo ==
+			    SIGUSR1) {
+				sim_attack_replay_captured(s);
+				continue;
+			}
 			stopping = 1;
 			drain_ms = tms + SIM_STOP_DRAIN_MS;
 		}
@@ -440,6 +482,7 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);	/* --capture: replay now */
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
 	    (s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {

@@ -36,6 +36,7 @@
 #define SIM_OUT_HIGH		(256u << 10)	/* nodes pause above this */
 #define SIM_TICK_MS		10		/* longest poll sleep */
 #define SIM_FLOOD_FACTOR	25		/* flooding node: rate times this */
+#define SIM_HELLO_RATE		1000		/* --hello-flood, HELLOs/s */
 #define SIM_CAPTURE_MAX		64		/* data frames kept for replay */
 #define SIM_SID_BUCKETS		4096
 #define SIM_TXQ_MAX		32		/* downlinks waiting for their time */
@@ -225,8 +226,12 @@ struct sim_opts {
 	int		 seeded;
 	unsigned int	 gen;
 	unsigned int	 forge, replay, unknown, garbage;
+	unsigned int	 capture;	/* --capture: kept for SIGUSR1 */
 	unsigned int	 attack_ms;
 	const char	*flood;
+	const char	*hello_flood;	/* its forged HELLOs */
+	unsigned int	 hello_rate;
+	const char	*forge_join;
 	int		 quiet;
 	int		 log_time;	/* --log-time: 4th column */
 	int		 dialect;	/* enum sim_dialect */
@@ -239,6 +244,7 @@ struct sim_opts {
 struct sim_stats {
 	uint64_t	sent, forged, replayed, replayed_hello, replayed_response;
 	uint64_t	unknown, garbage_bytes, flood;
+	uint64_t	hello_flood, forged_join;
 	uint64_t	hellos, handshakes, rejoins, bad_gw_proof, bad_down;
 	uint64_t	commands, keepalive_reqs, keepalives;
 	uint64_t	tx_req, resets, frames_up, frames_bad_in;
@@ -250,6 +256,9 @@ struct sim {
 	struct sim_node		*nodes;
 	unsigned int		 nnodes;
 	int			 flood_node;
+	int			 hello_flood_node;	/* -1: none */
+	int			 forge_join_node;	/* -1: none */
+	uint64_t		 hello_flood_start_us;
 	int			 sid_head[SIM_SID_BUCKETS];
 	int			 whead, wtail;	/* nodes waiting for ACCEPT */
 	struct sim_txq		 txq[SIM_TXQ_MAX];
@@ -340,6 +349,12 @@ void	sim_node_downlink(struct sim *s, const uint8_t *p, size_t len);
 /* Node ni has just sent frame: maybe keep it to replay later. */
 void	sim_attack_capture(struct sim *s, int ni, const uint8_t *frame,
 	    size_t len);
+/* --forge-join: node ni has just sent a HELLO or a RESPONSE; a forged
+ * HELLO and a forged RESPONSE in its name follow it on the air. */
+void	sim_attack_forge_join(struct sim *s, int ni);
+/* SIGUSR1 with --capture: every kept frame its node has moved past goes
+ * out again (counted in replayed); then new frames are kept. */
+void	sim_attack_replay_captured(struct sim *s);
 /* Injections still to do. */
 int	sim_attack_left(const struct sim *s);
 /* One injection of each kind still to do, when one is due. */

@@ -18,6 +18,7 @@
  * is a real node sending SIM_FLOOD_FACTOR times its rate, set up with the
  * nodes.)
  */
+#include <errno.h>
 #include <string.h>
 
 #include <gnutls/gnutls.h>
@@ -37,7 +38,8 @@ sim_attack_capture(struct sim *s, int ni, const uint8_t *frame, size_t len)
 	const struct sim_node *n = &s->nodes[ni];
 	struct sim_capture *c;
 
-	if (s->replay_done + s->ncap < s->o.replay &&
+	if ((s->replay_done + s->ncap < s->o.replay ||
+	    s->ncap < s->o.capture) &&
 	    s->ncap < SIM_CAPTURE_MAX && sim_rand_below(&s->rng, 4) == 0) {
 		c = &s->cap[s->ncap++];
 		c->node = ni;
@@ -134,6 +136,71 @@ attack_replay(struct sim *s)
 	}
 }
 
+/* A HELLO in node ni's name, as anybody can send one: the EUI is in
+ * clear, the nonce is fresh. */
+static int
+forged_hello(struct sim *s, int ni)
+{
+	uint8_t nn[LINK_NONCE_LEN], frame[LINK_FRAME_MAX];
+	int len;
+
+	(void)gnutls_rnd(GNUTLS_RND_NONCE, nn, sizeof(nn));
+	len = link_build_hello(frame, sizeof(frame), s->nodes[ni].dev->eui, nn);
+	return len > 0 ? sim_conc_rx(s, -1, frame, (size_t)len) : -EINVAL;
+}
+
+void
+sim_attack_forge_join(struct sim *s, int ni)
+{
+	uint8_t tn[LINK_PROOF_LEN], frame[LINK_FRAME_MAX];
+	int len;
+
+	if (ni != s->forge_join_node)
+		return;
+	(void)gnutls_rnd(GNUTLS_RND_NONCE, tn, sizeof(tn));
+	len = link_build_response(frame, sizeof(frame),
+	    s->nodes[ni].dev->eui, tn);
+	if (forged_hello(s, ni) == 0 && len > 0 &&
+	    sim_conc_rx(s, -1, frame, (size_t)len) == 0)
+		s->st.forged_join += 2;
+}
+
+/* --hello-flood: HELLOs due by now at --hello-rate, once every node has
+ * joined (the flood is against a site that is up). */
+static void
+attack_hello_flood(struct sim *s, uint64_t now_us)
+{
+	uint64_t due;
+
+	if (s->st.handshakes < s->nnodes)
+		return;
+	if (s->hello_flood_start_us == 0)
+		s->hello_flood_start_us = now_us;
+	due = (now_us - s->hello_flood_start_us) * s->o.hello_rate / 1000000;
+	while (s->st.hello_flood < due && sim_conc_pending(s) < SIM_OUT_HIGH &&
+	    forged_hello(s, s->hello_flood_node) == 0)
+		s->st.hello_flood++;
+}
+
+void
+sim_attack_replay_captured(struct sim *s)
+{
+	const struct sim_capture *c;
+	unsigned int i, sent = 0;
+
+	for (i = 0; i < s->ncap; i++) {
+		c = &s->cap[i];
+		if (fbnode_fcnt_up(&s->nodes[c->node].fb) <= c->fcnt &&
+		    fbnode_sid(&s->nodes[c->node].fb) == c->sid)
+			continue;	/* not superseded: no replay */
+		if (sim_conc_rx(s, c->node, c->frame, c->len) == 0)
+			sent++;
+	}
+	s->ncap = 0;
+	s->st.replayed += sent;
+	fprintf(stderr, "sim: replayed_captured=%u\n", sent);
+}
+
 /* A captured handshake replayed: the HELLO (which the gateway cannot tell
  * from a real one; it only earns a CHALLENGE nobody answers), then the
  * RESPONSE, which must be refused. */
@@ -191,6 +258,8 @@ sim_attack_left(const struct sim *s)
 void
 sim_attack_run(struct sim *s, uint64_t now)
 {
+	if (s->hello_flood_node >= 0)
+		attack_hello_flood(s, now * 1000);
 	/* Attack only a gateway that is listening: before its first ACCEPT
 	 * our frames may still be flushed away when it opens the line, and
 	 * the counts would not add up. */

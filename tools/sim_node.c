@@ -176,6 +176,7 @@ node_hello(struct sim *s, int ni, uint64_t now)
 	}
 	n->hello_len = res.tx_len;
 	s->st.hellos++;
+	sim_attack_forge_join(s, ni);
 }
 
 static void
@@ -197,8 +198,10 @@ node_challenge(struct sim *s, int ni, const uint8_t *p, size_t len,
 		return;		/* not asked for: a replayed HELLO's answer */
 	/* A RESPONSE the line cannot take is lost on the air: the node
 	 * waits for an ACCEPT that will not come, and starts over. */
-	if (sim_conc_rx(s, ni, res.tx, res.tx_len) == 0)
+	if (sim_conc_rx(s, ni, res.tx, res.tx_len) == 0) {
 		n->resp_len = res.tx_len;
+		sim_attack_forge_join(s, ni);
+	}
 	n->deadline_ms = hs_deadline(s, now);
 	wait_append(s, ni);
 }

@@ -95,6 +95,14 @@ struct privsep_conf {
 	 * synchronisation flag of systemd-timesyncd (wallclock.h). */
 	const char	*flag_src;	/* NULL: none */
 	const char	*flag_dst;
+	/* Called before a serial line (real: its /dev path) is opened for
+	 * the child, in the parent: 0 to go on, -EBUSY (holder names who
+	 * has the line) to refuse; other -errno are logged once and do not
+	 * stop the open.  NULL: no lock (daemon/confine.c sets
+	 * radio/serlock.c's). */
+	int		(*lock_serial)(const char *real, char *holder,
+			    size_t holderlen);
+	void		(*unlock_serial)(const char *real);	/* at exit */
 };
 
 /*

@@ -70,6 +70,8 @@ struct privsep_copy_state {
 	struct timespec	ctim;
 };
 
+#define PRIVSEP_HOLDER_MAX	64	/* "PID 1234 (minicom)" */
+
 struct privsep_parent {
 	const struct privsep_conf *pc;
 	int		 sfd;		/* signalfd */
@@ -81,6 +83,7 @@ struct privsep_parent {
 	unsigned int	 backoff_ms;
 	unsigned int	 restarts;	/* quick restarts in a row */
 	unsigned int	 refusals;	/* logged for the current child */
+	int		 lock_warned;	/* lock_serial failed, said once */
 	uint64_t	 child_started_ms;
 	uint64_t	 restart_at_ms;
 	uint64_t	 copy_check_ms;
@@ -138,12 +141,55 @@ privsep_open_as(const char *path, int flags, mode_t fmt, int wrong, int *fdp)
 	return 0;
 }
 
+/* The line's UUCP lock, in the parent's name: it opens the line for
+ * every child, and outlives them.  -EBUSY when another process holds it
+ * (logged with its name); a lock directory we may not write to is
+ * logged once and does not stop us (TIOCEXCL still guards the line). */
+static int
+privsep_lock_serial(struct privsep_parent *pp, const char *path,
+    const char *real)
+{
+	char holder[PRIVSEP_HOLDER_MAX];
+	int r;
+
+	if (pp->pc->lock_serial == NULL)
+		return 0;
+	r = pp->pc->lock_serial(real, holder, sizeof(holder));
+	if (r == -EBUSY) {
+		privsep_log(pp, LOG_WARNING, "serial line %s is in use by %s: "
+		    "not opened, retrying", path, holder);
+		return r;
+	}
+	if (r != 0 && !pp->lock_warned) {
+		privsep_log(pp, LOG_WARNING, "cannot lock serial line %s: %s; "
+		    "opening it without the lock", path, strerror(-r));
+		pp->lock_warned = 1;
+	}
+	return 0;
+}
+
+/* At exit, the child gone: no lock outlives the lines it guarded (a
+ * stale one would be taken over, but need not be left lying about). */
+static void
+privsep_unlock_all(struct privsep_parent *pp)
+{
+	char real[PATH_MAX];
+	const char *const *p;
+
+	if (pp->pc->unlock_serial == NULL)
+		return;
+	for (p = pp->pc->serial_paths; p != NULL && *p != NULL; p++)
+		if (realpath(*p, real) != NULL)
+			pp->pc->unlock_serial(real);
+}
+
 static int
 privsep_do_open_serial(struct privsep_parent *pp, const char *path,
     int *fdp)
 {
 	char real[PATH_MAX], vis[128];
 	const char *const *p;
+	int r;
 
 	*fdp = -1;
 	for (p = pp->pc->serial_paths; p != NULL && *p != NULL; p++)
@@ -165,7 +211,15 @@ privsep_do_open_serial(struct privsep_parent *pp, const char *path,
 		    "outside /dev; refused", path, real);
 		return -EPERM;
 	}
-	return privsep_open_as(real, O_RDWR, S_IFCHR, -ENOTTY, fdp);
+	/* Locked once it opened as a character device: a failed open
+	 * leaves no lock behind. */
+	if ((r = privsep_open_as(real, O_RDWR, S_IFCHR, -ENOTTY, fdp)) != 0)
+		return r;
+	if ((r = privsep_lock_serial(pp, path, real)) != 0) {
+		(void)close(*fdp);
+		*fdp = -1;
+	}
+	return r;
 }
 
 static int
@@ -851,6 +905,7 @@ out:
 		(void)kill(pp.child, SIGTERM);
 		(void)waitpid(pp.child, NULL, 0);
 	}
+	privsep_unlock_all(&pp);
 	if (pp.sock >= 0)
 		close(pp.sock);
 	if (pp.nfd >= 0)

@@ -218,6 +218,8 @@ static const int sys_parent[] = {
 	SCMP_SYS(readlink),		/* realpath() of configured serial paths */
 	SCMP_SYS(readlinkat),		/*   (/dev/serial/by-id links move on replug) */
 	SCMP_SYS(getcwd),		/* realpath() of a relative path */
+	SCMP_SYS(link),			/* radio/serlock.c: the UUCP lock of a */
+	SCMP_SYS(linkat),		/*   serial line, made by link(2) */
 };
 
 /* ioctl: terminal settings of the serial lines, nothing else (see also

@@ -399,7 +399,10 @@ class Harness:
     def write_daemon_conf(self, batch_age_ms=500, max_records=500,
                           max_bytes=4900, log_level="info", extra="",
                           rate_per_min=None, rate_burst=None,
-                          mqtt_host="127.0.0.1"):
+                          mqtt_host="127.0.0.1", region="none"):
+        # region "none" by default: the simulator's nodes send far more
+        # than LoRa's duty cycles would let a gateway answer (keepalives
+        # at hundreds of records/s); the airtime tests ask for "EU868".
         state = self.path("state")
         os.makedirs(state, 0o700, exist_ok=True)
         user = pwd.getpwuid(os.geteuid())
@@ -416,10 +419,11 @@ class Harness:
             % (s["name"], s["link"], s.get("driver", "fbsp"),
                115200 if s.get("driver", "fbsp") == "fbsp" else 0)
             for s in self.sims)
-        policy = ""
+        policy = 'policy = { region = "%s"; ' % region
         if rate_per_min is not None:
-            policy = "policy = { rate_per_min = %d; rate_burst = %d; };" % (
+            policy += "rate_per_min = %d; rate_burst = %d; " % (
                 rate_per_min, rate_burst or 100)
+        policy += "};"
         conf = self.path("fieldbridge.conf")
         with open(conf, "w") as f:
             f.write("""gateway_id = "%(gw)s";

@@ -18,13 +18,7 @@
 
 #include "policy/ident.h"
 
-#define KA	"1111111111111111111111111111111111111111111111111111111111111111"
-
-static const char devs[] =
-    "devices = ( { id = \"70B3D57ED0001001\"; stream = \"s\"; },\n"
-    "  { id = \"70B3D57ED0001002\"; stream = \"s\"; revoked = true; } );";
-static const char keys[] =
-    "keys = ( { id = \"70B3D57ED0001001\"; secret = \"" KA "\"; } );";
+#include "tests/fuzz/fuzzreg.h"
 
 /* The node side of a handshake; 0 on success. */
 static int
@@ -66,8 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0, n;
 	int r;
 
-	if (registry_load_mem("d", devs, strlen(devs), "k", keys,
-	    strlen(keys), &reg, err, sizeof(err)) != 0 ||
+	if (registry_load_mem("d", fuzzreg_devs, strlen(fuzzreg_devs), "k",
+	    fuzzreg_keys, strlen(fuzzreg_keys), &reg, err, sizeof(err)) != 0 ||
 	    (id = ident_new(reg)) == NULL ||
 	    (out = malloc(sizeof(*out))) == NULL ||
 	    handshake(id, registry_at(reg, 0), &ks, out) != 0)
