@@ -9,8 +9,7 @@
  * Data flow: the process that opens the device (the privileged parent,
  * daemon/sandbox/privsep_parent.c, or serial_open unconfined) takes the
  * lock first, in its own name; the lock stays for the life of that
- * process.  A lock
- * whose PID is gone is stale and taken over.
+ * process.  A lock whose PID is gone is stale and taken over.
  */
 #ifndef FB_SERLOCK_H
 #define FB_SERLOCK_H

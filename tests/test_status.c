@@ -97,11 +97,23 @@ sec_outbox(void *arg, FILE *f)
 }
 
 static void
+sec_radio(void *arg, FILE *f)
+{
+	(*(int *)arg)++;
+	status_str(f, "airtime_region", "none");
+}
+
+static void
 test_file(void **state)
 {
 	struct status_loop l;
 	int calls = 0;
-	const struct status_sections sec = { sec_uplink, sec_outbox, &calls };
+	const struct status_sections sec = {
+		.uplink = sec_uplink,
+		.outbox = sec_outbox,
+		.radio = sec_radio,
+		.arg = &calls,
+	};
 	char buf[4096], *p, *q;
 	ssize_t n;
 	int fd;
@@ -109,7 +121,7 @@ test_file(void **state)
 	(void)state;
 	fill(&l);
 	assert_int_equal(status_write(dfd, &l, &sec), 0);
-	assert_int_equal(calls, 2);
+	assert_int_equal(calls, 3);
 	assert_true((fd = openat(dfd, STATUS_FILE, O_RDONLY)) >= 0);
 	n = fsutil_read_full(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -134,6 +146,9 @@ test_file(void **state)
 	assert_true(p != NULL && q != NULL && q < p);
 	p = strstr(buf, "spool_oldest_age_s=");
 	q = strstr(buf, "records_delivered=");
+	assert_true(p != NULL && q != NULL && q < p);
+	p = strstr(buf, "airtime_region=none\n");
+	q = strstr(buf, "downlinks_failed=");
 	assert_true(p != NULL && q != NULL && q < p);
 	/* Every line is key=value. */
 	for (p = buf; *p != '\0'; p = q + 1) {

@@ -169,6 +169,13 @@ class Vm:
             argv += ["-chardev", "tty,id=conc,path=%s" % self.tty,
                      "-serial", "chardev:conc"]
         self.boots += 1
+        # A killed qemu (a power cut) leaves its socket behind: without
+        # removing it, the wait below would find the old one and connect
+        # before the new qemu listens.
+        try:
+            os.unlink(self.ctl)
+        except FileNotFoundError:
+            pass
         log = open(os.path.join(self.dir, "qemu.%d.err" % self.boots), "wb")
         t0 = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
@@ -181,8 +188,18 @@ class Vm:
             if time.monotonic() > end:
                 raise VmError("qemu made no control socket")
             time.sleep(0.05)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.ctl)
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(self.ctl)
+                break
+            except (ConnectionRefusedError, FileNotFoundError):
+                # The path exists a moment before qemu listens on it.
+                self.sock.close()
+                self._alive()
+                if time.monotonic() > end:
+                    raise VmError("qemu's control socket refused us")
+                time.sleep(0.05)
         self.buf = b""
         m = self._expect(re.compile(rb"@@HELLO (\S+)\n"), end)
         self.boot_id = m.group(1).decode()
