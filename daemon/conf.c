@@ -93,6 +93,11 @@ static const struct conf_enum conf_log_levels[] = {
 	{ "warning", LOG_WARNING }, { "err", LOG_ERR }, { NULL, 0 }
 };
 
+/* The values of enum encoding (daemon/encoding.h). */
+static const struct conf_enum conf_encodings[] = {
+	{ "json", 0 }, { "zlib", 1 }, { NULL, 0 }
+};
+
 static const struct conf_enum conf_tls_versions[] = {
 	{ "1.2", 12 }, { "1.3", 13 }, { NULL, 0 }
 };
@@ -160,7 +165,9 @@ static const struct conf_key conf_batch_keys[] = {
 	K_INT("max_records", OFF(batch.max_records), 500, 1, 100000,
 	    "records per batch"),
 	K_INT("max_bytes", OFF(batch.max_bytes), 4900, 1024, 131072,
-	    "JSON bytes per batch"),
+	    "payload bytes per batch (after compression)"),
+	K_ENUM("encoding", OFF(batch.encoding), conf_encodings, 0,
+	    "payload: json, or zlib (the same JSON, compressed)"),
 	K_INT("max_age_ms", OFF(batch.max_age_ms), 5000, 10, 3600000,
 	    "age of the oldest record before the batch is sealed"),
 	{ .name = NULL }

@@ -67,6 +67,7 @@ struct conf {
 		int	max_records;
 		int	max_bytes;
 		int	max_age_ms;
+		int	encoding;		/* ENCODING_* (encoding.h) */
 	} batch;
 
 	struct {
