@@ -489,8 +489,10 @@ batch_seal(struct batcher *bt, struct batch_stream *s)
 	hlen = batch_header(bt, s, seq, hdr);
 	while ((r = batch_pack(bt, hdr, hlen, s->buf, keep, &data, &plen)) ==
 	    -EFBIG && nkeep > 1 &&
-	    (keep = batch_prev_record(s->buf, keep)) > 0)
+	    (keep = batch_prev_record(s->buf, keep)) > 0) {
 		nkeep--;
+		bt->st.kept_back++;
+	}
 	if (r != 0 || (b = calloc(1, sizeof(*b))) == NULL) {
 		free(data);
 		keep = s->len;

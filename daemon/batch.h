@@ -95,6 +95,8 @@ struct batcher_stats {
 	uint64_t	lost_batches;	/* no sequence number: dropped */
 	uint64_t	lost_records;
 	uint64_t	rejected;	/* batcher_add returned an error */
+	uint64_t	kept_back;	/* compressed: records a seal handed
+					 * on to the next batch */
 };
 
 int	batcher_new(const char *gateway_id, const struct batcher_limits *lim,

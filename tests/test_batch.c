@@ -512,6 +512,7 @@ test_zlib_seal_keeps_back(void **state)
 	}
 	batcher_flush(bt);
 	assert_int_equal(batcher_pending(bt), 0);
+	assert_true(batcher_stats(bt)->kept_back > 0);
 	for (i = 0; i < nsunk; i++) {
 		check_zbatch(sunk[i], 1024, fcnts, &nf);
 		total += sunk[i]->nrecords;
