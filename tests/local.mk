@@ -28,6 +28,13 @@ dist_noinst_SCRIPTS += tests/e2e/test_crash tests/e2e/test_outage \
 	tests/e2e/test_diskfull tests/e2e/test_watchdog
 EXTRA_DIST += tests/e2e/fbspool.py
 
+# The same runs with compressed batches (issue 13): exactly once through
+# the spool, the journal, kill -9 and the backlog.
+TESTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
+	tests/e2e/test_outage_zlib
+dist_noinst_SCRIPTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
+	tests/e2e/test_outage_zlib
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log

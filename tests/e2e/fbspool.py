@@ -148,7 +148,7 @@ class SpoolHarness(fbe2e.Harness):
         """QoS 1, persistent session: it misses nothing across restarts."""
         self._spawn("subscriber",
                     ["mosquitto_sub"] + self.client_args() +
-                    ["-i", SUB_ID, "-c", "-q", "1", "-F", "%U %t %p",
+                    ["-i", SUB_ID, "-c", "-q", "1", "-F", fbe2e.sub_format("%U "),
                      "-t", TOPIC_PREFIX + "/#"],
                     out=self.path("upstream.txt"))
         fbe2e.wait_for(lambda: (SUB_ID + " 1 " + TOPIC_PREFIX + "/#") in
@@ -267,6 +267,7 @@ class SpoolHarness(fbe2e.Harness):
         for line in self.read("upstream.txt").splitlines():
             t, _, rest = line.partition(" ")
             topic, _, payload = rest.partition(" ")
+            payload = fbe2e.sub_payload(payload)
             parts = topic.split("/")
             if len(parts) < 3 or parts[0] != TOPIC_PREFIX:
                 continue
