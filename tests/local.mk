@@ -54,6 +54,20 @@ tests_test_batch_SOURCES = tests/test_batch.c
 tests_test_batch_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_batch_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/test_encoding
+TESTS += tests/test_encoding
+tests_test_encoding_SOURCES = tests/test_encoding.c
+tests_test_encoding_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_encoding_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_decode
+TESTS += tests/fuzz/fuzz_decode
+tests_fuzz_fuzz_decode_SOURCES = tests/fuzz/fuzz_decode.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_decode_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/decode"'
+tests_fuzz_fuzz_decode_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_decode_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/decode
+
 check_PROGRAMS += tests/test_uplink
 TESTS += tests/test_uplink
 tests_test_uplink_SOURCES = tests/test_uplink.c

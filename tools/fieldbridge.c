@@ -12,6 +12,11 @@
  *
  * Exit status: 0 the daemon runs; 1 it does not (stopped, crashed, hung:
  * the status file is stale); 2 bad usage, no configuration, no status file.
+ *
+ *	fieldbridge decode [FILE]
+ *
+ * prints the JSON document of a published payload of any encoding
+ * (tools/cli_decode.c).
  */
 #include "config.h"
 
@@ -29,6 +34,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
+#include "tools/cli_decode.h"
 #include "tools/cli_status.h"
 
 #define FB_STATUS_FILE		"status"
@@ -183,6 +189,8 @@ main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "decode") == 0)
+		return cli_decode_main(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("fieldbridge %s\n", PACKAGE_VERSION);
@@ -192,10 +200,11 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "-h") == 0)) {
 		printf("usage: fieldbridge COMMAND [options]\n"
 		    "commands:\n"
-		    "  status    the running daemon, its spool and backlog\n");
+		    "  status    the running daemon, its spool and backlog\n"
+		    "  decode    a published payload's JSON document\n");
 		return 0;
 	}
 	fprintf(stderr, "usage: fieldbridge COMMAND [options]   (commands: "
-	    "status)\n");
+	    "status, decode)\n");
 	return 2;
 }
