@@ -81,6 +81,11 @@ def sub_format(prefix=""):
     return prefix + ("%t %p" if ENCODING == "json" else "%t %x")
 
 
+def sub_size(field):
+    """The payload bytes on the wire of a recorded line's last field."""
+    return len(field.encode()) if ENCODING == "json" else len(field) // 2
+
+
 def sub_payload(field):
     """The payload text of a recorded line's last field."""
     if ENCODING == "json":
