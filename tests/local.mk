@@ -35,6 +35,11 @@ TESTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
 dist_noinst_SCRIPTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
 	tests/e2e/test_outage_zlib
 
+# ALPN and the user name sent only when configured (a listener of the
+# test's own), and Azure's topic layout through mosquitto (issue 13).
+TESTS += tests/e2e/test_mqtt_shapes
+dist_noinst_SCRIPTS += tests/e2e/test_mqtt_shapes
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log

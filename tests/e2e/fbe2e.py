@@ -441,7 +441,8 @@ class Harness:
     def write_daemon_conf(self, batch_age_ms=500, max_records=500,
                           max_bytes=4900, log_level="info", extra="",
                           rate_per_min=None, rate_burst=None,
-                          mqtt_host="127.0.0.1", encoding=None):
+                          mqtt_host="127.0.0.1", encoding=None,
+                          mqtt_extra=""):
         state = self.path("state")
         os.makedirs(state, 0o700, exist_ok=True)
         user = pwd.getpwuid(os.geteuid())
@@ -480,6 +481,7 @@ mqtt = {
   keepalive_s = 10;
   backoff_min_ms = 100;
   backoff_max_ms = 1000;
+%(mqtt_extra)s
 };
 batch = {
   max_records = %(maxrec)d;
@@ -495,7 +497,8 @@ log_level = "%(level)s";
        "prefix": TOPIC_PREFIX, "age": batch_age_ms, "maxrec": max_records,
        "maxbytes": max_bytes, "level": log_level, "extra": extra,
        "policy": policy, "user": user.pw_name, "group": group,
-       "host": mqtt_host, "enc": encoding or ENCODING})
+       "host": mqtt_host, "enc": encoding or ENCODING,
+       "mqtt_extra": mqtt_extra})
         self.daemon_conf = conf
         return conf
 
