@@ -73,6 +73,12 @@ tests_fuzz_fuzz_decode_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_decode_LDADD = $(FB_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/decode
 
+check_PROGRAMS += tests/test_cloud
+TESTS += tests/test_cloud
+tests_test_cloud_SOURCES = tests/test_cloud.c
+tests_test_cloud_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_cloud_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/test_uplink
 TESTS += tests/test_uplink
 tests_test_uplink_SOURCES = tests/test_uplink.c
