@@ -22,3 +22,6 @@ bench_node_bench_SOURCES = bench/node_bench.c
 bench_node_bench_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 bench_node_bench_LDADD = node/libfbnode.a $(FB_LIBS)
 EXTRA_DIST += bench/node_cross bench/node_cross_config.h
+
+# What a record costs upstream, against the usual bridge (issue 13).
+EXTRA_DIST += bench/cost.py bench/bridge_wakeups

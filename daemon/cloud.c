@@ -40,10 +40,13 @@ static const struct {
 	int		 cloud;
 	const char	*name;
 	const char	*host_suffix;
+	int		 message_max;	/* bytes; 0: ours alone */
 } cloud_table[] = {
-	{ CONF_CLOUD_GENERIC, "generic", NULL },
-	{ CONF_CLOUD_AWS, "AWS IoT Core", ".amazonaws.com" },
-	{ CONF_CLOUD_AZURE, "Azure IoT Hub", ".azure-devices.net" },
+	{ CONF_CLOUD_GENERIC, "generic", NULL, 0 },
+	{ CONF_CLOUD_AWS, "AWS IoT Core", ".amazonaws.com",
+	  CLOUD_AWS_PAYLOAD_MAX_BYTES },
+	{ CONF_CLOUD_AZURE, "Azure IoT Hub", ".azure-devices.net",
+	  CLOUD_AZURE_MESSAGE_MAX_BYTES },
 };
 #define CLOUD_COUNT	(sizeof(cloud_table) / sizeof(cloud_table[0]))
 
@@ -78,6 +81,17 @@ cloud_name(int cloud)
 		if (cloud_table[i].cloud == cloud)
 			return cloud_table[i].name;
 	return "unknown";
+}
+
+static int
+cloud_message_max(int cloud)
+{
+	size_t i;
+
+	for (i = 0; i < CLOUD_COUNT; i++)
+		if (cloud_table[i].cloud == cloud)
+			return cloud_table[i].message_max;
+	return 0;
 }
 
 /* Whether list (comma-separated) holds name. */
@@ -123,18 +137,11 @@ cloud_check(const char *conf_path, const struct conf *c, FILE *err)
 	id = c->mqtt.client_id[0] != '\0' ? c->mqtt.client_id : c->gateway_id;
 	(void)snprintf(head, sizeof(head), "%s%s%s", CLOUD_AZURE_TOPIC_HEAD,
 	    id, CLOUD_AZURE_TOPIC_TAIL);
-	if (cloud == CONF_CLOUD_AWS &&
-	    c->batch.max_bytes > CLOUD_AWS_PAYLOAD_MAX_BYTES) {
+	if (cloud_message_max(cloud) > 0 &&
+	    c->batch.max_bytes > cloud_message_max(cloud)) {
 		fprintf(err, "%s: batch.max_bytes: %d is above %s's message "
 		    "size limit of %d bytes\n", conf_path, c->batch.max_bytes,
-		    name, CLOUD_AWS_PAYLOAD_MAX_BYTES);
-		bad++;
-	}
-	if (cloud == CONF_CLOUD_AZURE &&
-	    c->batch.max_bytes > CLOUD_AZURE_MESSAGE_MAX_BYTES) {
-		fprintf(err, "%s: batch.max_bytes: %d is above %s's message "
-		    "size limit of %d bytes\n", conf_path, c->batch.max_bytes,
-		    name, CLOUD_AZURE_MESSAGE_MAX_BYTES);
+		    name, cloud_message_max(cloud));
 		bad++;
 	}
 	for (i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {

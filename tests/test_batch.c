@@ -412,19 +412,43 @@ check_zbatch(const struct batch *b, size_t max_bytes, uint32_t *fcnts,
 	free(d);
 }
 
+/*
+ * Every sunk batch passes check_zbatch, with first_fcnt its first record;
+ * together they hold the frame counters 0..want-1 once each, in order.
+ * Frees them; returns how many there were.
+ */
+static int
+check_zbatches(size_t max_bytes, uint32_t want)
+{
+	static uint32_t fcnts[SUNK_MAX * 4];
+	uint64_t total = 0;
+	int i, nf = 0, n = nsunk;
+
+	for (i = 0; i < nsunk; i++) {
+		check_zbatch(sunk[i], max_bytes, fcnts, &nf);
+		assert_int_equal(sunk[i]->first_fcnt,
+		    fcnts[nf - (int)sunk[i]->nrecords]);
+		total += sunk[i]->nrecords;
+	}
+	assert_int_equal(total, want);
+	for (i = 0; i < nf; i++)
+		assert_int_equal(fcnts[i], (uint32_t)i);
+	while (nsunk > 0)
+		batch_free(sunk[--nsunk]);
+	return n;
+}
+
 /* Fill by compressed size: every payload within max_bytes, every record
  * once and in order, and far more records a batch than as JSON. */
 static void
 test_zlib_never_over(void **state)
 {
-	static uint32_t fcnts[4000];
 	uint8_t pl[RADIO_PAYLOAD_MAX];
 	struct seqno *s = open_seq(64);
 	struct batcher *bt;
 	struct record r;
 	size_t sizes[] = { 1024, 1500, 4900 };
-	uint64_t total;
-	int i, k, nf, per_json = 0;
+	int i, k, n, per_json = 0;
 
 	(void)state;
 	for (i = 0; i < (int)sizeof(pl); i++)
@@ -457,21 +481,9 @@ test_zlib_never_over(void **state)
 			assert_int_equal(batcher_add(bt, &r), 0);
 		}
 		batcher_flush(bt);
-		total = 0;
-		nf = 0;
-		for (i = 0; i < nsunk; i++) {
-			check_zbatch(sunk[i], sizes[k], fcnts, &nf);
-			assert_int_equal(sunk[i]->first_fcnt, fcnts[nf -
-			    (int)sunk[i]->nrecords]);
-			total += sunk[i]->nrecords;
-		}
-		assert_int_equal(total, 3000);
-		for (i = 0; i < nf; i++)
-			assert_int_equal(fcnts[i], (uint32_t)i);
+		n = check_zbatches(sizes[k], 3000);
 		if (sizes[k] == 4900)
-			assert_true(3000 / nsunk >= 2 * per_json);
-		while (nsunk > 0)
-			batch_free(sunk[--nsunk]);
+			assert_true(3000 / n >= 2 * per_json);
 		batcher_free(bt);
 	}
 	seqno_free(s);
@@ -485,14 +497,12 @@ test_zlib_never_over(void **state)
 static void
 test_zlib_seal_keeps_back(void **state)
 {
-	static uint32_t fcnts[2000];
 	uint8_t pl[RADIO_PAYLOAD_MAX];
 	uint32_t x = 12345;
 	struct seqno *s = open_seq(64);
 	struct batcher *bt;
 	struct record r;
-	uint64_t total = 0;
-	int i, j, nf = 0;
+	int i, j;
 
 	(void)state;
 	bt = new_batcher_enc(s, 100000, 1024, 5000, ENCODING_ZLIB);
@@ -513,15 +523,7 @@ test_zlib_seal_keeps_back(void **state)
 	batcher_flush(bt);
 	assert_int_equal(batcher_pending(bt), 0);
 	assert_true(batcher_stats(bt)->kept_back > 0);
-	for (i = 0; i < nsunk; i++) {
-		check_zbatch(sunk[i], 1024, fcnts, &nf);
-		total += sunk[i]->nrecords;
-	}
-	assert_int_equal(total, 1000);
-	for (i = 0; i < nf; i++)
-		assert_int_equal(fcnts[i], (uint32_t)i);
-	while (nsunk > 0)
-		batch_free(sunk[--nsunk]);
+	(void)check_zbatches(1024, 1000);
 	batcher_free(bt);
 	seqno_free(s);
 }
