@@ -208,6 +208,21 @@ def cpu_run(build, enc):
     return r["cpu"] * 100000 / r["records"]
 
 
+def json_seq(path):
+    """The JSON values in a file, one after the other (the anchor's
+    .jsonl lines may span several lines)."""
+    with open(path) as f:
+        text = f.read()
+    dec, pos, out = json.JSONDecoder(), 0, []
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
+            return out
+        v, pos = dec.raw_decode(text, pos)
+        out.append(v)
+
+
 def bridge(record):
     """The anchor's tput and wire scenarios with our record, then its
     local broker's wake-ups; a dict of figures, or None if absent."""
@@ -231,10 +246,8 @@ def bridge(record):
                            os.path.join(tmp, "run.log"), "w"),
                        timeout=1200, check=True)
         raw = os.path.join(tmp, "results", "raw")
-        tput = [json.loads(x) for x in open(os.path.join(raw,
-                                                         "tput.jsonl"))][-1]
-        wire = [json.loads(x) for x in open(os.path.join(raw,
-                                                         "wire.jsonl"))][-1]
+        tput = json_seq(os.path.join(raw, "tput.jsonl"))[-1]
+        wire = json_seq(os.path.join(raw, "wire.jsonl"))[-1]
         pr = wire["wire"]["per_record"]
         out = {
             "wire": pr["up_tcp_payload_bytes"] + pr["down_tcp_payload_bytes"],

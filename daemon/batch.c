@@ -373,10 +373,7 @@ batch_pack(struct batcher *bt, const char *hdr, size_t hlen,
 static int
 batch_over(struct batcher *bt, struct batch_stream *s, size_t rlen)
 {
-	const struct encoding_piece pc[] = {
-		{ NULL, 0 }, { s->buf, rlen }, { BATCH_TAIL, BATCH_TAIL_LEN },
-	};
-	struct encoding_piece trial[3];
+	struct encoding_piece pc[3];
 	char hdr[BATCH_HDR_MAX];
 	size_t doc, guess, zlen;
 
@@ -390,10 +387,13 @@ batch_over(struct batcher *bt, struct batch_stream *s, size_t rlen)
 		if (guess <= bt->lim.max_bytes)
 			return 0;
 	}
-	memcpy(trial, pc, sizeof(trial));
-	trial[0].p = hdr;
-	trial[0].len = batch_header(bt, s, BATCH_SEQ_WIDEST, hdr);
-	if (encoding_pack(bt->pk, trial, 3, bt->zbuf, bt->lim.max_bytes,
+	pc[0].p = hdr;
+	pc[0].len = batch_header(bt, s, BATCH_SEQ_WIDEST, hdr);
+	pc[1].p = s->buf;
+	pc[1].len = rlen;
+	pc[2].p = BATCH_TAIL;
+	pc[2].len = BATCH_TAIL_LEN;
+	if (encoding_pack(bt->pk, pc, 3, bt->zbuf, bt->lim.max_bytes,
 	    &zlen) != 0)
 		return 1;	/* -EFBIG; anything else shows at the seal */
 	s->z_doc = doc;
