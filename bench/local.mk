@@ -25,3 +25,9 @@ EXTRA_DIST += bench/node_cross bench/node_cross_config.h
 
 # What a record costs upstream, against the usual bridge (issue 13).
 EXTRA_DIST += bench/cost.py bench/bridge_wakeups
+
+# The text-module drivers' parsers, and the line rate their baud allows.
+noinst_PROGRAMS += bench/textdrv
+bench_textdrv_SOURCES = bench/textdrv.c
+bench_textdrv_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+bench_textdrv_LDADD = $(FB_LIBS)

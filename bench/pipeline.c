@@ -238,6 +238,7 @@ main(void)
 	struct node *nodes;
 	struct seqno *sq = NULL;
 	struct radio_out out;
+	struct radio_params rp;
 	char dir[] = "/tmp/fb-bench-XXXXXX";
 	double rates[BENCH_ROUNDS];
 	void *st;
@@ -270,7 +271,8 @@ main(void)
 		wire = make_wire(nodes, BENCH_DEVICES, BENCH_FRAMES_PER_DEV, &wlen);
 		memset(&out, 0, sizeof(out));
 		memset(st, 0, drv_fbsp.state_size);
-		(void)drv_fbsp.start(st, &out, bn.now_ms);
+		radio_params_default(&rp);
+		(void)drv_fbsp.start(st, &rp, &out, bn.now_ms);
 		frames = bn.records + bn.dropped;
 		t0 = mono_ns();
 		/* Feed in read()-sized chunks, as the port does. */

@@ -43,6 +43,7 @@
 #include <time.h>
 
 #include "daemon/batch.h"
+#include "daemon/decode_lpp.h"
 #include "daemon/encoding.h"
 #include "daemon/log.h"
 #include "daemon/mono.h"
@@ -75,6 +76,12 @@ struct batch_stream {
 	 * (header reckoned at hdr_max) packed into z_len; 0: none yet. */
 	size_t		 z_doc;
 	size_t		 z_len;
+	int		 decoder;	/* BATCH_DECODE_* */
+};
+
+struct batch_decoder {
+	char		 stream[BATCH_STREAM_MAX + 1];
+	int		 decoder;
 };
 
 struct batcher {
@@ -94,6 +101,8 @@ struct batcher {
 	time_t			 date_sec;
 	char			 date[32];
 	size_t			 date_len;
+	struct batch_decoder	 dec[BATCHER_DECODERS_MAX];
+	size_t			 ndec;
 };
 
 static const char b64_alphabet[] =
@@ -280,10 +289,38 @@ put_time(struct batcher *bt, char *p, const struct timespec *ts)
 	return p;
 }
 
+/* The longest ',"decoder":"lpp","decode_error":"..."' with a message of
+ * lpp_strerror(). */
+#define BATCH_DECODE_ERR_MAX	96
+
+/* ,"decoder":"lpp" and the fields, or the reason they are missing. */
+static char *
+batch_encode_lpp(char *p, const char *start, const struct record *r)
+{
+	/* Room left in the record for fields, keeping its closing brace
+	 * and the error we may have to write instead. */
+	size_t used = (size_t)(p - start) + 2 + BATCH_DECODE_ERR_MAX;
+	size_t room = used < BATCH_RECORD_JSON_MAX ?
+	    BATCH_RECORD_JSON_MAX - used : 0;
+	const char *why;
+	int n;
+
+	p = PUT(p, ",\"decoder\":\"lpp\"");
+	if ((n = lpp_json(r->payload, r->len, p, room)) >= 0)
+		return p + n;
+	why = lpp_strerror(n);
+	p = PUT(p, ",\"decode_error\":\"");
+	p = put_lit(p, why, strlen(why));
+	*p++ = '"';
+	return p;
+}
+
 /* Encode one record at p (room for BATCH_RECORD_JSON_MAX); returns end. */
 static char *
-batch_encode_record(struct batcher *bt, char *p, const struct record *r)
+batch_encode_record(struct batcher *bt, char *p, const struct record *r,
+    int decoder)
 {
+	char *start = p;
 	static const char hex[] = "0123456789ABCDEF";
 	const struct radio_meta *m = &r->meta;
 	int shift;
@@ -324,7 +361,10 @@ batch_encode_record(struct batcher *bt, char *p, const struct record *r)
 	p = put_u64(p, m->tmst_us);
 	p = PUT(p, ",\"data\":\"");
 	p += batch_base64(p, r->payload, r->len);
-	p = PUT(p, "\"}");
+	*p++ = '"';
+	if (decoder == BATCH_DECODE_LPP)
+		p = batch_encode_lpp(p, start, r);
+	*p++ = '}';
 	return p;
 }
 
@@ -577,6 +617,9 @@ batch_stream_get(struct batcher *bt, const char *name)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	memcpy(s->name, name, strlen(name) + 1);
+	for (i = 0; i < bt->ndec; i++)
+		if (strcmp(bt->dec[i].stream, name) == 0)
+			s->decoder = bt->dec[i].decoder;
 	s->hdr_max = batch_header_max(bt, s);
 	s->cap = bt->lim.max_bytes + BATCH_RECORD_JSON_MAX;
 	if ((s->buf = malloc(s->cap)) == NULL) {
@@ -616,7 +659,7 @@ batcher_add(struct batcher *bt, const struct record *r)
 	start = s->buf + s->len;
 	if (s->nrec > 0)
 		*start++ = ',';
-	end = batch_encode_record(bt, start, r);
+	end = batch_encode_record(bt, start, r, s->decoder);
 	rlen = (size_t)(end - start);
 	if (s->nrec > 0 && batch_over(bt, s, (size_t)(end - s->buf))) {
 		/* Seal without it; it opens the next batch (after any
@@ -635,6 +678,29 @@ batcher_add(struct batcher *bt, const struct record *r)
 	bt->st.records++;
 	if (s->nrec >= bt->lim.max_records)
 		batch_seal(bt, s);
+	return 0;
+}
+
+int
+batcher_set_decoder(struct batcher *bt, const char *stream, int decoder)
+{
+	size_t i;
+
+	if (!batch_stream_ok(stream, strlen(stream)) ||
+	    (decoder != BATCH_DECODE_RAW && decoder != BATCH_DECODE_LPP))
+		return -EINVAL;
+	for (i = 0; i < bt->nstreams; i++)
+		if (strcmp(bt->streams[i]->name, stream) == 0)
+			bt->streams[i]->decoder = decoder;
+	for (i = 0; i < bt->ndec; i++)
+		if (strcmp(bt->dec[i].stream, stream) == 0) {
+			bt->dec[i].decoder = decoder;
+			return 0;
+		}
+	if (bt->ndec == BATCHER_DECODERS_MAX)
+		return -ENOSPC;
+	memcpy(bt->dec[bt->ndec].stream, stream, strlen(stream) + 1);
+	bt->dec[bt->ndec++].decoder = decoder;
 	return 0;
 }
 

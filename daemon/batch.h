@@ -74,9 +74,18 @@ struct batcher;
 
 #define BATCHER_STREAMS_MAX	256	/* open streams at once */
 /* Longest JSON of one record (a 255-byte payload, every field at its
- * widest); a batch of one record always fits BATCH_BYTES_MIN. */
-#define BATCH_RECORD_JSON_MAX	640
+ * widest, about 560 bytes, or a payload decoded into fields: decoded
+ * fields that do not fit it are not sent, the record goes raw with a
+ * decode_error); a batch of one record always fits BATCH_BYTES_MIN (the
+ * header takes at most 210 bytes). */
+#define BATCH_RECORD_JSON_MAX	800
 #define BATCH_BYTES_MIN		1024
+
+/* How a stream's payloads are encoded (docs/uplink-format.md): "data"
+ * (base64) always, and with LPP the decoded "fields" too. */
+#define BATCH_DECODE_RAW	0
+#define BATCH_DECODE_LPP	1	/* Cayenne LPP, daemon/decode_lpp.c */
+#define BATCHER_DECODERS_MAX	64	/* streams with a decoder set */
 
 struct batcher_limits {
 	uint32_t	max_records;	/* >= 1 */
@@ -110,6 +119,10 @@ void	batcher_free(struct batcher *bt);
  * -ENOSPC (too many streams), -ENOMEM.
  */
 int	batcher_add(struct batcher *bt, const struct record *r);
+/* Decode the payloads of stream with decoder (BATCH_DECODE_*) from the
+ * next record on: 0, -EINVAL (name, decoder), -ENOSPC (too many). */
+int	batcher_set_decoder(struct batcher *bt, const char *stream,
+	    int decoder);
 /* Seal the batches whose first record is max_age_ms old. */
 void	batcher_tick(struct batcher *bt, uint64_t now_ms);
 /* Milliseconds until the next age seal is due (0: now), -1: none open. */

@@ -104,6 +104,19 @@ static const struct conf_enum conf_clouds[] = {
 	{ "aws", CONF_CLOUD_AWS }, { "azure", CONF_CLOUD_AZURE }, { NULL, 0 }
 };
 
+static const struct conf_enum conf_modulations[] = {
+	{ "lora", RADIO_MOD_LORA }, { "fsk", RADIO_MOD_FSK }, { NULL, 0 }
+};
+
+static const struct conf_enum conf_coding_rates[] = {
+	{ "4/5", 1 }, { "4/6", 2 }, { "4/7", 3 }, { "4/8", 4 }, { NULL, 0 }
+};
+
+/* BATCH_DECODE_RAW, BATCH_DECODE_LPP (daemon/batch.h). */
+static const struct conf_enum conf_decoders[] = {
+	{ "raw", 0 }, { "lpp", 1 }, { NULL, 0 }
+};
+
 static const struct conf_enum conf_tls_versions[] = {
 	{ "1.2", 12 }, { "1.3", 13 }, { NULL, 0 }
 };
@@ -112,6 +125,9 @@ static const struct conf_enum conf_tls_versions[] = {
 #define SZ(f)		sizeof(((struct conf *)0)->f)
 #define COFF(f)		offsetof(struct conf_concentrator, f)
 #define CSZ(f)		sizeof(((struct conf_concentrator *)0)->f)
+
+#define SOFF(f)		offsetof(struct conf_stream, f)
+#define SSZ(f)		sizeof(((struct conf_stream *)0)->f)
 
 #define K_STR(n, req, o, s, d, chk, h) \
 	{ .name = n, .type = CT_STR, .required = req, .off = o, .size = s, \
@@ -133,9 +149,35 @@ static const struct conf_key conf_concentrator_keys[] = {
 	    "device node of the serial line"),
 	K_STR("driver", 0, COFF(driver), CSZ(driver), "fbsp",
 	    conf_check_driver, "concentrator dialect"),
-	K_INT("baud", COFF(baud), 115200, 50, 4000000, "line speed, bit/s"),
+	K_INT("baud", COFF(baud), 0, 0, 4000000,
+	    "line speed, bit/s; 0: the driver's (fbsp and rak3172 115200, "
+	    "rn2483 and rn2903 57600)"),
 	K_INT("tx_power_dbm", COFF(tx_power_dbm), 14, -10, 30,
 	    "transmit power of downlinks, dBm"),
+	/* The radio of modules the driver sets up; an FBSP concentrator's
+	 * firmware sets its own.  The driver checks them against the
+	 * module's ranges (radio_driver.check). */
+	K_ENUM("modulation", COFF(modulation), conf_modulations,
+	    RADIO_MOD_LORA, "\"lora\" or \"fsk\" (modules the driver sets up)"),
+	K_INT("freq_hz", COFF(freq_hz), 869525000, 100000000, 1000000000,
+	    "the one channel the module listens and answers on, Hz"),
+	K_INT("sf", COFF(sf), 9, 5, 12, "LoRa spreading factor"),
+	K_INT("bw_khz", COFF(bw_khz), 125, 125, 500,
+	    "LoRa bandwidth: 125, 250 or 500 kHz"),
+	K_ENUM("coding_rate", COFF(coding_rate), conf_coding_rates, 1,
+	    "LoRa coding rate, \"4/5\" to \"4/8\""),
+	K_INT("bitrate", COFF(bitrate), 50000, 1, 300000, "FSK bit rate, bit/s"),
+	K_INT("sync_word", COFF(sync_word), 0x12, 0, 0xffff,
+	    "sync word; LoRa: one byte, 0x12 for private networks"),
+	K_INT("preamble", COFF(preamble), 8, 5, 65535, "preamble, symbols"),
+	{ .name = NULL }
+};
+
+static const struct conf_key conf_stream_keys[] = {
+	K_STR("name", 1, SOFF(name), SSZ(name), NULL, conf_check_ident,
+	    "the stream, as the registry names it"),
+	K_ENUM("decoder", SOFF(decoder), conf_decoders, 0,
+	    "\"raw\" (base64 only) or \"lpp\" (Cayenne LPP fields too)"),
 	{ .name = NULL }
 };
 
@@ -263,6 +305,10 @@ static const struct conf_key conf_root_keys[] = {
 	  .elem_size = sizeof(struct conf_concentrator),
 	  .count_off = OFF(nconc), .elem_max = CONF_CONCENTRATORS_MAX,
 	  .help = "concentrators on serial lines" },
+	{ .name = "streams", .type = CT_LIST, .off = OFF(streams),
+	  .sub = conf_stream_keys, .elem_size = sizeof(struct conf_stream),
+	  .count_off = OFF(nstreams), .elem_max = CONF_STREAMS_MAX,
+	  .help = "per-stream settings: the payload decoder" },
 	{ .name = "mqtt", .type = CT_GROUP, .required = 1,
 	  .sub = conf_mqtt_keys, .help = "the cloud MQTT broker" },
 	{ .name = "batch", .type = CT_GROUP, .sub = conf_batch_keys,
@@ -857,6 +903,44 @@ conf_walk(struct conf_ctx *x, const config_setting_t *grp,
 	}
 }
 
+void
+conf_radio_params(const struct conf_concentrator *cc, struct radio_params *rp)
+{
+	radio_params_default(rp);
+	rp->modulation = (uint8_t)cc->modulation;
+	rp->freq_hz = (uint32_t)cc->freq_hz;
+	rp->sf = (uint8_t)cc->sf;
+	rp->bw_hz = (uint32_t)cc->bw_khz * 1000;
+	rp->cr = (uint8_t)cc->coding_rate;
+	rp->bitrate = (uint32_t)cc->bitrate;
+	rp->sync_word = (uint16_t)cc->sync_word;
+	rp->preamble = (uint16_t)cc->preamble;
+	rp->power_dbm = (int8_t)cc->tx_power_dbm;
+}
+
+/* The driver's line speed where the file names none, and its verdict on
+ * the radio settings. */
+static void
+conf_check_radio(struct conf_ctx *x, const config_setting_t *list,
+    struct conf_concentrator *cc, int i)
+{
+	const struct radio_driver *drv = radio_driver_find(cc->driver);
+	struct radio_params rp;
+	char why[RADIO_PARAMS_WHY_MAX];
+
+	if (drv == NULL)
+		return;			/* reported by conf_check_driver */
+	if (cc->baud == 0)
+		cc->baud = drv->baud != 0 ? (int)drv->baud : 115200;
+	if (drv->check == NULL)
+		return;
+	conf_radio_params(cc, &rp);
+	why[0] = '\0';
+	if (drv->check(&rp, why) != 0)
+		conf_error(x, config_setting_get_elem(list, (unsigned int)i),
+		    "concentrators[%d] (%s): %s", i, cc->driver, why);
+}
+
 /* Checks across settings, once each one is valid on its own. */
 static void
 conf_cross_check(struct conf_ctx *x, const config_t *cf, struct conf *c)
@@ -872,7 +956,16 @@ conf_cross_check(struct conf_ctx *x, const config_t *cf, struct conf *c)
 		    "mqtt.backoff_max_ms (%d)", c->mqtt.backoff_min_ms,
 		    c->mqtt.backoff_max_ms);
 	}
+	list = config_lookup(cf, "streams");
+	for (i = 0; list != NULL && i < c->nstreams; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(c->streams[i].name, c->streams[j].name) == 0)
+				conf_error(x, config_setting_get_elem(list,
+				    (unsigned int)i), "streams[%d]: name \"%s\" "
+				    "is used twice", i, c->streams[i].name);
 	list = config_lookup(cf, "concentrators");
+	for (i = 0; list != NULL && i < c->nconc; i++)
+		conf_check_radio(x, list, &c->conc[i], i);
 	for (i = 0; list != NULL && i < c->nconc; i++)
 		for (j = 0; j < i; j++) {
 			if (strcmp(c->conc[i].name, c->conc[j].name) == 0 &&

@@ -29,6 +29,7 @@
 #define CONF_CLOUD_GENERIC	1
 #define CONF_CLOUD_AWS		2
 #define CONF_CLOUD_AZURE	3
+#define CONF_STREAMS_MAX	64	/* streams with settings */
 #define CONF_ERR_MAX		4096	/* room for all messages of a file */
 /* spool.when_full */
 #define CONF_SPOOL_DROP_OLDEST	0
@@ -36,12 +37,29 @@
 /* Above this durability window the daemon warns at start-up. */
 #define CONF_DURABILITY_WARN_MS	1000
 
+struct radio_params;
+
 struct conf_concentrator {
 	char		name[CONF_NAME_MAX + 1];
 	char		path[PATH_MAX];
 	char		driver[CONF_NAME_MAX + 1];
-	int		baud;
+	int		baud;			/* 0 in the file: the driver's */
 	int		tx_power_dbm;
+	/* The radio of a module the driver configures (rn2483, rak3172). */
+	int		modulation;		/* RADIO_MOD_LORA, _FSK */
+	int		freq_hz;
+	int		sf;
+	int		bw_khz;
+	int		coding_rate;		/* 4/(4 + this) */
+	int		bitrate;		/* FSK, bit/s */
+	int		sync_word;
+	int		preamble;
+};
+
+/* Settings of one stream (registry streams need none). */
+struct conf_stream {
+	char		name[63 + 1];		/* BATCH_STREAM_MAX */
+	int		decoder;		/* BATCH_DECODE_* */
 };
 
 struct conf {
@@ -55,6 +73,9 @@ struct conf {
 
 	struct conf_concentrator conc[CONF_CONCENTRATORS_MAX];
 	int		nconc;
+
+	struct conf_stream streams[CONF_STREAMS_MAX];
+	int		nstreams;
 
 	struct {
 		char	host[CONF_HOST_MAX + 1];
@@ -118,6 +139,10 @@ int	conf_load(const char *path, struct conf *out, char *err, size_t errlen);
  * relative paths are taken relative to basedir (NULL: the cwd). */
 int	conf_load_string(const char *text, const char *name,
 	    const char *basedir, struct conf *out, char *err, size_t errlen);
+
+/* The radio settings of a concentrator, for its port and driver. */
+void	conf_radio_params(const struct conf_concentrator *cc,
+	    struct radio_params *rp);
 
 /* Defaults of every tunable, as conf_load starts from. */
 void	conf_defaults(struct conf *c);

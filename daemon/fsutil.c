@@ -86,7 +86,6 @@ fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
     unsigned int mode, int flags)
 {
 	char tmp[FSUTIL_NAME_MAX + 1];
-	struct stat st;
 	const char *p = buf;
 	ssize_t w;
 	int fd = -1, r = -EIO;
@@ -109,12 +108,12 @@ fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
 		p += w;
 		len -= (size_t)w;
 	}
-	/* The umask may have taken bits away.  fchmod only then: the
-	 * confined worker's seccomp filter does not allow it, and the worker
-	 * asks for no mode its umask refuses. */
-	if (fstat(fd, &st) != 0 ||
-	    ((st.st_mode & 07777) != (mode & 07777) &&
-	    fchmod(fd, (mode_t)(mode & 07777)) != 0) || fsync(fd) != 0) {
+	if ((flags & FSUTIL_CHMOD) != 0 &&
+	    fchmod(fd, (mode_t)(mode & 07777)) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((flags & FSUTIL_NO_FSYNC) == 0 && fsync(fd) != 0) {
 		r = -errno;
 		goto out;
 	}

@@ -30,11 +30,18 @@ ssize_t	fsutil_pread_full(int fd, void *buf, size_t n, uint64_t off);
 
 /* Replaces dirfd/name with len bytes of buf as one step: a reader sees the
  * old file or the new one, never a part.  The bytes go to "name.tmp",
- * which is given mode, fsynced and renamed over name; FSUTIL_SYNC_DIR also
- * fsyncs the directory, without which the rename itself may not survive a
- * power cut.  On failure the temporary file is removed and name is left as
- * it was.  Returns 0 or -errno. */
-#define FSUTIL_SYNC_DIR		1
+ * created with mode (less the umask), fsynced and renamed over name.
+ * Flags: FSUTIL_SYNC_DIR also fsyncs the directory, without which the
+ * rename itself may not survive a power cut; FSUTIL_CHMOD gives the file
+ * exactly mode whatever the umask (fchmod: the privileged parent only, the
+ * worker's seccomp filter refuses it); FSUTIL_NO_FSYNC skips the file's
+ * fsync, for a file that is rewritten every few seconds and worthless
+ * after a power cut (the status file), to spare the flash.  On failure the
+ * temporary file is removed and name is left as it was.  Returns 0 or
+ * -errno. */
+#define FSUTIL_SYNC_DIR		0x1
+#define FSUTIL_CHMOD		0x2
+#define FSUTIL_NO_FSYNC		0x4
 #define FSUTIL_NAME_MAX		255	/* name plus ".tmp" must fit NAME_MAX */
 int	fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
 	    unsigned int mode, int flags);

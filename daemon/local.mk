@@ -11,12 +11,14 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/encoding.c daemon/encoding.h \
 	daemon/topic.c daemon/topic.h \
 	daemon/cloud.c daemon/cloud.h \
+	daemon/decode_lpp.c daemon/decode_lpp.h \
 	daemon/notify.c daemon/notify.h \
 	daemon/uplink.c daemon/uplink.h \
 	daemon/loop.c daemon/loop.h \
 	daemon/check.c daemon/check.h \
+	daemon/status.c daemon/status.h \
 	daemon/fsutil.c daemon/fsutil.h \
 	daemon/outbox.c daemon/outbox.h
 
 EXTRA_DIST += etc/fieldbridge.conf docs/uplink-format.md
-EXTRA_DIST += docs/library-notes.md
+EXTRA_DIST += docs/library-notes.md docs/lora-modules.md

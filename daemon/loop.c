@@ -20,28 +20,13 @@
  * SIGHUP reloads the registry and reconnects if the TLS files changed;
  * SIGUSR1 logs the counters.
  *
- * The counters line, logged every daemon.stats_interval_s, on SIGUSR1 and
- * at exit (prefixed "final: "), has this stable format which the demo and
- * the end-to-end tests parse:
- *
- *   records accepted N, batches sealed N, delivered N (records N),
- *   dropped: unknown=N bad_tag=N replay=N stale=N revoked=N rate=N
- *   malformed=N direction=N stream=N serial_overrun=N serial_stuffing=N
- *   serial_short=N serial_crc=N serial_version=N serial_kind=N
- *   serial_length=N serial_other=N queue=N (records N) lost=N (records N)
- *
- * all on one line.  The ident drops count frames; "stream" counts records
- * the batcher refused (a stream name unfit for a topic); the serial ones
- * count frames a concentrator driver discarded, by the names of its
- * verdicts (struct radio_driver, drop_names); "queue" counts batches
- * the spool dropped (quota, age, full disk, corruption, refused; each also
- * reported upstream as a gap event) and "lost" batches that could not get
- * a sequence number.  Batches not delivered at exit are not lost: they
- * stay in the spool.
- *
- * The same counters go to STATE_DIR/status as key=value lines, rewritten
- * atomically every daemon.status_interval_s and at exit, for
- * `fieldbridge status`.
+ * The counters (frames dropped by identity per verdict, records the
+ * batcher refused, frames each driver discarded per verdict, batches the
+ * spool dropped or could not number) are counted here and reported by
+ * status.c: as the counters line every daemon.stats_interval_s, on
+ * SIGUSR1 and at exit, and as STATE_DIR/status every
+ * daemon.status_interval_s and at exit.  Batches not delivered at exit are
+ * not lost: they stay in the spool.
  */
 #define LOG_MODULE	"loop"
 
@@ -68,6 +53,7 @@
 #include "daemon/loop.h"
 #include "daemon/mono.h"
 #include "daemon/outbox.h"
+#include "daemon/status.h"
 #include "daemon/notify.h"
 #include "daemon/store/seqno.h"
 #include "daemon/store/spool.h"
@@ -82,10 +68,9 @@
 #define LOOP_TICK_MS		100
 #define LOOP_RL_INTERVAL_MS	10000	/* per kind of node-triggered line */
 #define LOOP_RL_BURST		5
-#define LOOP_STATUS_FILE	"status"
-#define LOOP_STATUS_TMP		"status.tmp"
 /* Serial drop counters: the verdict names of every driver built in. */
 #define LOOP_SERIAL_COUNTERS_MAX	64
+#define LOOP_SERIAL_KEY_MAX	48	/* "serial_" and a verdict's name */
 #define LOOP_SERIAL_OTHER	"other"	/* verdicts outside a driver's names */
 /* After the drain: how long the "offline" status may take. */
 #define LOOP_OFFLINE_WAIT_MS	1000
@@ -146,6 +131,9 @@ struct loop {
 	/* Names of the serial drop counters ("serial_" NAME), see
 	 * loop_serial_init. */
 	const char		*serial_names[LOOP_SERIAL_COUNTERS_MAX];
+	/* The same as counter names: "serial_" NAME. */
+	char			 serial_keys[LOOP_SERIAL_COUNTERS_MAX]
+				    [LOOP_SERIAL_KEY_MAX];
 	size_t			 nserial;
 	int			 tfd, sfd;
 	int			 clock_synced;
@@ -238,6 +226,11 @@ loop_serial_init(struct loop *d)
 			d->serial_names[d->nserial++] = name;
 		}
 	d->serial_names[d->nserial++] = LOOP_SERIAL_OTHER;
+	for (i = 0; i < d->nserial; i++)
+		if ((size_t)snprintf(d->serial_keys[i], sizeof(d->serial_keys[i]),
+		    "serial_%s", d->serial_names[i]) >= sizeof(d->serial_keys[i]))
+			fatalx("drop verdict \"%s\": name too long",
+			    d->serial_names[i]);
 }
 
 static uint64_t
@@ -258,116 +251,97 @@ loop_serial_total(const struct loop *d, size_t i)
 	return n;
 }
 
-/* The counters line; see the top of the file for its format. */
+/* What the status file and the counters line report (status.c). */
 static void
-loop_log_counters(struct loop *d, const char *prefix)
-{
-	const struct batcher_stats *bs = batcher_stats(d->bt);
-	const struct outbox_stats *os = outbox_stats(d->ob);
-	uint64_t qb, qr;
-	char line[1024];
-	size_t used = 0;
-	int n;
-	size_t i;
-
-#define APPEND(...) do {						\
-	n = snprintf(line + used, sizeof(line) - used, __VA_ARGS__);	\
-	if (n > 0 && (size_t)n < sizeof(line) - used)			\
-		used += (size_t)n;					\
-} while (0)
-	APPEND("%srecords accepted %llu, batches sealed %llu, delivered %llu "
-	    "(records %llu), dropped:", prefix,
-	    (unsigned long long)d->c.records,
-	    (unsigned long long)bs->batches,
-	    (unsigned long long)os->delivered,
-	    (unsigned long long)os->delivered_records);
-	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
-	    i++)
-		APPEND(" %s=%llu", ident_strverdict(-loop_ident_order[i]),
-		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
-	APPEND(" stream=%llu", (unsigned long long)d->c.stream);
-	for (i = 0; i < d->nserial; i++)
-		APPEND(" serial_%s=%llu", d->serial_names[i],
-		    (unsigned long long)loop_serial_total(d, i));
-	outbox_dropped(d->ob, &qb, &qr);
-	APPEND(" queue=%llu (records %llu) lost=%llu (records %llu)",
-	    (unsigned long long)qb, (unsigned long long)qr,
-	    (unsigned long long)bs->lost_batches,
-	    (unsigned long long)bs->lost_records);
-#undef APPEND
-	log_info("%s", line);
-}
-
-/* STATE_DIR/status (the cwd): key=value lines, replaced atomically. */
-static void
-loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
+loop_snapshot(struct loop *d, uint64_t now_ms, const char *state,
+    struct status_loop *l)
 {
 	const struct batcher_stats *bs = batcher_stats(d->bt);
 	const struct outbox_stats *os = outbox_stats(d->ob);
 	const struct uplink_stats *us = uplink_stats(d->up);
-	uint64_t qb, qr;
-	FILE *f;
-	int fd, k, open_ports = 0;
 	size_t i;
+	int k;
 
+	memset(l, 0, sizeof(*l));
+	l->state = state;
+	l->gateway_id = d->conf.gateway_id;
+	l->uptime_s = (now_ms - d->start_ms) / 1000;
+	l->clock_synced = d->clock_synced;
+	l->mqtt_connected = uplink_connected(d->up);
+	l->mqtt_connects = us->connects;
+	l->mqtt_disconnects = us->disconnects;
+	l->mqtt_inflight = uplink_inflight(d->up);
+	l->ports = d->nports;
 	for (k = 0; k < d->nports; k++)
 		if (d->ports[k].port != NULL &&
 		    radio_port_is_open(d->ports[k].port))
-			open_ports++;
-	fd = open(LOOP_STATUS_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0644);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
-		    "cannot write %s/%s: %s", d->conf.state_dir,
-		    LOOP_STATUS_TMP, strerror(errno));
-		return;
-	}
-	fprintf(f, "state=%s\npid=%ld\ngateway_id=%s\nuptime_s=%llu\n"
-	    "updated=%lld\nclock_synced=%d\n", state, (long)getpid(),
-	    d->conf.gateway_id,
-	    (unsigned long long)(now_ms - d->start_ms) / 1000,
-	    (long long)time(NULL), d->clock_synced);
-	fprintf(f, "mqtt_connected=%d\nmqtt_connects=%llu\n"
-	    "mqtt_disconnects=%llu\nmqtt_inflight=%d\n",
-	    uplink_connected(d->up), (unsigned long long)us->connects,
-	    (unsigned long long)us->disconnects, uplink_inflight(d->up));
-	uplink_status(d->up, f);
-	fprintf(f, "ports=%d\nports_open=%d\n", d->nports, open_ports);
-	fprintf(f, "sandbox=%s\n", d->o->no_sandbox ? "disabled" :
-	    d->o->sandbox_desc != NULL ? d->o->sandbox_desc : "none");
-	fprintf(f, "records_accepted=%llu\nrecords_pending=%llu\n"
-	    "batches_sealed=%llu\nbatches_delivered=%llu\n"
-	    "records_delivered=%llu\n",
-	    (unsigned long long)d->c.records,
-	    (unsigned long long)batcher_pending(d->bt),
-	    (unsigned long long)bs->batches,
-	    (unsigned long long)os->delivered,
-	    (unsigned long long)os->delivered_records);
-	outbox_status(d->ob, f);
+			l->ports_open++;
+	l->sandbox = d->o->no_sandbox ? "disabled" :
+	    d->o->sandbox_desc != NULL ? d->o->sandbox_desc : "none";
+	l->records_accepted = d->c.records;
+	l->records_pending = batcher_pending(d->bt);
+	l->batches_sealed = bs->batches;
+	l->batches_delivered = os->delivered;
+	l->records_delivered = os->delivered_records;
 	for (i = 0; i < sizeof(loop_ident_order) / sizeof(loop_ident_order[0]);
-	    i++)
-		fprintf(f, "drop_%s=%llu\n",
-		    ident_strverdict(-loop_ident_order[i]),
-		    (unsigned long long)d->c.ident[loop_ident_order[i]]);
-	fprintf(f, "drop_stream=%llu\n", (unsigned long long)d->c.stream);
-	for (i = 0; i < d->nserial; i++)
-		fprintf(f, "drop_serial_%s=%llu\n", d->serial_names[i],
-		    (unsigned long long)loop_serial_total(d, i));
-	outbox_dropped(d->ob, &qb, &qr);
-	fprintf(f, "drop_spool_batches=%llu\ndrop_spool_records=%llu\n"
-	    "lost_batches=%llu\nlost_records=%llu\n",
-	    (unsigned long long)qb, (unsigned long long)qr,
-	    (unsigned long long)bs->lost_batches,
-	    (unsigned long long)bs->lost_records);
-	fprintf(f, "downlinks=%llu\ndownlinks_failed=%llu\n",
-	    (unsigned long long)d->c.replies,
-	    (unsigned long long)d->c.replies_failed);
-	if (fclose(f) != 0 || rename(LOOP_STATUS_TMP, LOOP_STATUS_FILE) != 0)
+	    i++) {
+		l->drops[l->ndrops].name =
+		    ident_strverdict(-loop_ident_order[i]);
+		l->drops[l->ndrops++].value = d->c.ident[loop_ident_order[i]];
+	}
+	l->drops[l->ndrops].name = "stream";
+	l->drops[l->ndrops++].value = d->c.stream;
+	for (i = 0; i < d->nserial && l->ndrops < STATUS_DROPS_MAX; i++) {
+		l->drops[l->ndrops].name = d->serial_keys[i];
+		l->drops[l->ndrops++].value = loop_serial_total(d, i);
+	}
+	outbox_dropped(d->ob, &l->spool_dropped_batches,
+	    &l->spool_dropped_records);
+	l->lost_batches = bs->lost_batches;
+	l->lost_records = bs->lost_records;
+	l->downlinks = d->c.replies;
+	l->downlinks_failed = d->c.replies_failed;
+}
+
+static void
+loop_log_counters(struct loop *d, const char *prefix)
+{
+	struct status_loop l;
+	char line[1024];
+
+	loop_snapshot(d, mono_ms(), "", &l);
+	log_info("%s", status_counters_line(line, sizeof(line), prefix, &l));
+}
+
+static void
+loop_status_uplink(void *arg, FILE *f)
+{
+	uplink_status(((struct loop *)arg)->up, f);
+}
+
+static void
+loop_status_outbox(void *arg, FILE *f)
+{
+	outbox_status(((struct loop *)arg)->ob, f);
+}
+
+static void
+loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
+{
+	const struct status_sections sec = {
+		.uplink = loop_status_uplink,
+		.outbox = loop_status_outbox,
+		.arg = d,
+	};
+	struct status_loop l;
+	int r;
+
+	loop_snapshot(d, now_ms, state, &l);
+	/* The cwd is the state directory (chrooted or not). */
+	if ((r = status_write(AT_FDCWD, &l, &sec)) < 0)
 		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
-		    "cannot write %s/%s: %s", d->conf.state_dir,
-		    LOOP_STATUS_FILE, strerror(errno));
+		    "cannot write %s/%s: %s", d->conf.state_dir, STATUS_FILE,
+		    strerror(-r));
 }
 
 /* Send o->reply to the node that sent rx. */
@@ -849,6 +823,7 @@ loop_open(struct loop *d)
 {
 	struct loop_port *p;
 	const struct radio_driver *drv;
+	struct radio_params rp;
 	struct batcher_limits lim;
 	struct uplink_ops ops = {
 		.on_connect = loop_on_connect,
@@ -907,6 +882,12 @@ loop_open(struct loop *d)
 	if ((r = batcher_new(d->conf.gateway_id, &lim, d->seq, loop_sink, d,
 	    &d->bt)) != 0)
 		fatalx("cannot create the batcher: %s", strerror(-r));
+	/* Decoders first: recovered records are encoded like new ones. */
+	for (k = 0; k < d->conf.nstreams; k++)
+		if (batcher_set_decoder(d->bt, d->conf.streams[k].name,
+		    d->conf.streams[k].decoder) != 0)
+			fatalx("stream %s: cannot set its decoder",
+			    d->conf.streams[k].name);
 	/* Records the last run held in open batches, before any new one. */
 	(void)outbox_recover(d->ob, d->bt);
 	if ((r = uplink_new(&d->conf, &ops, d, &d->up)) != 0)
@@ -944,6 +925,8 @@ loop_open(struct loop *d)
 		    (unsigned int)p->cc->baud, drv, loop_radio_event, p);
 		if (p->port == NULL)
 			fatalx("%s: cannot create the port", p->cc->name);
+		conf_radio_params(p->cc, &rp);
+		radio_port_set_params(p->port, &rp);
 		if (d->o->opener != NULL)
 			radio_port_set_opener(p->port, d->o->opener,
 			    d->o->hook_arg);
@@ -1047,7 +1030,8 @@ loop_run(const struct loop_opts *o)
 	/*
 	 * SANDBOX: everything the process needs is open (ports are opened
 	 * on the first tick by the port's opener, TLS files are read before
-	 * each connection, the resolver's channel exists).  o->confine (main.c, the privsep child) chroots
+	 * each connection, the resolver's channel exists).  o->confine
+	 * (main.c, the privsep child) chroots
 	 * into the state directory (the cwd), drops privileges, sets
 	 * no_new_privs and loads the seccomp filter; ports get their fds
 	 * from the privileged parent through o->opener.  Skipped with

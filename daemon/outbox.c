@@ -53,6 +53,7 @@
 #include "daemon/store/journal.h"
 #include "daemon/log.h"
 #include "daemon/outbox.h"
+#include "daemon/status.h"
 #include "daemon/store/seqno.h"
 #include "daemon/store/spool.h"
 #include "daemon/uplink.h"
@@ -686,59 +687,51 @@ outbox_status(struct outbox *ob, FILE *f)
 
 	spool_stats(ob->sp, &st);
 	journal_stats(ob->jn, &js);
-	fprintf(f, "spool_batches=%llu\nspool_records=%llu\nspool_bytes=%llu\n"
-	    "spool_disk_bytes=%llu\nspool_quota_bytes=%llu\n"
-	    "spool_segment_bytes=%llu\nspool_oldest_age_s=%lld\n",
-	    (unsigned long long)st.batches, (unsigned long long)st.records,
-	    (unsigned long long)st.bytes, (unsigned long long)st.disk_bytes,
-	    (unsigned long long)st.quota_bytes,
-	    (unsigned long long)st.segment_bytes,
-	    (long long)(st.oldest_age_ms < 0 ? -1 : st.oldest_age_ms / 1000));
-	fprintf(f, "spool_live_batches=%llu\nspool_backlog_batches=%llu\n"
-	    "spool_backlog_records=%llu\nspool_backlog_bytes=%llu\n"
-	    "spool_backlog_inflight=%d\n",
-	    (unsigned long long)(st.batches - st.backlog_batches),
-	    (unsigned long long)st.backlog_batches,
-	    (unsigned long long)st.backlog_records,
-	    (unsigned long long)st.backlog_bytes, ob->backlog_inflight);
-	fprintf(f, "drain_bytes_per_s=%.0f\ndrain_records_per_s=%.0f\n"
-	    "drain_rate_limit_bps=%llu\n", st.backlog_batches ?
-	    ob->drain_bps : 0.0, st.backlog_batches ? ob->drain_rps : 0.0,
-	    (unsigned long long)ob->rate_bps);
-	fprintf(f, "spool_appended_batches=%llu\nspool_appended_records=%llu\n"
-	    "spool_delivered_backlog_batches=%llu\n"
-	    "spool_dropped_batches=%llu\nspool_dropped_records=%llu\n"
-	    "spool_not_stored_batches=%llu\nspool_quarantined=%llu\n"
-	    "spool_truncated_bytes=%llu\nspool_disk_full=%d\n"
-	    "spool_sync_errors=%llu\n",
-	    (unsigned long long)st.appended_batches,
-	    (unsigned long long)st.appended_records,
-	    (unsigned long long)ob->st.delivered_backlog,
-	    (unsigned long long)st.dropped_batches,
-	    (unsigned long long)st.dropped_records,
-	    (unsigned long long)ob->st.not_stored,
-	    (unsigned long long)st.quarantined,
-	    (unsigned long long)st.truncated_bytes, st.disk_full,
-	    (unsigned long long)st.sync_errors);
-	fprintf(f, "gap_events=%llu\ngap_events_delivered=%llu\n"
-	    "gap_events_pending=%zu\ngap_events_merged=%llu\n",
-	    (unsigned long long)ob->st.events,
-	    (unsigned long long)ob->st.events_delivered, ob->npend,
-	    (unsigned long long)ob->st.events_lost);
-	fprintf(f, "journal_pending_records=%llu\njournal_unwritten_records=%llu\n"
-	    "journal_files=%llu\njournal_records_written=%llu\n"
-	    "journal_bytes_written=%llu\njournal_replayed=%llu\n",
-	    (unsigned long long)js.pending, (unsigned long long)js.unwritten,
-	    (unsigned long long)js.files,
-	    (unsigned long long)js.records_written,
-	    (unsigned long long)js.bytes_written,
-	    (unsigned long long)js.replayed);
-	fprintf(f, "durability_ms=%llu\nlast_commit_age_ms=%llu\ncommits=%llu\n"
-	    "commit_errors=%llu\n", (unsigned long long)ob->durability_ms,
-	    (unsigned long long)(ob->last_commit_ms != 0 &&
-	    now >= ob->last_commit_ms ? now - ob->last_commit_ms : 0),
-	    (unsigned long long)ob->st.commits,
-	    (unsigned long long)ob->st.commit_errors);
+	status_u64(f, STATUS_K_SPOOL_BATCHES, st.batches);
+	status_u64(f, STATUS_K_SPOOL_RECORDS, st.records);
+	status_u64(f, STATUS_K_SPOOL_BYTES, st.bytes);
+	status_u64(f, STATUS_K_SPOOL_DISK_BYTES, st.disk_bytes);
+	status_u64(f, STATUS_K_SPOOL_QUOTA_BYTES, st.quota_bytes);
+	status_u64(f, STATUS_K_SPOOL_SEGMENT_BYTES, st.segment_bytes);
+	status_i64(f, STATUS_K_SPOOL_OLDEST_AGE_S, st.oldest_age_ms < 0 ? -1 :
+	    (int64_t)(st.oldest_age_ms / 1000));
+	status_u64(f, STATUS_K_SPOOL_LIVE_BATCHES,
+	    st.batches - st.backlog_batches);
+	status_u64(f, STATUS_K_SPOOL_BACKLOG_BATCHES, st.backlog_batches);
+	status_u64(f, STATUS_K_SPOOL_BACKLOG_RECORDS, st.backlog_records);
+	status_u64(f, STATUS_K_SPOOL_BACKLOG_BYTES, st.backlog_bytes);
+	status_i64(f, STATUS_K_SPOOL_BACKLOG_INFLIGHT, ob->backlog_inflight);
+	status_rate(f, STATUS_K_DRAIN_BYTES_PER_S,
+	    st.backlog_batches ? ob->drain_bps : 0.0);
+	status_rate(f, STATUS_K_DRAIN_RECORDS_PER_S,
+	    st.backlog_batches ? ob->drain_rps : 0.0);
+	status_u64(f, STATUS_K_DRAIN_RATE_LIMIT_BPS, ob->rate_bps);
+	status_u64(f, STATUS_K_SPOOL_APPENDED_BATCHES, st.appended_batches);
+	status_u64(f, STATUS_K_SPOOL_APPENDED_RECORDS, st.appended_records);
+	status_u64(f, STATUS_K_SPOOL_DELIVERED_BACKLOG_BATCHES,
+	    ob->st.delivered_backlog);
+	status_u64(f, STATUS_K_SPOOL_DROPPED_BATCHES, st.dropped_batches);
+	status_u64(f, STATUS_K_SPOOL_DROPPED_RECORDS, st.dropped_records);
+	status_u64(f, STATUS_K_SPOOL_NOT_STORED_BATCHES, ob->st.not_stored);
+	status_u64(f, STATUS_K_SPOOL_QUARANTINED, st.quarantined);
+	status_u64(f, STATUS_K_SPOOL_TRUNCATED_BYTES, st.truncated_bytes);
+	status_u64(f, STATUS_K_SPOOL_DISK_FULL, st.disk_full != 0);
+	status_u64(f, STATUS_K_SPOOL_SYNC_ERRORS, st.sync_errors);
+	status_u64(f, STATUS_K_GAP_EVENTS, ob->st.events);
+	status_u64(f, STATUS_K_GAP_EVENTS_DELIVERED, ob->st.events_delivered);
+	status_u64(f, STATUS_K_GAP_EVENTS_PENDING, ob->npend);
+	status_u64(f, STATUS_K_GAP_EVENTS_MERGED, ob->st.events_lost);
+	status_u64(f, STATUS_K_JOURNAL_PENDING_RECORDS, js.pending);
+	status_u64(f, STATUS_K_JOURNAL_UNWRITTEN_RECORDS, js.unwritten);
+	status_u64(f, STATUS_K_JOURNAL_FILES, js.files);
+	status_u64(f, STATUS_K_JOURNAL_RECORDS_WRITTEN, js.records_written);
+	status_u64(f, STATUS_K_JOURNAL_BYTES_WRITTEN, js.bytes_written);
+	status_u64(f, STATUS_K_JOURNAL_REPLAYED, js.replayed);
+	status_u64(f, STATUS_K_DURABILITY_MS, ob->durability_ms);
+	status_u64(f, STATUS_K_LAST_COMMIT_AGE_MS, ob->last_commit_ms != 0 &&
+	    now >= ob->last_commit_ms ? now - ob->last_commit_ms : 0);
+	status_u64(f, STATUS_K_COMMITS, ob->st.commits);
+	status_u64(f, STATUS_K_COMMIT_ERRORS, ob->st.commit_errors);
 }
 
 /* ---- life ---- */

@@ -836,7 +836,8 @@ privsep_flag_write(struct privsep_parent *pp, int v)
 	if ((dfd = privsep_dst_dir(pp, pp->pc->flag_dst, &name, tmp,
 	    sizeof(tmp))) < 0)
 		return dfd;
-	r = fsutil_replace(dfd, name, v ? "1\n" : "0\n", 2, 0644, 0);
+	r = fsutil_replace(dfd, name, v ? "1\n" : "0\n", 2, 0644,
+	    FSUTIL_CHMOD);
 	close(dfd);
 	return r;
 }

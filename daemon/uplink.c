@@ -101,6 +101,7 @@
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
 #include "daemon/log.h"
+#include "daemon/status.h"
 #include "daemon/topic.h"
 #include "daemon/uplink.h"
 
@@ -1361,12 +1362,15 @@ uplink_status(const struct uplink *u, FILE *f)
 	char list[UPLINK_ADDRS_STR_MAX];
 
 	uplink_addrs_str(u->cache, u->ncache, list, sizeof(list));
-	fprintf(f, "mqtt_state=%s\n", names[u->state]);
+	status_str(f, STATUS_K_MQTT_STATE, names[u->state]);
 	/* Values shorter than `fieldbridge status` takes (cli_status.h). */
-	fprintf(f, "mqtt_host=%.120s\nmqtt_port=%d\nmqtt_address=%s\n"
-	    "mqtt_addresses=%.120s\nmqtt_resolve_error=%.120s\n"
-	    "mqtt_error_ipv4=%.120s\nmqtt_error_ipv6=%.120s\n", u->host, u->port,
-	    uplink_address(u), list, u->res_err,
+	fprintf(f, STATUS_K_MQTT_HOST "=%.120s\n", u->host);
+	status_i64(f, STATUS_K_MQTT_PORT, u->port);
+	status_str(f, STATUS_K_MQTT_ADDRESS, uplink_address(u));
+	fprintf(f, STATUS_K_MQTT_ADDRESSES "=%.120s\n"
+	    STATUS_K_MQTT_RESOLVE_ERROR "=%.120s\n"
+	    STATUS_K_MQTT_ERROR_IPV4 "=%.120s\n"
+	    STATUS_K_MQTT_ERROR_IPV6 "=%.120s\n", list, u->res_err,
 	    u->fam_err[UPLINK_FAM_IPV4], u->fam_err[UPLINK_FAM_IPV6]);
 }
 

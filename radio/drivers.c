@@ -7,9 +7,15 @@
 #include "radio/radio.h"
 
 extern const struct radio_driver drv_fbsp;
+extern const struct radio_driver drv_rn2483;
+extern const struct radio_driver drv_rn2903;
+extern const struct radio_driver drv_rak3172;
 
 static const struct radio_driver *const drivers[] = {
 	&drv_fbsp,
+	&drv_rn2483,
+	&drv_rn2903,
+	&drv_rak3172,
 	NULL
 };
 

@@ -47,13 +47,15 @@ fbsp_send(struct fbsp *s, struct sframe *f, struct radio_out *out)
 }
 
 static int
-fbsp_start(void *st, struct radio_out *out, uint64_t now_ms)
+fbsp_start(void *st, const struct radio_params *rp, struct radio_out *out,
+    uint64_t now_ms)
 {
 	static const uint8_t delim = 0;
 	struct fbsp *s = st;
 	struct sframe f;
 	int r;
 
+	(void)rp;	/* the concentrator's firmware sets its radio */
 	sframe_reader_init(&s->rd);
 	s->seq = 0;
 	s->ready = 0;
@@ -198,4 +200,5 @@ const struct radio_driver drv_fbsp = {
 	.tick = fbsp_tick,
 	.drop_names = sframe_verdict_names,
 	.ndrops = SFRAME_VERDICT_COUNT,
+	.baud = 115200,
 };

@@ -38,6 +38,7 @@ struct radio_port {
 	char			*path;
 	unsigned int		 baud;
 	const struct radio_driver *drv;
+	struct radio_params	 rp;
 	void			*st;		/* driver state */
 	radio_event_fn		*cb;
 	void			*cbarg;
@@ -147,7 +148,7 @@ radio_port_open(struct radio_port *p, uint64_t now_ms)
 	p->fd = fd;
 	p->out.len = 0;
 	memset(p->st, 0, p->drv->state_size);
-	if ((r = p->drv->start(p->st, &p->out, now_ms)) != 0) {
+	if ((r = p->drv->start(p->st, &p->rp, &p->out, now_ms)) != 0) {
 		port_close(p, -r, now_ms);
 		return r;
 	}
@@ -178,6 +179,7 @@ radio_port_new(const char *name, const char *path, unsigned int baud,
 	p->cb = cb;
 	p->cbarg = cbarg;
 	p->opener = port_serial_open;
+	radio_params_default(&p->rp);
 	p->backoff_ms = PORT_BACKOFF_MIN_MS;
 	/* calloc(1, 0) may return NULL: always give the driver a block. */
 	if ((p->name = strdup(name)) == NULL ||
@@ -209,6 +211,12 @@ radio_port_set_opener(struct radio_port *p, port_opener_fn *fn, void *arg)
 {
 	p->opener = fn != NULL ? fn : port_serial_open;
 	p->opener_arg = fn != NULL ? arg : NULL;
+}
+
+void
+radio_port_set_params(struct radio_port *p, const struct radio_params *rp)
+{
+	p->rp = *rp;
 }
 
 int

@@ -30,6 +30,9 @@ struct radio_port *radio_port_new(const char *name, const char *path,
 /* Frees, closing the fd if open. Not from inside the port's callback. */
 void	radio_port_free(struct radio_port *p);
 void	radio_port_set_opener(struct radio_port *p, port_opener_fn *fn, void *arg);
+/* The radio settings handed to the driver at every (re)open; a new port
+ * starts with radio_params_default(). */
+void	radio_port_set_params(struct radio_port *p, const struct radio_params *rp);
 
 /* fd to poll (-1 while closed) and the events wanted. */
 int	radio_port_fd(const struct radio_port *p);

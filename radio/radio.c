@@ -20,3 +20,18 @@ radio_out_put(struct radio_out *out, const void *data, size_t len)
 	return 0;
 }
 
+
+void
+radio_params_default(struct radio_params *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->modulation = RADIO_MOD_LORA;
+	rp->freq_hz = 869525000;
+	rp->sf = 9;
+	rp->bw_hz = 125000;
+	rp->cr = 1;
+	rp->bitrate = 50000;
+	rp->sync_word = 0x12;
+	rp->preamble = 8;
+	rp->power_dbm = 14;
+}

@@ -10,8 +10,11 @@
  * fieldbridge serial protocol, drv_fbsp.c) and a line-based text dialect
  * that must be initialised, answers commands with ok/error and reports
  * packets as events (Microchip RN2483, RAKwireless RUI3): start() queues an
- * initialisation sequence, tick() times out unanswered commands and asks for
- * a reset, and input() turns replies into events.
+ * initialisation sequence built from the port's struct radio_params, tick()
+ * times out unanswered commands and asks for a reset, and input() turns
+ * replies into events.  check() tells the config which radio_params a
+ * module accepts, so that `fieldbridged --check` refuses what the module
+ * would refuse.
  */
 #ifndef FB_RADIO_H
 #define FB_RADIO_H
@@ -97,6 +100,28 @@ struct radio_event {
 
 typedef void radio_event_fn(void *arg, const struct radio_event *ev);
 
+/*
+ * The radio settings of one port, from its concentrator's config entry.  A
+ * module with a configurable radio (RN2483, RAK3172) is set to them at
+ * every start; FBSP concentrators configure themselves and ignore them.
+ */
+struct radio_params {
+	uint8_t		modulation;	/* RADIO_MOD_LORA or RADIO_MOD_FSK */
+	uint32_t	freq_hz;
+	uint8_t		sf;		/* LoRa spreading factor, 7..12 */
+	uint32_t	bw_hz;		/* LoRa bandwidth */
+	uint8_t		cr;		/* LoRa coding rate 4/(4 + cr), 1..4 */
+	uint32_t	bitrate;	/* FSK bit/s */
+	uint16_t	sync_word;	/* LoRa: 0x12 private networks */
+	uint16_t	preamble;	/* symbols */
+	int8_t		power_dbm;
+};
+
+#define RADIO_PARAMS_WHY_MAX	128	/* bytes of a check() explanation */
+
+/* EU868 LoRa 869.525 MHz SF9/125 kHz 4/5, sync 0x12, 14 dBm. */
+void	radio_params_default(struct radio_params *rp);
+
 /* Bytes queued for the port; the port writes them when it can. */
 struct radio_out {
 	uint8_t	buf[RADIO_OUT_MAX];
@@ -110,8 +135,10 @@ struct radio_driver {
 	const char	*name;		/* as written in the config */
 	const char	*help;		/* one line for `fieldbridge ports` */
 	size_t		 state_size;	/* zeroed before start() */
-	/* The port was (re)opened: reset state, queue any init sequence. */
-	int	(*start)(void *st, struct radio_out *out, uint64_t now_ms);
+	/* The port was (re)opened: reset state, queue any init sequence for
+	 * the radio settings rp (read during the call only). */
+	int	(*start)(void *st, const struct radio_params *rp,
+		    struct radio_out *out, uint64_t now_ms);
 	/* Bytes read from the port; events go to cb. */
 	void	(*input)(void *st, const uint8_t *buf, size_t len,
 		    struct radio_out *out, radio_event_fn *cb, void *arg);
@@ -131,6 +158,20 @@ struct radio_driver {
 	 */
 	const char *const	*drop_names;
 	size_t			 ndrops;
+	/*
+	 * Does the module accept rp?  0, or -EINVAL with a one-line reason in
+	 * why (NUL-terminated, at most RADIO_PARAMS_WHY_MAX bytes) naming the
+	 * setting and the module's range.  NULL: anything goes.
+	 */
+	int	(*check)(const struct radio_params *rp, char *why);
+	/* The line speed the module talks at out of the box: the config's
+	 * default for the port. */
+	unsigned int	 baud;
+	/* `fieldbridge ports --probe`: the command that asks the module its
+	 * version (with its line end), and the start of a good answer.
+	 * probe_cmd NULL: the driver cannot be probed. */
+	const char	*probe_cmd;
+	const char	*probe_reply;
 };
 
 /* The list of drivers, in radio/drivers.c: one line per driver. */

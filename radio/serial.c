@@ -12,6 +12,9 @@
  * libserialport does well on real hardware, enumeration and the USB
  * identity behind a path, is used for serial_describe() and serial_list().
  */
+#include <sys/file.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +27,8 @@
 #include <libserialport.h>
 
 #include "radio/serial.h"
+
+#define SERIAL_LIST_MAX		64	/* ports serial_list() prints */
 
 /* Standard rates only: an arbitrary rate (BOTHER) needs termios2, which
  * glibc's headers do not offer, and no concentrator we know needs one. */
@@ -93,6 +98,9 @@ serial_configure(int fd, unsigned int baud)
 	/* Bytes that arrived before we listened belong to no frame we
 	 * asked for; the reader would drop them anyway. */
 	(void)tcflush(fd, TCIFLUSH);
+	/* Advisory, for `fieldbridge ports --probe`: held as long as the
+	 * open file lives, in whichever process. */
+	(void)flock(fd, LOCK_EX | LOCK_NB);
 	return 0;
 }
 
@@ -165,10 +173,73 @@ serial_describe(const char *path, char *buf, size_t len)
 int
 serial_list(FILE *out)
 {
+	struct serial_info *si;
+	int i, n;
+
+	if ((si = calloc(SERIAL_LIST_MAX, sizeof(*si))) == NULL)
+		return -ENOMEM;
+	n = serial_enumerate(si, SERIAL_LIST_MAX);
+	for (i = 0; i < n && i < SERIAL_LIST_MAX; i++) {
+		fprintf(out, "%s\t%s", si[i].path, si[i].desc);
+		if (si[i].usb)
+			fprintf(out, "\tUSB %04x:%04x %s %s serial %s",
+			    si[i].vid, si[i].pid, si[i].manufacturer,
+			    si[i].product, si[i].serial);
+		fputc('\n', out);
+	}
+	free(si);
+	return n;
+}
+
+int
+serial_by_id(const char *path, char *by_id)
+{
+	static const char dir[] = "/dev/serial/by-id";
+	char real[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int r = -ENOENT;
+
+	by_id[0] = '\0';
+	if (realpath(path, real) == NULL)
+		return -errno;
+	if ((d = opendir(dir)) == NULL)
+		return -ENOENT;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' ||
+		    (size_t)snprintf(link, sizeof(link), "%s/%s", dir,
+		    e->d_name) >= sizeof(link))
+			continue;
+		if (realpath(link, target) != NULL &&
+		    strcmp(target, real) == 0) {
+			memcpy(by_id, link, strlen(link) + 1);
+			r = 0;
+			break;
+		}
+	}
+	(void)closedir(d);
+	return r;
+}
+
+static void
+serial_copy(char *dst, const char *src)
+{
+	(void)snprintf(dst, SERIAL_TEXT_MAX, "%s", src != NULL ? src : "");
+}
+
+static int
+serial_info_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct serial_info *)a)->path,
+	    ((const struct serial_info *)b)->path);
+}
+
+int
+serial_enumerate(struct serial_info *out, size_t max)
+{
 	struct sp_port **ports = NULL;
-	const char *desc;
-	char usb[256];
-	int i, r;
+	struct serial_info *si;
+	int vid, pid, i, r;
 
 	r = sp_list_ports(&ports);
 	if (r == SP_ERR_MEM)
@@ -176,12 +247,28 @@ serial_list(FILE *out)
 	if (r != SP_OK)
 		return -EIO;
 	for (i = 0; ports[i] != NULL; i++) {
-		desc = sp_get_port_description(ports[i]);
-		if (serial_usb_identity(ports[i], usb, sizeof(usb)) != 0)
-			usb[0] = '\0';
-		fprintf(out, "%s\t%s%s%s\n", sp_get_port_name(ports[i]),
-		    desc != NULL ? desc : "", usb[0] != '\0' ? "\t" : "", usb);
+		if ((size_t)i >= max)
+			continue;
+		si = &out[i];
+		memset(si, 0, sizeof(*si));
+		(void)snprintf(si->path, sizeof(si->path), "%s",
+		    sp_get_port_name(ports[i]));
+		serial_copy(si->desc, sp_get_port_description(ports[i]));
+		if (sp_get_port_transport(ports[i]) == SP_TRANSPORT_USB &&
+		    sp_get_port_usb_vid_pid(ports[i], &vid, &pid) == SP_OK) {
+			si->usb = 1;
+			si->vid = (unsigned int)vid & 0xffff;
+			si->pid = (unsigned int)pid & 0xffff;
+			serial_copy(si->manufacturer,
+			    sp_get_port_usb_manufacturer(ports[i]));
+			serial_copy(si->product,
+			    sp_get_port_usb_product(ports[i]));
+			serial_copy(si->serial, sp_get_port_usb_serial(ports[i]));
+		}
+		(void)serial_by_id(si->path, si->by_id);
 	}
 	sp_free_port_list(ports);
+	qsort(out, (size_t)i < max ? (size_t)i : max, sizeof(*out),
+	    serial_info_cmp);
 	return i;
 }

@@ -9,13 +9,17 @@
 #ifndef FB_SERIAL_H
 #define FB_SERIAL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 
 /* Open and configure; returns a non-blocking, close-on-exec fd or -errno
  * (-EINVAL: baud is not a standard rate; -ENOTTY: not a terminal). */
 int	serial_open(const char *path, unsigned int baud);
-/* Configure an already open fd (e.g. one received from a parent). */
+/* Configure an already open fd (e.g. one received from a parent).  It
+ * also takes an advisory flock on the line, never waiting and never
+ * failing for it: `fieldbridge ports --probe` leaves alone a line whose
+ * lock it cannot take. */
 int	serial_configure(int fd, unsigned int baud);
 /* USB identity of the port behind path (symlinks resolved), e.g.
  * "USB 0403:6015 FTDI FT230X serial DN05ABCD"; -ENODEV if none. */
@@ -24,5 +28,24 @@ int	serial_describe(const char *path, char *buf, size_t len);
  * description, and TAB + USB identity when there is one.  Returns how many
  * ports, or -errno.  Needs /sys. */
 int	serial_list(FILE *out);
+
+/* One serial port as `fieldbridge ports` shows it. */
+#define SERIAL_TEXT_MAX		128
+struct serial_info {
+	char		path[PATH_MAX];		/* /dev/ttyUSB0 */
+	char		desc[SERIAL_TEXT_MAX];
+	int		usb;			/* the fields below are set */
+	unsigned int	vid, pid;
+	char		manufacturer[SERIAL_TEXT_MAX];
+	char		product[SERIAL_TEXT_MAX];
+	char		serial[SERIAL_TEXT_MAX];
+	char		by_id[PATH_MAX];	/* "" when none points here */
+};
+/* The ports libserialport finds, at most max into out (sorted by path);
+ * returns how many there are, or -errno.  Needs /sys. */
+int	serial_enumerate(struct serial_info *out, size_t max);
+/* The /dev/serial/by-id link that resolves to path, into by_id (PATH_MAX):
+ * 0, or -ENOENT. */
+int	serial_by_id(const char *path, char *by_id);
 
 #endif

@@ -13,9 +13,10 @@ tests_test_sim_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
 # End to end: the real daemon between fieldbridge-sim and a real mosquitto
 # with certificates made at test time (Python 3, standard library only).
-TESTS += tests/e2e/test_e2e tests/e2e/test_check
+TESTS += tests/e2e/test_e2e tests/e2e/test_check tests/e2e/test_modules \
+	tests/e2e/test_ports
 dist_noinst_SCRIPTS += tests/e2e/test_e2e tests/e2e/test_check tests/e2e/demo \
-	tests/fuzz/run
+	tests/fuzz/run tests/e2e/test_modules tests/e2e/test_ports
 EXTRA_DIST += tests/e2e/fbe2e.py tests/fuzz/lsan.supp
 
 # The durable spool end to end (issue 3): kill -9 under load, a broker
@@ -148,3 +149,25 @@ dist_noinst_SCRIPTS += tests/test_layering.sh
 # stock /etc/hosts (in test_resilience).
 TESTS += tests/e2e/test_addresses
 dist_noinst_SCRIPTS += tests/e2e/test_addresses
+
+check_PROGRAMS += tests/test_status
+TESTS += tests/test_status
+tests_test_status_SOURCES = tests/test_status.c tests/testutil.c \
+	tests/testutil.h
+tests_test_status_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_status_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# The Cayenne LPP payload decoder (daemon/decode_lpp.c).
+check_PROGRAMS += tests/test_decode_lpp
+TESTS += tests/test_decode_lpp
+tests_test_decode_lpp_SOURCES = tests/test_decode_lpp.c
+tests_test_decode_lpp_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_decode_lpp_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_lpp
+TESTS += tests/fuzz/fuzz_lpp
+tests_fuzz_fuzz_lpp_SOURCES = tests/fuzz/fuzz_lpp.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_lpp_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/lpp"'
+tests_fuzz_fuzz_lpp_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_lpp_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/lpp

@@ -269,6 +269,63 @@ test_json_exact(void **state)
 	seqno_free(s);
 }
 
+/* A stream with the LPP decoder: fields next to the raw data; a malformed
+ * payload goes raw with decode_error, never dropped; other streams stay
+ * raw; recovered records (added before any new one) decode the same. */
+static void
+test_lpp_stream(void **state)
+{
+	static const uint8_t temp[] = { 0x03, 0x67, 0x01, 0x10 };
+	static const uint8_t bad[] = { 0x03, 0x67, 0x01 };
+	struct seqno *s = open_seq(16);
+	struct batcher *bt = new_batcher(s, 500, 4900, 5000);
+	struct record r;
+	uint8_t big[255];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(batcher_set_decoder(bt, "weather", BATCH_DECODE_LPP),
+	    0);
+	assert_int_equal(batcher_set_decoder(bt, "a/b", BATCH_DECODE_LPP),
+	    -EINVAL);
+	assert_int_equal(batcher_set_decoder(bt, "weather", 7), -EINVAL);
+	make_record(&r, temp, sizeof(temp), 1000);
+	r.stream = "weather";
+	assert_int_equal(batcher_add(bt, &r), 0);
+	r.payload = bad;
+	r.len = sizeof(bad);
+	assert_int_equal(batcher_add(bt, &r), 0);
+	/* 85 presence fields do not fit one record: raw, with the reason. */
+	for (i = 0; i < sizeof(big); i += 3) {
+		big[i] = (uint8_t)i;
+		big[i + 1] = 0x66;
+		big[i + 2] = 1;
+	}
+	r.payload = big;
+	r.len = sizeof(big);
+	assert_int_equal(batcher_add(bt, &r), 0);
+	r.stream = "cattle";
+	r.payload = temp;
+	r.len = sizeof(temp);
+	assert_int_equal(batcher_add(bt, &r), 0);
+	batcher_flush(bt);
+	assert_int_equal(nsunk, 2);
+	for (i = 0; i < 2; i++)
+		assert_json(sunk[i]);
+	assert_non_null(strstr(sunk[0]->data, "\"data\":\"A2cBEA==\","
+	    "\"decoder\":\"lpp\",\"fields\":{\"temperature_3\":"
+	    "{\"value\":27.2,\"unit\":\"Cel\"}}}"));
+	assert_non_null(strstr(sunk[0]->data, "\"data\":\"A2cB\","
+	    "\"decoder\":\"lpp\",\"decode_error\":\"lpp: value cut "
+	    "short\"}"));
+	assert_non_null(strstr(sunk[0]->data, "\"decode_error\":\"lpp: too "
+	    "many fields for one record\"}"));
+	assert_int_equal(sunk[0]->nrecords, 3);
+	assert_null(strstr(sunk[1]->data, "decoder"));
+	batcher_free(bt);
+	seqno_free(s);
+}
+
 static void
 test_base64_odd_lengths(void **state)
 {
@@ -767,6 +824,7 @@ main(void)
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_json_exact),
+		T(test_lpp_stream),
 		T(test_json_escape),
 		T(test_base64_odd_lengths),
 		T(test_seal_on_count),

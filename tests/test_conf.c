@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "daemon/conf.h"
+#include "radio/radio.h"
 
 #ifndef SRCDIR
 #define SRCDIR "."
@@ -347,9 +348,72 @@ test_bad_driver(void **state)
 {
 	(void)state;
 	write_conf(6, "  { name = \"lora0\"; path = \"/dev/ttyUSB0\"; "
-	    "driver = \"rn2483\"; }");
-	expect_error(6, "concentrators[0].driver: unknown driver \"rn2483\" "
-	    "(known: fbsp)");
+	    "driver = \"sx1302\"; }");
+	expect_error(6, "concentrators[0].driver: unknown driver \"sx1302\" "
+	    "(known: fbsp, rn2483, rn2903, rak3172)");
+}
+
+/* Per-stream decoders; a stream named twice is an error. */
+static void
+test_streams(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	write_conf(15, "streams = ( { name = \"weather\"; decoder = \"lpp\"; },"
+	    " { name = \"cattle\"; } );");
+	assert_int_equal(load(&c), 0);
+	assert_int_equal(c.nstreams, 2);
+	assert_string_equal(c.streams[0].name, "weather");
+	assert_int_equal(c.streams[0].decoder, 1);
+	assert_int_equal(c.streams[1].decoder, 0);
+	write_conf(15, "streams = ( { name = \"weather\"; decoder = \"lpp\"; },"
+	    " { name = \"weather\"; } );");
+	expect_error(15, "streams[1]: name \"weather\" is used twice");
+	write_conf(15, "streams = ( { name = \"weather\"; decoder = \"xml\"; }"
+	    " );");
+	assert_int_equal(load(&c), -EINVAL);
+}
+
+/* A module's radio settings, its default line speed, and its ranges. */
+static void
+test_module_radio(void **state)
+{
+	struct conf c;
+	struct radio_params rp;
+
+	(void)state;
+	write_conf(6, "  { name = \"rn0\"; path = \"/dev/ttyUSB0\"; "
+	    "driver = \"rn2483\"; freq_hz = 868100000; sf = 12; "
+	    "bw_khz = 250; coding_rate = \"4/8\"; sync_word = 0x34; "
+	    "tx_power_dbm = 10; }, { name = \"rak0\"; path = \"/dev/ttyUSB1\"; "
+	    "driver = \"rak3172\"; }");
+	assert_int_equal(load(&c), 0);
+	assert_int_equal(c.conc[0].baud, 57600);
+	assert_int_equal(c.conc[1].baud, 115200);
+	conf_radio_params(&c.conc[0], &rp);
+	assert_int_equal(rp.modulation, RADIO_MOD_LORA);
+	assert_int_equal(rp.freq_hz, 868100000);
+	assert_int_equal(rp.sf, 12);
+	assert_int_equal(rp.bw_hz, 250000);
+	assert_int_equal(rp.cr, 4);
+	assert_int_equal(rp.sync_word, 0x34);
+	assert_int_equal(rp.power_dbm, 10);
+	write_conf(6, "  { name = \"rn0\"; path = \"/dev/ttyUSB0\"; "
+	    "driver = \"rn2903\"; }");
+	expect_error(6, "concentrators[0] (rn2903): freq_hz: RN2903 takes "
+	    "902000000..928000000");
+	write_conf(6, "  { name = \"rak0\"; path = \"/dev/ttyUSB0\"; "
+	    "driver = \"rak3172\"; modulation = \"fsk\"; }");
+	expect_error(6, "concentrators[0] (rak3172): modulation: this driver "
+	    "runs the RAK3172 in LoRa P2P only");
+	write_conf(6, "  { name = \"rn0\"; path = \"/dev/ttyUSB0\"; "
+	    "driver = \"rn2483\"; tx_power_dbm = 20; }");
+	expect_error(6, "concentrators[0] (rn2483): tx_power_dbm: RN2483 "
+	    "takes -3..15");
+	write_conf(6, "  { name = \"rn0\"; path = \"/dev/ttyUSB0\"; "
+	    "driver = \"rn2483\"; coding_rate = \"4/9\"; }");
+	assert_int_equal(load(&c), -EINVAL);
 }
 
 static void
@@ -499,6 +563,8 @@ main(void)
 		T(test_out_of_range_hex_wrap),
 		T(test_int64_literal_out_of_range),
 		T(test_bad_driver),
+		T(test_module_radio),
+		T(test_streams),
 		T(test_bad_gateway_id),
 		T(test_gateway_id_too_long),
 		T(test_bad_enum),

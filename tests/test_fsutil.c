@@ -75,7 +75,17 @@ test_replace_creates_and_replaces(void **state)
 	assert_string_equal(buf, "one\n");
 	assert_int_equal(fstatat(dfd, "f", &st, 0), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
-	assert_int_equal(fsutil_replace(dfd, "f", "second", 6, 0644, 0), 0);
+	/* Without FSUTIL_CHMOD the umask applies; with it, mode exactly. */
+	umask(0077);
+	assert_int_equal(fsutil_replace(dfd, "f", "second", 6, 0644,
+	    FSUTIL_NO_FSYNC), 0);
+	assert_int_equal(fstatat(dfd, "f", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(fsutil_replace(dfd, "f", "second", 6, 0644,
+	    FSUTIL_CHMOD), 0);
+	assert_int_equal(fstatat(dfd, "f", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	umask(0022);
 	assert_int_equal(slurp("f", buf, sizeof(buf)), 6);
 	assert_string_equal(buf, "second");
 	/* No temporary file is left behind. */

@@ -1,8 +1,8 @@
 /*
  * cli_status.c - parsing and rendering of the daemon's status file for
- * `fieldbridge status`; see cli_status.h.  The keys are written by
- * daemon/loop.c (process, broker, counters) and daemon/outbox.c (spool,
- * drain, journal); a key the daemon does not write (an older daemon) is
+ * `fieldbridge status`; see cli_status.h.  The keys are the STATUS_K_
+ * names of daemon/status.h (the file's format is drawn at the top of
+ * daemon/status.c); a key the daemon does not write (an older daemon) is
  * simply not shown.
  */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/status.h"
 #include "tools/cli_status.h"
 
 int
@@ -159,13 +160,15 @@ render_frame_drops(const struct cli_kv *kv, FILE *out)
 
 	line[0] = '\0';
 	for (i = 0; i < kv->n; i++) {
-		if (strncmp(kv->key[i], "drop_", 5) != 0 ||
-		    strncmp(kv->key[i], "drop_spool_", 11) == 0)
+		if (strncmp(kv->key[i], STATUS_K_DROP_PREFIX,
+		    strlen(STATUS_K_DROP_PREFIX)) != 0 ||
+		    strncmp(kv->key[i], STATUS_K_DROP_SPOOL_PREFIX,
+		    strlen(STATUS_K_DROP_SPOOL_PREFIX)) == 0)
 			continue;
 		if ((v = cli_get_u64(kv, kv->key[i], 0)) == 0)
 			continue;
 		n = snprintf(line + used, sizeof(line) - used, "%s%s=%" PRIu64,
-		    used ? " " : "", kv->key[i] + 5, v);
+		    used ? " " : "", kv->key[i] + strlen(STATUS_K_DROP_PREFIX), v);
 		if (n < 0 || (size_t)n >= sizeof(line) - used)
 			break;
 		used += (size_t)n;
@@ -184,26 +187,26 @@ render_broker_address(const struct cli_kv *kv, FILE *out)
 		{ "mqtt_error_ipv6", "IPv6" },
 		{ "mqtt_error_ipv4", "IPv4" },
 	};
-	const char *host = cli_get(kv, "mqtt_host"), *v;
-	const char *addr = cli_get(kv, "mqtt_address");
-	const char *port = cli_get(kv, "mqtt_port");
+	const char *host = cli_get(kv, STATUS_K_MQTT_HOST), *v;
+	const char *addr = cli_get(kv, STATUS_K_MQTT_ADDRESS);
+	const char *port = cli_get(kv, STATUS_K_MQTT_PORT);
 	size_t i;
 
 	if (host == NULL)
 		return;
-	if (cli_get_u64(kv, "mqtt_connected", 0) && addr != NULL &&
+	if (cli_get_u64(kv, STATUS_K_MQTT_CONNECTED, 0) && addr != NULL &&
 	    addr[0] != '\0') {
 		fprintf(out, "              %s at %s%s%s port %s\n", host,
 		    strchr(addr, ':') != NULL ? "[" : "", addr,
 		    strchr(addr, ':') != NULL ? "]" : "", port ? port : "?");
 		return;
 	}
-	v = cli_get(kv, "mqtt_state");
+	v = cli_get(kv, STATUS_K_MQTT_STATE);
 	fprintf(out, "              %s port %s%s%s\n", host, port ? port : "?",
 	    v != NULL && v[0] != '\0' ? ": " : "", v != NULL ? v : "");
-	v = cli_get(kv, "mqtt_resolve_error");
+	v = cli_get(kv, STATUS_K_MQTT_RESOLVE_ERROR);
 	if (v != NULL && v[0] != '\0') {
-		addr = cli_get(kv, "mqtt_addresses");
+		addr = cli_get(kv, STATUS_K_MQTT_ADDRESSES);
 		fprintf(out, "              name lookup failed: %s; %s%s\n", v,
 		    addr != NULL && addr[0] != '\0' ? "trying its last known "
 		    "addresses " : "no address known yet", addr != NULL ?
@@ -220,7 +223,8 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
     double stale_s, FILE *out)
 {
 	char a[64], b[64], c[64], d[96], e[64];
-	const char *state = cli_get(kv, "state"), *gw = cli_get(kv, "gateway_id");
+	const char *state = cli_get(kv, STATUS_K_STATE);
+	const char *gw = cli_get(kv, STATUS_K_GATEWAY_ID);
 	enum cli_health h = CLI_OK;
 	uint64_t batches, backlog, quota, sbytes, inflight, limit;
 	int64_t oldest, eta;
@@ -236,43 +240,44 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
 	} else if (pid_alive == 0) {
 		fprintf(out, "fieldbridged  NOT RUNNING: process %s is gone "
 		    "(crashed or killed; status written %s ago)\n",
-		    cli_get(kv, "pid") ? cli_get(kv, "pid") : "?", a);
+		    cli_get(kv, STATUS_K_PID) ? cli_get(kv, STATUS_K_PID) : "?", a);
 		h = CLI_DEAD;
 	} else if (age_s > stale_s) {
 		fprintf(out, "fieldbridged  NOT RUNNING or hung: status not "
 		    "updated for %s\n", a);
 		h = CLI_DEAD;
 	} else {
-		cli_fmt_duration(b, sizeof(b), cli_get_u64(kv, "uptime_s", 0));
+		cli_fmt_duration(b, sizeof(b), cli_get_u64(kv, STATUS_K_UPTIME_S, 0));
 		fprintf(out, "fieldbridged  %s, pid %s, up %s; status written "
-		    "%s ago\n", state, cli_get(kv, "pid") ? cli_get(kv, "pid") :
+		    "%s ago\n", state, cli_get(kv, STATUS_K_PID) ? cli_get(kv, STATUS_K_PID) :
 		    "?", b, a);
 	}
 	fprintf(out, "gateway       %s\n", gw != NULL ? gw : "?");
-	inflight = cli_get_u64(kv, "mqtt_inflight", 0);
+	inflight = cli_get_u64(kv, STATUS_K_MQTT_INFLIGHT, 0);
 	fprintf(out, "broker        %s (%" PRIu64 " connections, %" PRIu64
 	    " lost), %" PRIu64 " batches in flight\n",
-	    cli_get_u64(kv, "mqtt_connected", 0) ? "connected" :
-	    "NOT CONNECTED, retrying", cli_get_u64(kv, "mqtt_connects", 0),
-	    cli_get_u64(kv, "mqtt_disconnects", 0), inflight);
+	    cli_get_u64(kv, STATUS_K_MQTT_CONNECTED, 0) ? "connected" :
+	    "NOT CONNECTED, retrying", cli_get_u64(kv, STATUS_K_MQTT_CONNECTS, 0),
+	    cli_get_u64(kv, STATUS_K_MQTT_DISCONNECTS, 0), inflight);
 	render_broker_address(kv, out);
 	fprintf(out, "concentrators %" PRIu64 " of %" PRIu64 " open\n",
-	    cli_get_u64(kv, "ports_open", 0), cli_get_u64(kv, "ports", 0));
+	    cli_get_u64(kv, STATUS_K_PORTS_OPEN, 0),
+	    cli_get_u64(kv, STATUS_K_PORTS, 0));
 
-	batches = cli_get_u64(kv, "spool_batches", 0);
-	sbytes = cli_get_u64(kv, "spool_bytes", 0);
-	quota = cli_get_u64(kv, "spool_quota_bytes", 0);
+	batches = cli_get_u64(kv, STATUS_K_SPOOL_BATCHES, 0);
+	sbytes = cli_get_u64(kv, STATUS_K_SPOOL_BYTES, 0);
+	quota = cli_get_u64(kv, STATUS_K_SPOOL_QUOTA_BYTES, 0);
 	cli_fmt_count(a, sizeof(a), batches);
-	cli_fmt_count(b, sizeof(b), cli_get_u64(kv, "spool_records", 0));
+	cli_fmt_count(b, sizeof(b), cli_get_u64(kv, STATUS_K_SPOOL_RECORDS, 0));
 	cli_fmt_bytes(c, sizeof(c), sbytes);
 	cli_fmt_bytes(d, sizeof(d), quota);
 	fprintf(out, "spool         %s batches, %s records, %s", a, b, c);
 	if (quota > 0)
 		fprintf(out, "; disk %.1f%% of the %s quota",
-		    100.0 * (double)cli_get_u64(kv, "spool_disk_bytes", 0) /
+		    100.0 * (double)cli_get_u64(kv, STATUS_K_SPOOL_DISK_BYTES, 0) /
 		    (double)quota, d);
 	fputc('\n', out);
-	oldest = cli_get_i64(kv, "spool_oldest_age_s", -1);
+	oldest = cli_get_i64(kv, STATUS_K_SPOOL_OLDEST_AGE_S, -1);
 	if (batches > 0) {
 		if (oldest >= 0) {
 			cli_fmt_duration(a, sizeof(a), (uint64_t)oldest);
@@ -281,30 +286,30 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
 			fprintf(out, "              oldest waiting: unknown "
 			    "(wall clock was not set)\n");
 	}
-	if (cli_get_u64(kv, "spool_disk_full", 0))
+	if (cli_get_u64(kv, STATUS_K_SPOOL_DISK_FULL, 0))
 		fprintf(out, "              DISK FULL: batches are being "
 		    "dropped or refused (see the log)\n");
 
-	backlog = cli_get_u64(kv, "spool_backlog_batches", 0);
-	if (!cli_get_u64(kv, "mqtt_connected", 0) && batches > 0) {
+	backlog = cli_get_u64(kv, STATUS_K_SPOOL_BACKLOG_BATCHES, 0);
+	if (!cli_get_u64(kv, STATUS_K_MQTT_CONNECTED, 0) && batches > 0) {
 		/* Everything waiting becomes backlog at the reconnect. */
 		cli_fmt_count(a, sizeof(a), batches);
-		cli_fmt_count(b, sizeof(b), cli_get_u64(kv, "spool_records",
+		cli_fmt_count(b, sizeof(b), cli_get_u64(kv, STATUS_K_SPOOL_RECORDS,
 		    0));
 		cli_fmt_bytes(c, sizeof(c), sbytes);
 		fprintf(out, "backlog       %s batches, %s records, %s waiting "
 		    "for the broker\n", a, b, c);
 	} else if (backlog > 0) {
-		uint64_t left = cli_get_u64(kv, "spool_backlog_bytes", 0);
+		uint64_t left = cli_get_u64(kv, STATUS_K_SPOOL_BACKLOG_BYTES, 0);
 
 		cli_fmt_count(a, sizeof(a), backlog);
 		cli_fmt_count(b, sizeof(b), cli_get_u64(kv,
-		    "spool_backlog_records", 0));
+		    STATUS_K_SPOOL_BACKLOG_RECORDS, 0));
 		cli_fmt_bytes(c, sizeof(c), left);
 		fprintf(out, "backlog       %s batches, %s records, %s to send\n",
 		    a, b, c);
-		rate = (double)cli_get_u64(kv, "drain_bytes_per_s", 0);
-		limit = cli_get_u64(kv, "drain_rate_limit_bps", 0);
+		rate = (double)cli_get_u64(kv, STATUS_K_DRAIN_BYTES_PER_S, 0);
+		limit = cli_get_u64(kv, STATUS_K_DRAIN_RATE_LIMIT_BPS, 0);
 		if (limit > 0) {
 			cli_fmt_bytes(e, sizeof(e), limit);
 			(void)snprintf(d, sizeof(d), " (limit %s/s)", e);
@@ -318,41 +323,41 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
 			cli_fmt_duration(b, sizeof(b), (uint64_t)eta);
 			fprintf(out, "              draining at %s/s%s, "
 			    "%.0f records/s, ETA %s\n", a, d,
-			    (double)cli_get_u64(kv, "drain_records_per_s", 0),
+			    (double)cli_get_u64(kv, STATUS_K_DRAIN_RECORDS_PER_S, 0),
 			    b);
 		}
 	} else
 		fprintf(out, "backlog       none\n");
 
-	cli_fmt_count(a, sizeof(a), cli_get_u64(kv, "batches_delivered", 0));
-	cli_fmt_count(b, sizeof(b), cli_get_u64(kv, "records_delivered", 0));
+	cli_fmt_count(a, sizeof(a), cli_get_u64(kv, STATUS_K_BATCHES_DELIVERED, 0));
+	cli_fmt_count(b, sizeof(b), cli_get_u64(kv, STATUS_K_RECORDS_DELIVERED, 0));
 	cli_fmt_count(c, sizeof(c), cli_get_u64(kv,
-	    "spool_delivered_backlog_batches", 0));
+	    STATUS_K_SPOOL_DELIVERED_BACKLOG_BATCHES, 0));
 	fprintf(out, "delivered     %s batches, %s records (%s batches from "
 	    "the backlog) since start\n", a, b, c);
-	cli_fmt_count(a, sizeof(a), cli_get_u64(kv, "spool_dropped_batches",
-	    0) + cli_get_u64(kv, "lost_batches", 0));
-	cli_fmt_count(b, sizeof(b), cli_get_u64(kv, "spool_dropped_records",
-	    0) + cli_get_u64(kv, "lost_records", 0));
+	cli_fmt_count(a, sizeof(a), cli_get_u64(kv, STATUS_K_SPOOL_DROPPED_BATCHES,
+	    0) + cli_get_u64(kv, STATUS_K_LOST_BATCHES, 0));
+	cli_fmt_count(b, sizeof(b), cli_get_u64(kv, STATUS_K_SPOOL_DROPPED_RECORDS,
+	    0) + cli_get_u64(kv, STATUS_K_LOST_RECORDS, 0));
 	fprintf(out, "dropped       %s batches, %s records; %" PRIu64 " gap "
 	    "events (%" PRIu64 " delivered, %" PRIu64 " waiting)\n", a, b,
-	    cli_get_u64(kv, "gap_events", 0),
-	    cli_get_u64(kv, "gap_events_delivered", 0),
-	    cli_get_u64(kv, "gap_events_pending", 0));
-	if (cli_get_u64(kv, "spool_quarantined", 0) > 0)
+	    cli_get_u64(kv, STATUS_K_GAP_EVENTS, 0),
+	    cli_get_u64(kv, STATUS_K_GAP_EVENTS_DELIVERED, 0),
+	    cli_get_u64(kv, STATUS_K_GAP_EVENTS_PENDING, 0));
+	if (cli_get_u64(kv, STATUS_K_SPOOL_QUARANTINED, 0) > 0)
 		fprintf(out, "              %" PRIu64 " damaged spool ranges set "
 		    "aside in STATE_DIR/spool/quarantine\n",
-		    cli_get_u64(kv, "spool_quarantined", 0));
+		    cli_get_u64(kv, STATUS_K_SPOOL_QUARANTINED, 0));
 	render_frame_drops(kv, out);
-	if (cli_get(kv, "durability_ms") != NULL)
+	if (cli_get(kv, STATUS_K_DURABILITY_MS) != NULL)
 		fprintf(out, "durability    synced every %" PRIu64 " ms, last "
 		    "%" PRIu64 " ms ago; %" PRIu64 " records of open batches "
-		    "journaled\n", cli_get_u64(kv, "durability_ms", 0),
-		    cli_get_u64(kv, "last_commit_age_ms", 0),
-		    cli_get_u64(kv, "journal_pending_records", 0) -
-		    cli_get_u64(kv, "journal_unwritten_records", 0));
-	if (cli_get_u64(kv, "commit_errors", 0) > 0)
+		    "journaled\n", cli_get_u64(kv, STATUS_K_DURABILITY_MS, 0),
+		    cli_get_u64(kv, STATUS_K_LAST_COMMIT_AGE_MS, 0),
+		    cli_get_u64(kv, STATUS_K_JOURNAL_PENDING_RECORDS, 0) -
+		    cli_get_u64(kv, STATUS_K_JOURNAL_UNWRITTEN_RECORDS, 0));
+	if (cli_get_u64(kv, STATUS_K_COMMIT_ERRORS, 0) > 0)
 		fprintf(out, "              %" PRIu64 " failed syncs (see the "
-		    "log)\n", cli_get_u64(kv, "commit_errors", 0));
+		    "log)\n", cli_get_u64(kv, STATUS_K_COMMIT_ERRORS, 0));
 	return h;
 }

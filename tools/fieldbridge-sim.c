@@ -52,7 +52,8 @@ usage(FILE *f)
 "       fieldbridge-sim --gen-registry N --registry F --keys F [--streams a,b]\n"
 "\n"
 "A simulated concentrator with sensor nodes on a pseudo-terminal, speaking\n"
-"the fieldbridge serial protocol; PATH becomes a symlink to the pty.\n"
+"the fieldbridge serial protocol or a LoRa module's text commands; PATH\n"
+"becomes a symlink to the pty.\n"
 "\n"
 "  --nodes N        run the first N devices of the registry (default all)\n"
 "  --offset I       start at device I (to split nodes over concentrators)\n"
@@ -72,7 +73,14 @@ usage(FILE *f)
 "  --unknown N      HELLOs from EUIs not in the registry\n"
 "  --garbage N      N random bytes on the line, between frames\n"
 "  --flood EUI|I    one node sends %d times its rate\n"
-"  --attack-every MS  one injection of each kind per MS (default %d)\n",
+"  --attack-every MS  one injection of each kind per MS (default %d)\n"
+"a radio module instead of an FBSP concentrator:\n"
+"  --dialect D      fbsp (default), rn2483, rn2903 (Microchip, 57600 baud)\n"
+"                   or rak3172 (RAKwireless RUI3, 115200 baud)\n"
+"  --old-firmware   RN2483 1.0.4, RN2903 1.0.3, RUI 3.5.1 (default: 1.0.5,\n"
+"                   1.0.5, RUI 4.0.6)\n"
+"  --quirks LIST    echo,split,busy,reset,noise,longline,mute,unplug\n"
+"                   (tools/sim_module.c says what each does)\n",
 	    SIM_FLOOD_FACTOR, SIM_ATTACK_MS);
 }
 
@@ -119,7 +127,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 	enum { O_REG = 256, O_KEYS, O_NODES, O_OFFSET, O_RATE, O_COUNT,
 		O_DUR, O_LINK, O_LOG, O_SEED, O_GEN, O_STREAMS, O_FORGE,
 		O_REPLAY, O_UNKNOWN, O_GARBAGE, O_FLOOD, O_ATTACK, O_QUIET,
-		O_LOG_TIME, O_HELP };
+		O_LOG_TIME, O_HELP, O_DIALECT, O_QUIRKS, O_OLDFW };
 	static const struct option lo[] = {
 		{ "registry", required_argument, NULL, O_REG },
 		{ "keys", required_argument, NULL, O_KEYS },
@@ -141,9 +149,13 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "flood", required_argument, NULL, O_FLOOD },
 		{ "attack-every", required_argument, NULL, O_ATTACK },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "dialect", required_argument, NULL, O_DIALECT },
+		{ "quirks", required_argument, NULL, O_QUIRKS },
+		{ "old-firmware", no_argument, NULL, O_OLDFW },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *dialect = NULL, *quirks = NULL;
 	int c, bad = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -159,6 +171,9 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		case O_STREAMS: o->streams = optarg; break;
 		case O_FLOOD: o->flood = optarg; break;
 		case O_QUIET: o->quiet = 1; break;
+		case O_DIALECT: dialect = optarg; break;
+		case O_QUIRKS: quirks = optarg; break;
+		case O_OLDFW: o->fw_old = 1; break;
 		case O_LOG_TIME: o->log_time = 1; break;
 		case O_NODES: bad |= parse_uint(optarg, &o->nodes); break;
 		case O_OFFSET: bad |= parse_uint(optarg, &o->offset); break;
@@ -188,6 +203,12 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 			    "%s\n", lo[c - O_REG].name, optarg);
 			return -EINVAL;
 		}
+	}
+	if (sim_module_parse(dialect, quirks, o) != 0) {
+		fprintf(stderr, "fieldbridge-sim: --dialect fbsp|rn2483|rn2903|"
+		    "rak3172, --quirks echo,split,busy,reset,noise,longline,"
+		    "mute,unplug\n");
+		return -EINVAL;
 	}
 	if (o->attack_ms == 0 || o->attack_ms > 3600000) {
 		fprintf(stderr, "fieldbridge-sim: --attack-every: 1..3600000 "
@@ -322,11 +343,15 @@ sim_loop(struct sim *s)
 			s->next_status_ms = tms + SIM_STATUS_MS;
 		}
 		sim_conc_txq_run(s, (uint32_t)tus);
+		if (s->o.dialect != SIM_DIALECT_FBSP)
+			sim_module_tick(s, tms);
 		next = stopping ? tus + SIM_TICK_MS * 1000 : sim_node_run(s, tus);
 		if (!stopping)
 			sim_attack_run(s, tms);
 		if (s->ntxq > 0 && next > tus + 1000)
 			next = tus + 1000;
+		if (s->mod.tail_len > 0 && next > tus + 1000)
+			next = tus + 1000;	/* --quirks split */
 		if ((r = sim_conc_write(s)) < 0) {
 			fprintf(stderr, "fieldbridge-sim: write: %s\n",
 			    strerror(-r));
@@ -356,7 +381,7 @@ sim_loop(struct sim *s)
 		if (!stopping && sim_attack_left(s) &&
 		    timeout > (int)s->o.attack_ms)
 			timeout = (int)s->o.attack_ms;
-		pfd[0].fd = s->master;
+		pfd[0].fd = s->master;	/* -1 while --quirks unplug */
 		pfd[0].events = POLLIN | (sim_conc_pending(s) > 0 ? POLLOUT : 0);
 		pfd[1].fd = s->sigfd;
 		pfd[1].events = POLLIN;
@@ -464,6 +489,7 @@ out:
 	sim_node_done(s);
 	free(s->out);
 	free(s->pend);
+	free(s->mod.held);
 	registry_free(s->reg);
 	free(s);
 	return rc;

@@ -1,5 +1,6 @@
 /*
- * fieldbridge - the technician's command line.  First subcommand:
+ * fieldbridge - the technician's command line.  `fieldbridge ports` lists
+ * the serial ports (tools/cli_ports.c).  First subcommand:
  *
  *	fieldbridge status [-c CONF | -s STATE_DIR] [--stale-after S]
  *
@@ -35,6 +36,7 @@
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
 #include "tools/cli_decode.h"
+#include "tools/cli_ports.h"
 #include "tools/cli_status.h"
 
 #define FB_STATUS_FILE		"status"
@@ -191,6 +193,8 @@ main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "decode") == 0)
 		return cli_decode_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "ports") == 0)
+		return cli_ports(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("fieldbridge %s\n", PACKAGE_VERSION);
@@ -201,10 +205,13 @@ main(int argc, char **argv)
 		printf("usage: fieldbridge COMMAND [options]\n"
 		    "commands:\n"
 		    "  status    the running daemon, its spool and backlog\n"
+		    "  ports     serial ports, their USB identity and the path "
+		    "for the config;\n"
+		    "            --probe: which driver answers on each\n"
 		    "  decode    a published payload's JSON document\n");
 		return 0;
 	}
 	fprintf(stderr, "usage: fieldbridge COMMAND [options]   (commands: "
-	    "status, decode)\n");
+	    "status, ports, decode)\n");
 	return 2;
 }

@@ -6,7 +6,7 @@
 bin_PROGRAMS += tools/fieldbridge-sim
 tools_fieldbridge_sim_SOURCES = tools/fieldbridge-sim.c tools/sim.h \
 	tools/sim_conc.c tools/sim_node.c tools/sim_attack.c \
-	tools/sim_gen.c tools/sim_payload.c
+	tools/sim_gen.c tools/sim_payload.c tools/sim_module.c
 tools_fieldbridge_sim_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tools_fieldbridge_sim_LDADD = node/libfbnode.a $(FB_LIBS)
 dist_noinst_SCRIPTS += tools/dev
@@ -15,6 +15,7 @@ dist_noinst_SCRIPTS += tools/dev
 # file parsing and formatting is in cli_status.c, unit-tested.
 bin_PROGRAMS += tools/fieldbridge
 tools_fieldbridge_SOURCES = tools/fieldbridge.c tools/cli_status.c \
+	tools/cli_ports.c tools/cli_ports.h \
 	tools/cli_status.h tools/cli_decode.c tools/cli_decode.h
 tools_fieldbridge_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tools_fieldbridge_LDADD = $(FB_LIBS)

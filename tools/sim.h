@@ -11,6 +11,8 @@
  *   sim_node.c         the nodes: libfbnode (node/) for the link
  *                      protocol, their schedule, and downlink dispatch
  *   sim_attack.c       forged, replayed, unknown-device and garbage traffic
+ *   sim_module.c       the RN2483/RN2903 and RAK3172 dialects (--dialect)
+ *                      and their quirks (--quirks), instead of FBSP
  *
  * The simulator stands where the radio and the concentrator would be: it
  * produces what nodes would transmit, so nothing here is used by the daemon.
@@ -37,6 +39,8 @@
 #define SIM_CAPTURE_MAX		64		/* data frames kept for replay */
 #define SIM_SID_BUCKETS		4096
 #define SIM_TXQ_MAX		32		/* downlinks waiting for their time */
+#define SIM_HOLD_MAX		4096		/* packets waiting for a module
+						 * to receive */
 
 /* splitmix64: fast, seedable, good enough for sensor noise and schedules. */
 static inline uint64_t
@@ -163,6 +167,53 @@ struct sim_pending {
 	uint8_t		payload[SIM_PAYLOAD_MAX];
 };
 
+enum sim_dialect {
+	SIM_DIALECT_FBSP = 0,
+	SIM_DIALECT_RN2483,
+	SIM_DIALECT_RN2903,
+	SIM_DIALECT_RAK3172,
+};
+
+/* --quirks, sim_module.c says what each does. */
+#define SIM_QUIRK_ECHO		0x01
+#define SIM_QUIRK_SPLIT		0x02
+#define SIM_QUIRK_BUSY		0x04
+#define SIM_QUIRK_RESET		0x08
+#define SIM_QUIRK_NOISE		0x10
+#define SIM_QUIRK_LONGLINE	0x20
+#define SIM_QUIRK_MUTE		0x40
+#define SIM_QUIRK_UNPLUG	0x80
+
+/* A packet waiting until the module receives. */
+struct sim_held {
+	uint16_t	len;
+	uint8_t		rec;		/* carries a logged record */
+	int8_t		snr;
+	int16_t		rssi;
+	uint8_t		frame[RADIO_PAYLOAD_MAX];
+};
+
+/* A text-command module's state (sim_module.c). */
+struct sim_module {
+	char		 line[600];	/* the command being received */
+	size_t		 len;
+	int		 autobaud;	/* a break seen: 0x55 follows */
+	int		 rx_on, tx_on, echo, muted;
+	int		 nwm;		/* RUI3 work mode, 0: P2P */
+	int		 snr, rssi;	/* of the last packet */
+	unsigned int	 rx_starts;
+	struct sim_held	*held;		/* SIM_HOLD_MAX, a ring */
+	unsigned int	 hhead, hn;
+	size_t		 held_bytes;	/* as lines on the wire, roughly */
+	unsigned int	 unassigned;	/* log entries waiting for a line */
+	char		 tail[65536];	/* --quirks split: the second piece */
+	size_t		 tail_len;
+	unsigned int	 tail_recs;
+	uint64_t	 tail_at_ms;
+	uint64_t	 next_reset_ms, next_noise_ms, next_long_ms;
+	uint64_t	 mute_from_ms, mute_until_ms, unplug_at_ms;
+};
+
 struct sim_opts {
 	const char	*registry, *keys, *link, *log;
 	const char	*streams;
@@ -178,6 +229,10 @@ struct sim_opts {
 	const char	*flood;
 	int		 quiet;
 	int		 log_time;	/* --log-time: 4th column */
+	int		 dialect;	/* enum sim_dialect */
+	unsigned int	 quirks;	/* SIM_QUIRK_* */
+	int		 fw_old;	/* --old-firmware: RN2483 1.0.4,
+					 * RN2903 1.0.3, RUI 3.5.1 */
 };
 
 /* The summary printed at exit. */
@@ -223,6 +278,7 @@ struct sim {
 	unsigned int		 rr;		/* round-robin start */
 	uint64_t		 nodes_done_ms;
 	struct sim_stats	 st;
+	struct sim_module	 mod;
 };
 
 /* --- sim_conc.c: the concentrator side on the pty ------------------------ */
@@ -250,6 +306,23 @@ void	sim_conc_status(struct sim *s, uint64_t now_ms);
 void	sim_conc_txq_run(struct sim *s, uint32_t tmst);
 /* Bytes read from the pty: the gateway's frames. */
 void	sim_conc_input(struct sim *s, const uint8_t *buf, size_t len);
+
+/* --- sim_module.c: the text-command modules ---------------------------- */
+
+/* --dialect and --quirks into o: 0, or -EINVAL. */
+int	sim_module_parse(const char *dialect, const char *quirks,
+	    struct sim_opts *o);
+void	sim_module_start(struct sim *s);
+/* A packet from node ni (ni < 0: an unnamed radio): held until the module
+ * receives.  0 or -ENOBUFS. */
+int	sim_module_rx(struct sim *s, int ni, const uint8_t *frame, size_t len);
+/* pe logs the packet just given to sim_module_rx. */
+void	sim_module_record(struct sim *s, struct sim_pending *pe);
+/* Bytes held in the module, not yet queued for the line. */
+size_t	sim_module_pending(const struct sim *s);
+void	sim_module_input(struct sim *s, const uint8_t *buf, size_t len);
+/* Quirks due, the split tail, held packets; every loop round. */
+void	sim_module_tick(struct sim *s, uint64_t now_ms);
 
 /* --- sim_node.c: the nodes --------------------------------------------- */
 

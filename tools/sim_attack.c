@@ -170,9 +170,10 @@ attack_garbage(struct sim *s)
 		n = left;
 	for (i = 0; i < n; i++)
 		buf[i] = (uint8_t)sim_rand(&s->rng);
-	/* End the burst with a delimiter so the next real frame starts
-	 * clean; zeros inside the burst are noise like any other byte. */
-	buf[n] = 0x00;
+	/* End the burst with a delimiter (a line end for the text
+	 * dialects) so the next real frame starts clean; zeros inside the
+	 * burst are noise like any other byte. */
+	buf[n] = s->o.dialect == SIM_DIALECT_FBSP ? 0x00 : '\n';
 	if (sim_conc_put(s, buf, n + 1) == 0) {
 		s->garbage_done += n;
 		s->st.garbage_bytes += n;

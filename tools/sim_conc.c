@@ -17,6 +17,9 @@
  * Every record a node transmits is written to --log as "EUI FCNT HEX" once
  * its bytes have been written to the pty (sim_conc_record), so a checker can
  * compare what left the nodes with what arrived upstream.
+ *
+ * With --dialect rn2483, rn2903 or rak3172 the pty speaks a module's text
+ * commands instead (sim_module.c); the calls here hand over to it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +44,8 @@
 size_t
 sim_conc_pending(const struct sim *s)
 {
-	return s->out_len - s->out_head;
+	return s->out_len - s->out_head + (s->o.dialect != SIM_DIALECT_FBSP ?
+	    sim_module_pending(s) : 0);
 }
 
 int
@@ -116,8 +120,9 @@ sim_conc_write(struct sim *s)
 {
 	ssize_t n;
 
-	while (sim_conc_pending(s) > 0) {
-		n = write(s->master, s->out + s->out_head, sim_conc_pending(s));
+	while (s->master >= 0 && s->out_len > s->out_head) {
+		n = write(s->master, s->out + s->out_head,
+		    s->out_len - s->out_head);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -150,6 +155,8 @@ sim_conc_record(struct sim *s, uint64_t eui, uint32_t fcnt,
 	}
 	pe = &s->pend[(s->pend_head + s->pend_count) % s->pend_cap];
 	pe->end = s->out_total;
+	if (s->o.dialect != SIM_DIALECT_FBSP)
+		sim_module_record(s, pe);
 	pe->eui = eui;
 	pe->fcnt = fcnt;
 	pe->len = (uint8_t)len;
@@ -172,6 +179,8 @@ sim_conc_rx(struct sim *s, int ni, const uint8_t *frame, size_t len)
 	int16_t rssi = -95;
 	int r;
 
+	if (s->o.dialect != SIM_DIALECT_FBSP)
+		return sim_module_rx(s, ni, frame, len);
 	if (ni >= 0) {
 		sf = s->nodes[ni].sf;
 		rssi = s->nodes[ni].rssi;
@@ -203,6 +212,8 @@ sim_conc_status(struct sim *s, uint64_t now)
 {
 	struct sframe f;
 
+	if (s->o.dialect != SIM_DIALECT_FBSP)
+		return;		/* modules send no heartbeat */
 	memset(&f, 0, sizeof(f));
 	f.kind = SFRAME_STATUS;
 	f.u.status.uptime_s = (uint32_t)((now - s->start_ms) / 1000);
@@ -397,6 +408,10 @@ sim_conc_unlink(const char *link, const char *target)
 void
 sim_conc_start(struct sim *s)
 {
+	if (s->o.dialect != SIM_DIALECT_FBSP) {
+		sim_module_start(s);
+		return;
+	}
 	sframe_reader_init(&s->reader);
 	/* A concentrator starts with a delimiter: it ends whatever partial
 	 * frame the gateway may have buffered. */
@@ -406,5 +421,9 @@ sim_conc_start(struct sim *s)
 void
 sim_conc_input(struct sim *s, const uint8_t *buf, size_t len)
 {
+	if (s->o.dialect != SIM_DIALECT_FBSP) {
+		sim_module_input(s, buf, len);
+		return;
+	}
 	sframe_reader_feed(&s->reader, buf, len, on_frame, s);
 }

@@ -390,20 +390,23 @@ class Harness:
                 self.names[m.group(1)] = m.group(2)
                 self.streams[m.group(1)] = m.group(3)
 
-    def start_sim(self, name, args):
+    def start_sim(self, name, args, driver="fbsp"):
+        """A simulator on NAME.tty; driver: the dialect it speaks and the
+        daemon's driver for it (fbsp, rn2483, rn2903, rak3172)."""
         link = self.path(name + ".tty")
         log = self.path(name + ".sent")
+        dialect = [] if driver == "fbsp" else ["--dialect", driver]
         p = self._spawn("sim-" + name,
                         [self.sim_bin, "--registry", self.registry,
                          "--keys", self.keys, "--link", link, "--log", log]
-                        + [str(a) for a in args])
+                        + dialect + [str(a) for a in args])
         wait_for(lambda: p.poll() is not None or os.path.islink(link), 5,
                  "the simulator's pty link")
         if p.poll() is not None:
             raise HarnessError("fieldbridge-sim exited:\n" +
                                self.read("sim-%s.err" % name))
         self.sims.append({"name": name, "link": link, "log": log,
-                          "proc": p})
+                          "proc": p, "driver": driver})
         return link
 
     def wait_sims(self, timeout):
@@ -432,7 +435,7 @@ class Harness:
         for s in self.sims:
             with open(s["log"]) as f:
                 for line in f:
-                    eui, fcnt, hx = line.split()
+                    eui, fcnt, hx = line.split()[:3]
                     out.append((eui.upper(), int(fcnt), bytes.fromhex(hx)))
         return out
 
@@ -453,9 +456,12 @@ class Harness:
             group = grp.getgrnam("dialout").gr_name
         except KeyError:
             group = grp.getgrgid(user.pw_gid).gr_name
+        # A module's line speed is its driver's default (baud 0).
         conc = ",\n".join(
-            '  { name = "%s"; path = "%s"; driver = "fbsp"; baud = 115200; }'
-            % (s["name"], s["link"]) for s in self.sims)
+            '  { name = "%s"; path = "%s"; driver = "%s"; baud = %d; }'
+            % (s["name"], s["link"], s.get("driver", "fbsp"),
+               115200 if s.get("driver", "fbsp") == "fbsp" else 0)
+            for s in self.sims)
         policy = ""
         if rate_per_min is not None:
             policy = "policy = { rate_per_min = %d; rate_burst = %d; };" % (

@@ -1,0 +1,209 @@
+/*
+ * status.c - the status file and the counters line: how the daemon tells
+ * a technician what it is doing without a log to read.
+ *
+ * Data flow: loop.c fills a struct status_loop every
+ * daemon.status_interval_s and at exit; status_write() writes it, with the
+ * uplink's and the outbox's sections, to STATE_DIR/status, which
+ * `fieldbridge status` (tools/cli_status.c) reads.  The same counters go
+ * to the log as one line (status_counters_line) every
+ * daemon.stats_interval_s, on SIGUSR1 and at exit.
+ *
+ * The file: one "key=value" per line, no spaces around '=', values to the
+ * end of the line, replaced whole (fsutil_replace: a reader never sees
+ * half a file).  A reader must ignore keys it does not know and take a
+ * missing key as "not reported" (an older daemon).  Units are in the names
+ * where they are not counts.  Key names are the STATUS_K_ macros of
+ * status.h, shared with the reader.
+ *
+ *   key                        unit / values               writer
+ *   state                      running|stopping|stopped    status.c
+ *   pid                        the worker's pid            status.c
+ *   gateway_id                 daemon.gateway_id           status.c
+ *   uptime_s                   seconds since start         status.c
+ *   updated                    Unix time of this write     status.c
+ *   clock_synced               0|1 (NTP synchronised)      status.c
+ *   mqtt_connected             0|1                         status.c
+ *   mqtt_connects              count since start           status.c
+ *   mqtt_disconnects           count since start           status.c
+ *   mqtt_inflight              batches awaiting PUBACK     status.c
+ *   mqtt_state                 waiting|resolving|connecting|connected|
+ *                              stopping|stopped            uplink.c
+ *   mqtt_host, mqtt_port       as configured               uplink.c
+ *   mqtt_address               connected address or empty  uplink.c
+ *   mqtt_addresses             the name's addresses, ","   uplink.c
+ *   mqtt_resolve_error         last lookup failure         uplink.c
+ *   mqtt_error_ipv4/_ipv6      last failure per family     uplink.c
+ *   ports, ports_open          concentrators               status.c
+ *   sandbox                    how the worker is confined  status.c
+ *   records_accepted           since start                 status.c
+ *   records_pending            in open batches             status.c
+ *   batches_sealed             since start                 status.c
+ *   batches_delivered          PUBACKed, since start       status.c
+ *   records_delivered          in those batches            status.c
+ *   spool_batches/_records/_bytes    waiting on disk       outbox.c
+ *   spool_disk_bytes, spool_quota_bytes, spool_segment_bytes  outbox.c
+ *   spool_oldest_age_s         age of the oldest waiting batch, -1: none
+ *                                                          outbox.c
+ *   spool_live_batches, spool_backlog_batches/_records/_bytes,
+ *   spool_backlog_inflight     live vs. backlog (after an outage)
+ *                                                          outbox.c
+ *   drain_bytes_per_s, drain_records_per_s, drain_rate_limit_bps
+ *                              the backlog's drain         outbox.c
+ *   spool_appended_batches/_records, spool_delivered_backlog_batches,
+ *   spool_dropped_batches/_records, spool_not_stored_batches,
+ *   spool_quarantined, spool_truncated_bytes, spool_disk_full (0|1),
+ *   spool_sync_errors          since start                 outbox.c
+ *   gap_events, gap_events_delivered, gap_events_pending,
+ *   gap_events_merged          gap events (uplink-format.md)  outbox.c
+ *   journal_pending_records, journal_unwritten_records, journal_files,
+ *   journal_records_written, journal_bytes_written, journal_replayed
+ *                              the open-batch journal      outbox.c
+ *   durability_ms, last_commit_age_ms, commits, commit_errors
+ *                              the durability window       outbox.c
+ *   drop_NAME                  frames dropped by identity, NAME as
+ *                              ident_strverdict() says     status.c
+ *   drop_stream                records the batcher refused status.c
+ *   drop_serial_NAME           frames a driver discarded, NAME from the
+ *                              driver's verdict table      status.c
+ *   drop_spool_batches/_records  dropped by the spool      status.c
+ *   lost_batches, lost_records   no sequence number        status.c
+ *   downlinks, downlinks_failed  replies queued / refused  status.c
+ *
+ * The counters line (stable; the demo and the end-to-end tests parse it):
+ *
+ *   records accepted N, batches sealed N, delivered N (records N),
+ *   dropped: unknown=N bad_tag=N replay=N stale=N revoked=N rate=N
+ *   malformed=N direction=N stream=N serial_NAME=N ... serial_other=N
+ *   queue=N (records N) lost=N (records N)
+ *
+ * all on one line; "queue" is the spool's drops, "lost" the batches that
+ * could not get a sequence number.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/fsutil.h"
+#include "daemon/status.h"
+
+/* A status file is about 3 KiB; more means a bug, not a bigger gateway. */
+#define STATUS_SIZE_MAX		(64u * 1024)
+
+void
+status_u64(FILE *f, const char *key, uint64_t v)
+{
+	fprintf(f, "%s=%" PRIu64 "\n", key, v);
+}
+
+void
+status_i64(FILE *f, const char *key, int64_t v)
+{
+	fprintf(f, "%s=%" PRId64 "\n", key, v);
+}
+
+void
+status_str(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, "%s=%s\n", key, v != NULL ? v : "");
+}
+
+void
+status_rate(FILE *f, const char *key, double v)
+{
+	fprintf(f, "%s=%.0f\n", key, v);
+}
+
+int
+status_write(int dirfd, const struct status_loop *l,
+    const struct status_sections *sec)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+	int r;
+
+	/* One buffer, then one replace: the file is never half written,
+	 * and a full disk fails here rather than leaving a torn file. */
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return -errno;
+	status_str(f, STATUS_K_STATE, l->state);
+	status_i64(f, STATUS_K_PID, (int64_t)getpid());
+	status_str(f, STATUS_K_GATEWAY_ID, l->gateway_id);
+	status_u64(f, STATUS_K_UPTIME_S, l->uptime_s);
+	status_i64(f, STATUS_K_UPDATED, (int64_t)time(NULL));
+	status_u64(f, STATUS_K_CLOCK_SYNCED, l->clock_synced != 0);
+	status_u64(f, STATUS_K_MQTT_CONNECTED, l->mqtt_connected != 0);
+	status_u64(f, STATUS_K_MQTT_CONNECTS, l->mqtt_connects);
+	status_u64(f, STATUS_K_MQTT_DISCONNECTS, l->mqtt_disconnects);
+	status_i64(f, STATUS_K_MQTT_INFLIGHT, l->mqtt_inflight);
+	if (sec != NULL && sec->uplink != NULL)
+		sec->uplink(sec->arg, f);
+	status_i64(f, STATUS_K_PORTS, l->ports);
+	status_i64(f, STATUS_K_PORTS_OPEN, l->ports_open);
+	status_str(f, STATUS_K_SANDBOX, l->sandbox);
+	status_u64(f, STATUS_K_RECORDS_ACCEPTED, l->records_accepted);
+	status_u64(f, STATUS_K_RECORDS_PENDING, l->records_pending);
+	status_u64(f, STATUS_K_BATCHES_SEALED, l->batches_sealed);
+	status_u64(f, STATUS_K_BATCHES_DELIVERED, l->batches_delivered);
+	status_u64(f, STATUS_K_RECORDS_DELIVERED, l->records_delivered);
+	if (sec != NULL && sec->outbox != NULL)
+		sec->outbox(sec->arg, f);
+	for (i = 0; i < l->ndrops; i++)
+		fprintf(f, STATUS_K_DROP_PREFIX "%s=%" PRIu64 "\n",
+		    l->drops[i].name, l->drops[i].value);
+	status_u64(f, STATUS_K_DROP_SPOOL_BATCHES, l->spool_dropped_batches);
+	status_u64(f, STATUS_K_DROP_SPOOL_RECORDS, l->spool_dropped_records);
+	status_u64(f, STATUS_K_LOST_BATCHES, l->lost_batches);
+	status_u64(f, STATUS_K_LOST_RECORDS, l->lost_records);
+	status_u64(f, STATUS_K_DOWNLINKS, l->downlinks);
+	status_u64(f, STATUS_K_DOWNLINKS_FAILED, l->downlinks_failed);
+	if (ferror(f) != 0) {
+		(void)fclose(f);
+		free(buf);
+		return -ENOMEM;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	if (len > STATUS_SIZE_MAX)
+		r = -EFBIG;
+	else
+		r = fsutil_replace(dirfd, STATUS_FILE, buf, len, 0644,
+		    FSUTIL_NO_FSYNC);
+	free(buf);
+	return r;
+}
+
+char *
+status_counters_line(char *buf, size_t sz, const char *prefix,
+    const struct status_loop *l)
+{
+	size_t used = 0, i;
+	int n;
+
+#define APPEND(...) do {						\
+	n = snprintf(buf + used, sz - used, __VA_ARGS__);		\
+	if (n > 0 && (size_t)n < sz - used)				\
+		used += (size_t)n;					\
+} while (0)
+	if (sz == 0)
+		return buf;
+	buf[0] = '\0';
+	APPEND("%srecords accepted %" PRIu64 ", batches sealed %" PRIu64
+	    ", delivered %" PRIu64 " (records %" PRIu64 "), dropped:", prefix,
+	    l->records_accepted, l->batches_sealed, l->batches_delivered,
+	    l->records_delivered);
+	for (i = 0; i < l->ndrops; i++)
+		APPEND(" %s=%" PRIu64, l->drops[i].name, l->drops[i].value);
+	APPEND(" queue=%" PRIu64 " (records %" PRIu64 ") lost=%" PRIu64
+	    " (records %" PRIu64 ")", l->spool_dropped_batches,
+	    l->spool_dropped_records, l->lost_batches, l->lost_records);
+#undef APPEND
+	return buf;
+}

@@ -1,0 +1,155 @@
+/*
+ * status.h - the daemon's status file (STATE_DIR/status) and its counters
+ * line: the key names, defined once for the writers (status.c, uplink.c,
+ * outbox.c) and the reader (tools/cli_status.c), and the calls that write
+ * them.  The file's format, key by key, is drawn at the top of status.c.
+ */
+#ifndef FB_STATUS_H
+#define FB_STATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define STATUS_FILE		"status"	/* below the state directory */
+
+/* Written by status.c from what the loop knows. */
+#define STATUS_K_STATE			"state"
+#define STATUS_K_PID			"pid"
+#define STATUS_K_GATEWAY_ID		"gateway_id"
+#define STATUS_K_UPTIME_S		"uptime_s"
+#define STATUS_K_UPDATED		"updated"
+#define STATUS_K_CLOCK_SYNCED		"clock_synced"
+#define STATUS_K_MQTT_CONNECTED		"mqtt_connected"
+#define STATUS_K_MQTT_CONNECTS		"mqtt_connects"
+#define STATUS_K_MQTT_DISCONNECTS	"mqtt_disconnects"
+#define STATUS_K_MQTT_INFLIGHT		"mqtt_inflight"
+#define STATUS_K_PORTS			"ports"
+#define STATUS_K_PORTS_OPEN		"ports_open"
+#define STATUS_K_SANDBOX		"sandbox"
+#define STATUS_K_RECORDS_ACCEPTED	"records_accepted"
+#define STATUS_K_RECORDS_PENDING	"records_pending"
+#define STATUS_K_BATCHES_SEALED		"batches_sealed"
+#define STATUS_K_BATCHES_DELIVERED	"batches_delivered"
+#define STATUS_K_RECORDS_DELIVERED	"records_delivered"
+#define STATUS_K_DROP_PREFIX		"drop_"	/* + a drop counter's name */
+#define STATUS_K_DROP_STREAM		"drop_stream"
+#define STATUS_K_DROP_SERIAL_PREFIX	"drop_serial_"
+#define STATUS_K_DROP_SPOOL_PREFIX	"drop_spool_"
+#define STATUS_K_DROP_SPOOL_BATCHES	"drop_spool_batches"
+#define STATUS_K_DROP_SPOOL_RECORDS	"drop_spool_records"
+#define STATUS_K_LOST_BATCHES		"lost_batches"
+#define STATUS_K_LOST_RECORDS		"lost_records"
+#define STATUS_K_DOWNLINKS		"downlinks"
+#define STATUS_K_DOWNLINKS_FAILED	"downlinks_failed"
+
+/* Written by uplink.c (uplink_status). */
+#define STATUS_K_MQTT_STATE		"mqtt_state"
+#define STATUS_K_MQTT_HOST		"mqtt_host"
+#define STATUS_K_MQTT_PORT		"mqtt_port"
+#define STATUS_K_MQTT_ADDRESS		"mqtt_address"
+#define STATUS_K_MQTT_ADDRESSES		"mqtt_addresses"
+#define STATUS_K_MQTT_RESOLVE_ERROR	"mqtt_resolve_error"
+#define STATUS_K_MQTT_ERROR_IPV4	"mqtt_error_ipv4"
+#define STATUS_K_MQTT_ERROR_IPV6	"mqtt_error_ipv6"
+
+/* Written by outbox.c (outbox_status). */
+#define STATUS_K_SPOOL_BATCHES		"spool_batches"
+#define STATUS_K_SPOOL_RECORDS		"spool_records"
+#define STATUS_K_SPOOL_BYTES		"spool_bytes"
+#define STATUS_K_SPOOL_DISK_BYTES	"spool_disk_bytes"
+#define STATUS_K_SPOOL_QUOTA_BYTES	"spool_quota_bytes"
+#define STATUS_K_SPOOL_SEGMENT_BYTES	"spool_segment_bytes"
+#define STATUS_K_SPOOL_OLDEST_AGE_S	"spool_oldest_age_s"
+#define STATUS_K_SPOOL_LIVE_BATCHES	"spool_live_batches"
+#define STATUS_K_SPOOL_BACKLOG_BATCHES	"spool_backlog_batches"
+#define STATUS_K_SPOOL_BACKLOG_RECORDS	"spool_backlog_records"
+#define STATUS_K_SPOOL_BACKLOG_BYTES	"spool_backlog_bytes"
+#define STATUS_K_SPOOL_BACKLOG_INFLIGHT	"spool_backlog_inflight"
+#define STATUS_K_DRAIN_BYTES_PER_S	"drain_bytes_per_s"
+#define STATUS_K_DRAIN_RECORDS_PER_S	"drain_records_per_s"
+#define STATUS_K_DRAIN_RATE_LIMIT_BPS	"drain_rate_limit_bps"
+#define STATUS_K_SPOOL_APPENDED_BATCHES	"spool_appended_batches"
+#define STATUS_K_SPOOL_APPENDED_RECORDS	"spool_appended_records"
+#define STATUS_K_SPOOL_DELIVERED_BACKLOG_BATCHES \
+					"spool_delivered_backlog_batches"
+#define STATUS_K_SPOOL_DROPPED_BATCHES	"spool_dropped_batches"
+#define STATUS_K_SPOOL_DROPPED_RECORDS	"spool_dropped_records"
+#define STATUS_K_SPOOL_NOT_STORED_BATCHES "spool_not_stored_batches"
+#define STATUS_K_SPOOL_QUARANTINED	"spool_quarantined"
+#define STATUS_K_SPOOL_TRUNCATED_BYTES	"spool_truncated_bytes"
+#define STATUS_K_SPOOL_DISK_FULL	"spool_disk_full"
+#define STATUS_K_SPOOL_SYNC_ERRORS	"spool_sync_errors"
+#define STATUS_K_GAP_EVENTS		"gap_events"
+#define STATUS_K_GAP_EVENTS_DELIVERED	"gap_events_delivered"
+#define STATUS_K_GAP_EVENTS_PENDING	"gap_events_pending"
+#define STATUS_K_GAP_EVENTS_MERGED	"gap_events_merged"
+#define STATUS_K_JOURNAL_PENDING_RECORDS "journal_pending_records"
+#define STATUS_K_JOURNAL_UNWRITTEN_RECORDS "journal_unwritten_records"
+#define STATUS_K_JOURNAL_FILES		"journal_files"
+#define STATUS_K_JOURNAL_RECORDS_WRITTEN "journal_records_written"
+#define STATUS_K_JOURNAL_BYTES_WRITTEN	"journal_bytes_written"
+#define STATUS_K_JOURNAL_REPLAYED	"journal_replayed"
+#define STATUS_K_DURABILITY_MS		"durability_ms"
+#define STATUS_K_LAST_COMMIT_AGE_MS	"last_commit_age_ms"
+#define STATUS_K_COMMITS		"commits"
+#define STATUS_K_COMMIT_ERRORS		"commit_errors"
+
+/* One line each; the writers use these, never fprintf of their own. */
+void	status_u64(FILE *f, const char *key, uint64_t v);
+void	status_i64(FILE *f, const char *key, int64_t v);
+void	status_str(FILE *f, const char *key, const char *v);
+/* A rate, rounded to a whole number. */
+void	status_rate(FILE *f, const char *key, double v);
+
+/* A drop counter: its name (the key is STATUS_K_DROP_PREFIX + name in the
+ * file, the bare name in the counters line) and its value. */
+struct status_drop {
+	const char	*name;
+	uint64_t	 value;
+};
+
+#define STATUS_DROPS_MAX	96
+
+/* What the loop knows, for the file and the counters line. */
+struct status_loop {
+	const char	*state;		/* "running", "stopping", "stopped" */
+	const char	*gateway_id;
+	uint64_t	 uptime_s;
+	int		 clock_synced;
+	int		 mqtt_connected;
+	uint64_t	 mqtt_connects, mqtt_disconnects;
+	int		 mqtt_inflight;
+	int		 ports, ports_open;
+	const char	*sandbox;
+	uint64_t	 records_accepted, records_pending;
+	uint64_t	 batches_sealed, batches_delivered, records_delivered;
+	/* In the order of the line: identity verdicts, "stream", then the
+	 * serial ones (named "serial_" + the driver's verdict). */
+	struct status_drop drops[STATUS_DROPS_MAX];
+	size_t		 ndrops;
+	uint64_t	 spool_dropped_batches, spool_dropped_records;
+	uint64_t	 lost_batches, lost_records;
+	uint64_t	 downlinks, downlinks_failed;
+};
+
+/* Sections other modules write into the file, in this order after the
+ * loop's own keys: the uplink's after the mqtt_ keys, the outbox's after
+ * the record counts.  Either may be NULL. */
+struct status_sections {
+	void	(*uplink)(void *arg, FILE *f);
+	void	(*outbox)(void *arg, FILE *f);
+	void	*arg;
+};
+
+/* Replaces STATUS_FILE below dirfd (AT_FDCWD: the state directory once
+ * chrooted) with the whole file in one step.  Returns 0 or -errno. */
+int	status_write(int dirfd, const struct status_loop *l,
+	    const struct status_sections *sec);
+
+/* The counters line (format at the top of status.c) into buf; prefix
+ * goes first ("final: " at exit).  Returns buf. */
+char	*status_counters_line(char *buf, size_t sz, const char *prefix,
+	    const struct status_loop *l);
+
+#endif
