@@ -60,6 +60,11 @@
  * record can contain (names hold no '"', payloads are base64). */
 #define BATCH_REC_SEP		",{\"dev\":\""
 #define BATCH_REC_SEP_LEN	(sizeof(BATCH_REC_SEP) - 1)
+/* batch.max_records' upper bound (conf.c): every document a batcher makes
+ * decodes within the decoder's bound. */
+#define BATCH_RECORDS_CONF_MAX	100000
+_Static_assert((uint64_t)BATCH_RECORDS_CONF_MAX * (BATCH_RECORD_JSON_MAX + 1)
+    + 1024 <= ENCODING_DOC_MAX_BYTES, "a batch may not decode");
 /* Names are checked to need no escaping, so the header is bounded by: */
 #define BATCH_HDR_MAX		(64 + BATCH_GW_MAX + BATCH_SEQ_DIGITS_MAX + \
 				    BATCH_STREAM_MAX)

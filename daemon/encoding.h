@@ -31,11 +31,12 @@ enum encoding {
 /*
  * Longest document encoding_decode hands out unless told less: a batch of
  * the most records batch.max_records allows, each at its widest
- * (BATCH_RECORD_JSON_MAX), rounded up.  A compressed payload that inflates
- * beyond the caller's bound is refused (-EFBIG) without inflating further,
- * so a small hostile payload cannot make the decoder allocate without end.
+ * (BATCH_RECORD_JSON_MAX), rounded up (batch.c checks this at compile
+ * time).  A compressed payload that inflates beyond the caller's bound is
+ * refused (-EFBIG) without inflating further, so a small hostile payload
+ * cannot make the decoder allocate without end.
  */
-#define ENCODING_DOC_MAX_BYTES	(64U * 1024 * 1024)
+#define ENCODING_DOC_MAX_BYTES	(128U * 1024 * 1024)
 
 /* "json", "zlib"; NULL for an unknown value. */
 const char	*encoding_name(int enc);
