@@ -6,6 +6,8 @@ Python 3 standard library only.
 
 import time
 
+import fbe2e
+
 
 class Span:
     """Notes when 10% and 90% of the expected records had arrived: the rate
@@ -56,7 +58,11 @@ class Arrivals(Span):
         data = self.tail + data
         cut = data.rfind(b"\n") + 1
         self.tail = data[cut:]
-        n = data[:cut].count(b'"fcnt":')
+        if fbe2e.ENCODING == "json":
+            n = data[:cut].count(b'"fcnt":')
+        else:       # hex payloads (fbe2e.sub_format): decode each
+            n = sum(fbe2e.sub_payload(line.partition(" ")[2]).count(
+                '"fcnt":') for line in data[:cut].decode().splitlines())
         if n:
             self.add(time.monotonic(), n)
         return self.records

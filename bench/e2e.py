@@ -84,10 +84,20 @@ def status_kib(pid, field):
     raise fbe2e.HarnessError("no %s for %d" % (field, pid))
 
 
+def cpu_s(pid):
+    """utime + stime of pid (/proc/PID/stat), seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(build, nodes, count, rate, sims=1, max_records=500,
-        sandbox=True, measure_wire=False, measure_rss=False, timeout=120):
-    """One run; returns a dict of what was measured."""
+        sandbox=True, measure_wire=False, measure_rss=False,
+        measure_cpu=False, encoding="json", timeout=120):
+    """One run; returns a dict of what was measured (cpu: the worker's
+    CPU seconds over the run)."""
     res = {}
+    fbe2e.ENCODING = encoding
     with fbe2e.Harness(build) as h:
         h.make_certs()
         h.gen_registry(nodes)
@@ -100,7 +110,7 @@ def run(build, nodes, count, rate, sims=1, max_records=500,
                                     "--quiet", "--seed", 7 + i])
         h.write_daemon_conf(batch_age_ms=1000, max_records=max_records,
                             rate_per_min=6000000, rate_burst=100000,
-                            log_level="notice")
+                            log_level="notice", encoding=encoding)
         d = h.start_daemon([] if sandbox else ["--no-sandbox"])
         want = nodes // sims * sims * count
         c = benchlib.Arrivals(h, want)
@@ -120,6 +130,8 @@ def run(build, nodes, count, rate, sims=1, max_records=500,
         res["records"] = c.records
         if measure_wire:
             res["wire"] = tcp_bytes(h.port, daemon_pids(d.pid)) / c.records
+        if measure_cpu:
+            res["cpu"] = cpu_s(worker_pid(d.pid))
         if measure_rss:
             w = worker_pid(d.pid)
             res["rss"] = status_kib(w, "VmHWM")

@@ -26,6 +26,9 @@ bench_node_bench_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 bench_node_bench_LDADD = node/libfbnode.a $(FB_LIBS)
 EXTRA_DIST += bench/node_cross bench/node_cross_config.h
 
+# What a record costs upstream, against the usual bridge (issue 13).
+EXTRA_DIST += bench/cost.py bench/bridge_wakeups
+
 # The text-module drivers' parsers, and the line rate their baud allows.
 noinst_PROGRAMS += bench/textdrv
 bench_textdrv_SOURCES = bench/textdrv.c

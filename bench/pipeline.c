@@ -233,7 +233,7 @@ cmp_double(const void *a, const void *b)
 int
 main(void)
 {
-	struct batcher_limits lim = { 500, 4900, 5000 };
+	struct batcher_limits lim = { 500, 4900, 5000, 0 };
 	struct bench bn;
 	struct node *nodes;
 	struct seqno *sq = NULL;

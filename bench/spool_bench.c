@@ -190,6 +190,7 @@ path_open(struct path *p, const char *dir)
 	lim.max_records = (uint32_t)c.batch.max_records;
 	lim.max_bytes = (size_t)c.batch.max_bytes;
 	lim.max_age_ms = (uint32_t)c.batch.max_age_ms;
+	lim.encoding = c.batch.encoding;
 	if ((r = batcher_new(c.gateway_id, &lim, p->seq, path_sink, p,
 	    &p->bt)) != 0)
 		die("batcher_new", r);

@@ -50,7 +50,14 @@ struct batch {
 	uint32_t	nrecords;
 	uint64_t	sealed_ms;	/* CLOCK_MONOTONIC when sealed */
 	size_t		len;
-	char		*data;		/* the JSON document, len bytes */
+	char		*data;		/* the payload, len bytes: the JSON
+					 * document in the batcher's
+					 * encoding (encoding.h) */
+	/* Its first record, for the journal (which cannot read a
+	 * compressed payload); first_known 0: not a batch of records. */
+	int		first_known;
+	uint64_t	first_eui;
+	uint32_t	first_fcnt;
 };
 
 /* Frees data (a separate allocation) and the struct; accepts NULL. */
@@ -82,8 +89,10 @@ struct batcher;
 
 struct batcher_limits {
 	uint32_t	max_records;	/* >= 1 */
-	size_t		max_bytes;	/* >= BATCH_BYTES_MIN: whole document */
+	size_t		max_bytes;	/* >= BATCH_BYTES_MIN: whole payload,
+					 * after compression */
 	uint32_t	max_age_ms;	/* since the first record, monotonic */
+	int		encoding;	/* ENCODING_JSON (0), ENCODING_ZLIB */
 };
 
 /* Where sealed batches go; the sink owns b and frees it with batch_free. */
@@ -95,6 +104,8 @@ struct batcher_stats {
 	uint64_t	lost_batches;	/* no sequence number: dropped */
 	uint64_t	lost_records;
 	uint64_t	rejected;	/* batcher_add returned an error */
+	uint64_t	kept_back;	/* compressed: records a seal handed
+					 * on to the next batch */
 };
 
 int	batcher_new(const char *gateway_id, const struct batcher_limits *lim,

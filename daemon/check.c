@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/check.h"
+#include "daemon/cloud.h"
 #include "daemon/conf.h"
 #include "policy/registry.h"
 #include "radio/serial.h"
@@ -117,6 +118,8 @@ check_run(const char *conf_path, FILE *out, FILE *err)
 		bad = 1;
 	}
 	if (check_files(conf_path, c, err) != 0)
+		bad = 1;
+	if (cloud_check(conf_path, c, err) != 0)
 		bad = 1;
 	check_ports(c, out);
 out:

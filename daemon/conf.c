@@ -34,6 +34,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "daemon/topic.h"
 #include "radio/radio.h"
 
 enum conf_type {
@@ -86,11 +87,21 @@ struct conf_ctx {
 };
 
 static conf_check_fn conf_check_ident, conf_check_driver, conf_check_prefix,
-    conf_check_nonempty;
+    conf_check_nonempty, conf_check_topic, conf_check_alpn;
 
 static const struct conf_enum conf_log_levels[] = {
 	{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "notice", LOG_NOTICE },
 	{ "warning", LOG_WARNING }, { "err", LOG_ERR }, { NULL, 0 }
+};
+
+/* The values of enum encoding (daemon/encoding.h). */
+static const struct conf_enum conf_encodings[] = {
+	{ "json", 0 }, { "zlib", 1 }, { NULL, 0 }
+};
+
+static const struct conf_enum conf_clouds[] = {
+	{ "auto", CONF_CLOUD_AUTO }, { "generic", CONF_CLOUD_GENERIC },
+	{ "aws", CONF_CLOUD_AWS }, { "azure", CONF_CLOUD_AZURE }, { NULL, 0 }
 };
 
 static const struct conf_enum conf_modulations[] = {
@@ -195,14 +206,35 @@ static const struct conf_key conf_mqtt_keys[] = {
 	    3600000, "longest reconnect delay"),
 	K_INT("inflight_max", OFF(mqtt.inflight_max), 16, 1, 1024,
 	    "batches published but not yet acknowledged"),
+	K_STR("username", 0, OFF(mqtt.username), SZ(mqtt.username), "", NULL,
+	    "MQTT user name; empty: none is sent (RabbitMQ's certificate "
+	    "login fails when one is)"),
+	K_STR("alpn", 0, OFF(mqtt.alpn), SZ(mqtt.alpn), "", conf_check_alpn,
+	    "TLS ALPN protocols, comma-separated (AWS IoT on port 443: "
+	    "x-amzn-mqtt-ca); empty: none"),
+	K_STR("topic_batch", 0, OFF(mqtt.topic_batch), SZ(mqtt.topic_batch),
+	    TOPIC_DEFAULT_BATCH, conf_check_topic,
+	    "topic of live batches and gap events ({prefix}, {gateway}, "
+	    "{stream})"),
+	K_STR("topic_backlog", 0, OFF(mqtt.topic_backlog),
+	    SZ(mqtt.topic_backlog), TOPIC_DEFAULT_BACKLOG, conf_check_topic,
+	    "topic of batches from the backlog"),
+	K_STR("topic_status", 0, OFF(mqtt.topic_status),
+	    SZ(mqtt.topic_status), TOPIC_DEFAULT_STATUS, conf_check_topic,
+	    "topic of the retained online/offline status"),
+	K_ENUM("cloud", OFF(mqtt.cloud), conf_clouds, CONF_CLOUD_AUTO,
+	    "whose limits --check applies: auto (from host), generic, aws, "
+	    "azure"),
 	{ .name = NULL }
 };
 
 static const struct conf_key conf_batch_keys[] = {
 	K_INT("max_records", OFF(batch.max_records), 500, 1, 100000,
 	    "records per batch"),
-	K_INT("max_bytes", OFF(batch.max_bytes), 4900, 1024, 131072,
-	    "JSON bytes per batch"),
+	K_INT("max_bytes", OFF(batch.max_bytes), 4900, 1024, 262144,
+	    "payload bytes per batch (after compression)"),
+	K_ENUM("encoding", OFF(batch.encoding), conf_encodings, 0,
+	    "payload: json, or zlib (the same JSON, compressed)"),
 	K_INT("max_age_ms", OFF(batch.max_age_ms), 5000, 10, 3600000,
 	    "age of the oldest record before the batch is sealed"),
 	{ .name = NULL }
@@ -638,6 +670,46 @@ conf_check_prefix(struct conf_ctx *x, const config_setting_t *s,
 		return -1;
 	}
 	return 0;
+}
+
+static int
+conf_check_topic(struct conf_ctx *x, const config_setting_t *s,
+    const char *key, const char *val)
+{
+	const char *why = NULL;
+
+	if (topic_template_check(val, &why) != 0) {
+		conf_error(x, s, "%s: \"%s\" %s", key, val, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Names of 1..255 printable bytes without space, comma-separated (they
+ * go on the wire length-prefixed, RFC 7301). */
+static int
+conf_check_alpn(struct conf_ctx *x, const config_setting_t *s,
+    const char *key, const char *val)
+{
+	const char *p;
+	size_t n = 0;
+
+	for (p = val; ; p++) {
+		if (*p == ',' || *p == '\0') {
+			if (n == 0 && (*p == ',' || p != val))
+				break;
+			if (*p == '\0')
+				return 0;
+			n = 0;
+			continue;
+		}
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			break;
+		n++;
+	}
+	conf_error(x, s, "%s: \"%s\" is not a comma-separated list of "
+	    "protocol names", key, val);
+	return -1;
 }
 
 static int

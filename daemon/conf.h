@@ -21,6 +21,14 @@
 #define CONF_HOST_MAX		253
 #define CONF_PREFIX_MAX		127
 #define CONF_CONCENTRATORS_MAX	16
+#define CONF_USERNAME_MAX	255	/* Azure's {hub}/{device}/?api-... */
+#define CONF_ALPN_MAX		127	/* comma-separated protocol names */
+#define CONF_TOPIC_MAX		255	/* a topic template (topic.h) */
+/* mqtt.cloud: whose documented limits --check applies */
+#define CONF_CLOUD_AUTO		0	/* from the host name */
+#define CONF_CLOUD_GENERIC	1
+#define CONF_CLOUD_AWS		2
+#define CONF_CLOUD_AZURE	3
 #define CONF_STREAMS_MAX	64	/* streams with settings */
 #define CONF_ERR_MAX		4096	/* room for all messages of a file */
 /* spool.when_full */
@@ -86,12 +94,19 @@ struct conf {
 		int	backoff_min_ms;
 		int	backoff_max_ms;
 		int	inflight_max;
+		char	username[CONF_USERNAME_MAX + 1]; /* "": none sent */
+		char	alpn[CONF_ALPN_MAX + 1];	/* "": no ALPN */
+		char	topic_batch[CONF_TOPIC_MAX + 1];
+		char	topic_backlog[CONF_TOPIC_MAX + 1];
+		char	topic_status[CONF_TOPIC_MAX + 1];
+		int	cloud;			/* CONF_CLOUD_* */
 	} mqtt;
 
 	struct {
 		int	max_records;
 		int	max_bytes;
 		int	max_age_ms;
+		int	encoding;		/* ENCODING_* (encoding.h) */
 	} batch;
 
 	struct {

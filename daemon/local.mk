@@ -8,6 +8,9 @@ daemon_fieldbridged_LDADD = $(FB_LIBS)
 libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/conf.c daemon/conf.h \
 	daemon/batch.c daemon/batch.h \
+	daemon/encoding.c daemon/encoding.h \
+	daemon/topic.c daemon/topic.h \
+	daemon/cloud.c daemon/cloud.h \
 	daemon/decode_lpp.c daemon/decode_lpp.h \
 	daemon/notify.c daemon/notify.h \
 	daemon/uplink.c daemon/uplink.h \

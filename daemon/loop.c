@@ -1072,6 +1072,7 @@ loop_open(struct loop *d)
 	lim.max_records = (uint32_t)d->conf.batch.max_records;
 	lim.max_bytes = (size_t)d->conf.batch.max_bytes;
 	lim.max_age_ms = (uint32_t)d->conf.batch.max_age_ms;
+	lim.encoding = d->conf.batch.encoding;
 	if ((r = batcher_new(d->conf.gateway_id, &lim, d->seq, loop_sink, d,
 	    &d->bt)) != 0)
 		fatalx("cannot create the batcher: %s", strerror(-r));

@@ -102,9 +102,10 @@
 #include "daemon/fsutil.h"
 #include "daemon/log.h"
 #include "daemon/status.h"
+#include "daemon/topic.h"
 #include "daemon/uplink.h"
 
-#define UPLINK_TOPIC_MAX	(CONF_PREFIX_MAX + CONF_GATEWAY_ID_MAX + 64 + 4)
+#define UPLINK_TOPIC_MAX	(TOPIC_MAX_BYTES + 1)
 /* RFC 8305 section 5 "Connection Attempt Delay": 250 ms recommended. */
 #define UPLINK_STAGGER_MS	250
 /* One address: TCP connect and TLS handshake.  A blackholed address is
@@ -166,8 +167,17 @@ struct uplink {
 	SSL_CTX			*ctx;		/* for new connections */
 	uint32_t		 tls_sig;	/* of the files in ctx */
 	char			 client_id[CONF_GATEWAY_ID_MAX + 1];
-	char			 base[UPLINK_TOPIC_MAX];   /* PREFIX/GATEWAY/ */
+	/* Topics from templates (topic.h), expanded per publish. */
+	char			 prefix[CONF_PREFIX_MAX + 1];
+	char			 gw[CONF_GATEWAY_ID_MAX + 1];
+	char			 tmpl_batch[CONF_TOPIC_MAX + 1];
+	char			 tmpl_backlog[CONF_TOPIC_MAX + 1];
 	char			 status_topic[UPLINK_TOPIC_MAX];
+	/* Sent only when configured: RabbitMQ's certificate login fails
+	 * when a user name is sent at all. */
+	char			 username[CONF_USERNAME_MAX + 1];
+	unsigned char		 alpn[CONF_ALPN_MAX + 1];  /* RFC 7301 wire */
+	size_t			 alpn_len;
 	int			 keepalive_s;
 	int			 tls_min;
 	uint32_t		 backoff_min_ms, backoff_max_ms;
@@ -461,6 +471,12 @@ uplink_ctx_build(struct uplink *u, char *err, size_t errlen)
 	if ((u->host_numeric ? X509_VERIFY_PARAM_set1_ip_asc(param, u->host) :
 	    X509_VERIFY_PARAM_set1_host(param, u->host, 0)) != 1)
 		goto fail;
+	/* libmosquitto ignores MOSQ_OPT_TLS_ALPN with an own context
+	 * (docs/library-notes.md); 0 is success here. */
+	what = "the ALPN protocols";
+	if (u->alpn_len > 0 &&
+	    SSL_CTX_set_alpn_protos(ctx, u->alpn, (unsigned)u->alpn_len) != 0)
+		goto fail;
 	SSL_CTX_set_info_callback(ctx, uplink_ssl_info);
 	SSL_CTX_set_app_data(ctx, u);
 	SSL_CTX_free(u->ctx);
@@ -528,6 +544,9 @@ uplink_setup(struct uplink *u, struct mosquitto *m)
 	if ((r = mosquitto_will_set(m, u->status_topic,
 	    (int)strlen(UPLINK_STATUS_OFFLINE), UPLINK_STATUS_OFFLINE, 1,
 	    true)) != 0)
+		return r;
+	if (u->username[0] != '\0' &&
+	    (r = mosquitto_username_pw_set(m, u->username, NULL)) != 0)
 		return r;
 	/* Set once per object: setting it again would leak a reference. */
 	if ((r = mosquitto_int_option(m, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS,
@@ -1236,8 +1255,8 @@ int
 uplink_publish_sub(struct uplink *u, const char *stream, const char *sub,
     const void *data, size_t len, uint64_t cookie)
 {
-	char topic[UPLINK_TOPIC_MAX + UPLINK_SUB_MAX + 1];
-	int i, mid = 0, r, n;
+	char topic[UPLINK_TOPIC_MAX];
+	int i, mid = 0, r;
 
 	if (u->state != UPLINK_UP)
 		return -ENOTCONN;
@@ -1249,9 +1268,8 @@ uplink_publish_sub(struct uplink *u, const char *stream, const char *sub,
 	if (sub != NULL && (sub[0] == '\0' || strlen(sub) > UPLINK_SUB_MAX ||
 	    strpbrk(sub, "/+#") != NULL))
 		return -EINVAL;
-	n = snprintf(topic, sizeof(topic), "%s%s%s%s", u->base, stream,
-	    sub != NULL ? "/" : "", sub != NULL ? sub : "");
-	if (n < 0 || (size_t)n >= sizeof(topic))
+	if (topic_expand(sub == NULL ? u->tmpl_batch : u->tmpl_backlog,
+	    u->prefix, u->gw, stream, topic, sizeof(topic)) != 0)
 		return -EINVAL;
 	for (i = 0; i < u->nslots && u->slots[i].mid != 0; i++)
 		;
@@ -1356,6 +1374,30 @@ uplink_status(const struct uplink *u, FILE *f)
 	    u->fam_err[UPLINK_FAM_IPV4], u->fam_err[UPLINK_FAM_IPV6]);
 }
 
+/* "a,b" (checked by conf.c) as ALPN's wire list: length-prefixed
+ * names, RFC 7301 section 3.1. */
+static int
+uplink_alpn_wire(const char *list, unsigned char *out, size_t size,
+    size_t *len)
+{
+	const char *p = list, *e;
+	size_t n, used = 0;
+
+	*len = 0;
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || n > 255 || n + 1 > size - used)
+			return -EINVAL;
+		out[used++] = (unsigned char)n;
+		memcpy(out + used, p, n);
+		used += n;
+		p += n + (e != NULL);
+	}
+	*len = used;
+	return 0;
+}
+
 int
 uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
     struct uplink **out)
@@ -1386,14 +1428,20 @@ uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
 	snprintf(u->key, sizeof(u->key), "%s", c->mqtt.key);
 	snprintf(u->client_id, sizeof(u->client_id), "%s",
 	    c->mqtt.client_id[0] != '\0' ? c->mqtt.client_id : c->gateway_id);
-	n = snprintf(u->base, sizeof(u->base), "%s/%s/",
-	    c->mqtt.topic_prefix, c->gateway_id);
-	if (n < 0 || (size_t)n >= sizeof(u->base))
+	snprintf(u->prefix, sizeof(u->prefix), "%s", c->mqtt.topic_prefix);
+	snprintf(u->gw, sizeof(u->gw), "%s", c->gateway_id);
+	snprintf(u->tmpl_batch, sizeof(u->tmpl_batch), "%s",
+	    c->mqtt.topic_batch);
+	snprintf(u->tmpl_backlog, sizeof(u->tmpl_backlog), "%s",
+	    c->mqtt.topic_backlog);
+	if (topic_expand(c->mqtt.topic_status, u->prefix, u->gw, NULL,
+	    u->status_topic, sizeof(u->status_topic)) != 0)
 		goto fail;
-	n = snprintf(u->status_topic, sizeof(u->status_topic), "%s%s",
-	    u->base, UPLINK_STATUS_TOPIC);
-	if (n < 0 || (size_t)n >= sizeof(u->status_topic))
+	snprintf(u->username, sizeof(u->username), "%s", c->mqtt.username);
+	if ((r = uplink_alpn_wire(c->mqtt.alpn, u->alpn, sizeof(u->alpn),
+	    &u->alpn_len)) != 0)
 		goto fail;
+	r = -EINVAL;
 	u->keepalive_s = c->mqtt.keepalive_s;
 	u->tls_min = c->mqtt.tls_min;
 	u->backoff_min_ms = (uint32_t)c->mqtt.backoff_min_ms;

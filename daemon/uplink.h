@@ -80,12 +80,14 @@ int64_t	uplink_tick(struct uplink *u, uint64_t now_ms);
 
 /* How many more batches may be published now (0 when not connected). */
 int	uplink_ready(const struct uplink *u);
-/* Publish to PREFIX/GATEWAY/stream, QoS 1.  libmosquitto copies data.
- * 0, -ENOTCONN, -ENOBUFS (window full), -EINVAL, -EIO. */
+/* Publish to mqtt.topic_batch (PREFIX/GATEWAY/stream by default), QoS 1.
+ * libmosquitto copies data.  0, -ENOTCONN, -ENOBUFS (window full),
+ * -EINVAL, -EIO. */
 int	uplink_publish(struct uplink *u, const char *stream, const void *data,
 	    size_t len, uint64_t cookie);
-/* The same to PREFIX/GATEWAY/stream/sub (sub: one topic level of at most
- * UPLINK_SUB_MAX characters, e.g. "backlog"); sub NULL is uplink_publish. */
+/* The same to mqtt.topic_backlog (PREFIX/GATEWAY/stream/backlog by
+ * default) when sub is given (one topic level of at most UPLINK_SUB_MAX
+ * characters: "backlog"); sub NULL is uplink_publish. */
 #define UPLINK_SUB_MAX		15
 int	uplink_publish_sub(struct uplink *u, const char *stream,
 	    const char *sub, const void *data, size_t len, uint64_t cookie);

@@ -35,6 +35,18 @@ TESTS += tests/e2e/test_restart tests/e2e/test_exclusive \
 dist_noinst_SCRIPTS += tests/e2e/test_restart tests/e2e/test_exclusive \
 	tests/e2e/test_join_flood
 
+# The same runs with compressed batches (issue 13): exactly once through
+# the spool, the journal, kill -9 and the backlog.
+TESTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
+	tests/e2e/test_outage_zlib
+dist_noinst_SCRIPTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
+	tests/e2e/test_outage_zlib
+
+# ALPN and the user name sent only when configured (a listener of the
+# test's own), and Azure's topic layout through mosquitto (issue 13).
+TESTS += tests/e2e/test_mqtt_shapes
+dist_noinst_SCRIPTS += tests/e2e/test_mqtt_shapes
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log
@@ -53,6 +65,26 @@ TESTS += tests/test_batch
 tests_test_batch_SOURCES = tests/test_batch.c
 tests_test_batch_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_batch_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/test_encoding
+TESTS += tests/test_encoding
+tests_test_encoding_SOURCES = tests/test_encoding.c
+tests_test_encoding_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_encoding_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_decode
+TESTS += tests/fuzz/fuzz_decode
+tests_fuzz_fuzz_decode_SOURCES = tests/fuzz/fuzz_decode.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_decode_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/decode"'
+tests_fuzz_fuzz_decode_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_decode_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/decode
+
+check_PROGRAMS += tests/test_cloud
+TESTS += tests/test_cloud
+tests_test_cloud_SOURCES = tests/test_cloud.c
+tests_test_cloud_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_cloud_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/test_uplink
 TESTS += tests/test_uplink

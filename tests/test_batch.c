@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "daemon/batch.h"
+#include "daemon/encoding.h"
 #include "daemon/store/seqno.h"
 
 #define SUNK_MAX	4096
@@ -207,9 +208,20 @@ make_record(struct record *r, const uint8_t *payload, size_t len,
 }
 
 static struct batcher *
+new_batcher_enc(struct seqno *s, uint32_t recs, size_t bytes, uint32_t age,
+    int enc)
+{
+	struct batcher_limits lim = { recs, bytes, age, enc };
+	struct batcher *bt;
+
+	assert_int_equal(batcher_new("farm-01", &lim, s, sink, NULL, &bt), 0);
+	return bt;
+}
+
+static struct batcher *
 new_batcher(struct seqno *s, uint32_t recs, size_t bytes, uint32_t age)
 {
-	struct batcher_limits lim = { recs, bytes, age };
+	struct batcher_limits lim = { recs, bytes, age, ENCODING_JSON };
 	struct batcher *bt;
 
 	assert_int_equal(batcher_new("farm-01", &lim, s, sink, NULL, &bt), 0);
@@ -424,6 +436,152 @@ test_seal_on_bytes_never_over(void **state)
 			batch_free(sunk[--nsunk]);
 		batcher_free(bt);
 	}
+	seqno_free(s);
+}
+
+/*
+ * A compressed batch: decodes to a document that passes the same checks
+ * as a JSON batch, holding nrecords records whose first is the batch's
+ * first_eui/first_fcnt; returns the document's frame counters in order.
+ */
+static void
+check_zbatch(const struct batch *b, size_t max_bytes, uint32_t *fcnts,
+    int *nf)
+{
+	struct batch doc;
+	const char *p, *why = NULL;
+	char *d = NULL;
+	size_t dlen;
+
+	assert_true(b->len <= max_bytes);
+	assert_int_equal(encoding_detect((const uint8_t *)b->data, b->len),
+	    ENCODING_ZLIB);
+	assert_int_equal(encoding_decode((const uint8_t *)b->data, b->len,
+	    ENCODING_DOC_MAX_BYTES, &d, &dlen, &why), 0);
+	memset(&doc, 0, sizeof(doc));
+	doc.data = d;
+	doc.len = dlen;
+	assert_json(&doc);
+	assert_int_equal(count_records(&doc), (int)b->nrecords);
+	assert_true(b->first_known);
+	for (p = d; (p = strstr(p, "\"fcnt\":")) != NULL; p++)
+		fcnts[(*nf)++] = (uint32_t)strtoul(p + 7, NULL, 10);
+	free(d);
+}
+
+/*
+ * Every sunk batch passes check_zbatch, with first_fcnt its first record;
+ * together they hold the frame counters 0..want-1 once each, in order.
+ * Frees them; returns how many there were.
+ */
+static int
+check_zbatches(size_t max_bytes, uint32_t want)
+{
+	static uint32_t fcnts[SUNK_MAX * 4];
+	uint64_t total = 0;
+	int i, nf = 0, n = nsunk;
+
+	for (i = 0; i < nsunk; i++) {
+		check_zbatch(sunk[i], max_bytes, fcnts, &nf);
+		assert_int_equal(sunk[i]->first_fcnt,
+		    fcnts[nf - (int)sunk[i]->nrecords]);
+		total += sunk[i]->nrecords;
+	}
+	assert_int_equal(total, want);
+	for (i = 0; i < nf; i++)
+		assert_int_equal(fcnts[i], (uint32_t)i);
+	while (nsunk > 0)
+		batch_free(sunk[--nsunk]);
+	return n;
+}
+
+/* Fill by compressed size: every payload within max_bytes, every record
+ * once and in order, and far more records a batch than as JSON. */
+static void
+test_zlib_never_over(void **state)
+{
+	uint8_t pl[RADIO_PAYLOAD_MAX];
+	struct seqno *s = open_seq(64);
+	struct batcher *bt;
+	struct record r;
+	size_t sizes[] = { 1024, 1500, 4900 };
+	int i, k, n, per_json = 0;
+
+	(void)state;
+	for (i = 0; i < (int)sizeof(pl); i++)
+		pl[i] = (uint8_t)(i * 7);
+	/* JSON at 4900 bytes, for comparison. */
+	bt = new_batcher(s, 100000, 4900, 5000);
+	for (i = 0; i < 200; i++) {
+		make_record(&r, pl, 12, 10);
+		assert_int_equal(batcher_add(bt, &r), 0);
+	}
+	batcher_flush(bt);
+	per_json = (int)sunk[0]->nrecords;
+	while (nsunk > 0)
+		batch_free(sunk[--nsunk]);
+	batcher_free(bt);
+
+	for (k = 0; k < 3; k++) {
+		bt = new_batcher_enc(s, 100000, sizes[k], 5000,
+		    ENCODING_ZLIB);
+		for (i = 0; i < 3000; i++) {
+			/* Mostly small readings, now and then a long odd
+			 * payload that compresses badly. */
+			make_record(&r, pl, i % 97 == 0 ? 255 : 12, 10);
+			if (i % 97 == 0)
+				pl[i % 255] ^= (uint8_t)(i * 131);
+			r.fcnt = (uint32_t)i;
+			r.eui += (uint64_t)(i % 50);
+			r.meta.rssi_dbm = -(i % 120);
+			r.meta.tmst_us = (uint32_t)i * 104729u;
+			assert_int_equal(batcher_add(bt, &r), 0);
+		}
+		batcher_flush(bt);
+		n = check_zbatches(sizes[k], 3000);
+		if (sizes[k] == 4900)
+			assert_true(3000 / n >= 2 * per_json);
+		batcher_free(bt);
+	}
+	seqno_free(s);
+}
+
+/*
+ * Records that compress well, then records that do not: the guess from
+ * the first trial admits too many, and the seal must hand the overflow on
+ * to the next batch instead of publishing more than max_bytes.
+ */
+static void
+test_zlib_seal_keeps_back(void **state)
+{
+	uint8_t pl[RADIO_PAYLOAD_MAX];
+	uint32_t x = 12345;
+	struct seqno *s = open_seq(64);
+	struct batcher *bt;
+	struct record r;
+	int i, j;
+
+	(void)state;
+	bt = new_batcher_enc(s, 100000, 1024, 5000, ENCODING_ZLIB);
+	memset(pl, 0, sizeof(pl));
+	for (i = 0; i < 1000; i++) {
+		if (i % 40 >= 30)
+			for (j = 0; j < (int)sizeof(pl); j++) {
+				x = x * 1103515245u + 12345u;
+				pl[j] = (uint8_t)(x >> 24);
+			}
+		make_record(&r, pl, i % 40 >= 30 ? 200 : 4, 10);
+		r.fcnt = (uint32_t)i;
+		assert_int_equal(batcher_add(bt, &r), 0);
+		/* A max_records seal of a guessed batch, too. */
+		if (i % 40 == 39)
+			batcher_flush(bt);
+	}
+	batcher_flush(bt);
+	assert_int_equal(batcher_pending(bt), 0);
+	assert_true(batcher_stats(bt)->kept_back > 0);
+	(void)check_zbatches(1024, 1000);
+	batcher_free(bt);
 	seqno_free(s);
 }
 
@@ -672,6 +830,8 @@ main(void)
 		T(test_seal_on_count),
 		T(test_seal_on_bytes_never_over),
 		T(test_seal_on_age),
+		T(test_zlib_never_over),
+		T(test_zlib_seal_keeps_back),
 		T(test_streams_are_separate),
 		T(test_bad_records_rejected),
 		T(test_stream_rule),

@@ -126,6 +126,9 @@ seal(struct journal *jn, const char *stream, uint64_t seq, uint64_t eui,
 	    "\"fcnt\":%u,\"rx\":\"x\"}]}", (unsigned long long)seq, stream,
 	    (unsigned long long)eui, fcnt);
 	b.data = buf;
+	b.first_known = 1;
+	b.first_eui = eui;
+	b.first_fcnt = fcnt;
 	assert_int_equal(journal_sealed(jn, &b, stored), 0);
 }
 
@@ -548,6 +551,9 @@ test_release_retried(void **state)
 	b.len = (size_t)snprintf(buf, sizeof(buf), "{\"records\":[{\"dev\":"
 	    "\"0000000000000001\",\"fcnt\":1}]}");
 	b.data = buf;
+	b.first_known = 1;
+	b.first_eui = 1;
+	b.first_fcnt = 1;
 	fail_write = 1;
 	assert_int_equal(journal_sealed(jn, &b, 1), -ENOSPC);
 	assert_int_equal(journal_commit(jn, 1), 0);

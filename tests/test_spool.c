@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "daemon/encoding.h"
+#include "daemon/store/seqno.h"
 #include "tests/testutil.h"
 
 #define STREAM	"cattle"
@@ -458,6 +460,95 @@ test_garbage_mid_open_segment(void **state)
 	/* Reported once, not again when read. */
 	assert_false(find_event(sp, SPOOL_EV_QUARANTINE, &ev));
 	spool_free(sp);
+}
+
+static struct spool *zsink_sp;
+
+static void
+zsink(void *arg, struct batch *b)
+{
+	(void)arg;
+	assert_int_equal(spool_append(zsink_sp, b), 0);
+	batch_free(b);
+}
+
+/*
+ * Compressed batches from the real batcher go through the spool
+ * unchanged; one whose compressed body was damaged on disk is quarantined
+ * like any other entry, and the rest still decode to every other record.
+ */
+static void
+test_zlib_entries_round_trip_and_quarantine(void **state)
+{
+	struct batcher_limits lim = { 100000, 1024, 5000, ENCODING_ZLIB };
+	static const uint8_t pl[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	struct spool_entry *e = NULL;
+	struct spool_event ev;
+	struct batcher *bt;
+	struct seqno *sq;
+	struct record r;
+	char *doc;
+	const char *p;
+	size_t dlen, len0 = 0, n = 0;
+	uint32_t damaged = 0, recs = 0, i;
+
+	(void)state;
+	zsink_sp = open_spool(NULL);
+	assert_int_equal(seqno_open(tdir, 16, &sq), 0);
+	assert_int_equal(batcher_new("farm-01", &lim, sq, zsink, NULL, &bt),
+	    0);
+	for (i = 0; i < 600; i++) {
+		memset(&r, 0, sizeof(r));
+		r.eui = 0x70B3D57ED0001000ULL + i % 20;
+		r.fcnt = i;
+		r.stream = STREAM;
+		r.rx_wall.tv_sec = 1795000000 + i;
+		r.payload = pl;
+		r.len = sizeof(pl);
+		r.meta.freq_hz = 868100000;
+		assert_int_equal(batcher_add(bt, &r), 0);
+	}
+	batcher_flush(bt);
+	batcher_free(bt);
+	seqno_free(sq);
+	assert_int_equal(spool_sync(zsink_sp), 0);
+	spool_free(zsink_sp);
+
+	/* Every entry is a zlib payload within the bound. */
+	zsink_sp = open_spool(NULL);
+	while (spool_next(zsink_sp, SPOOL_NEXT_ANY, &e) == 1) {
+		assert_true(e->len <= 1024);
+		assert_int_equal(encoding_detect((uint8_t *)e->data, e->len),
+		    ENCODING_ZLIB);
+		if (n == 0)
+			len0 = e->len;
+		if (n == 1)
+			damaged = e->nrecords;
+		n++;
+		spool_entry_free(e);
+	}
+	assert_true(n > 3);
+	spool_free(zsink_sp);
+
+	/* Flip a byte inside the second entry's compressed body. */
+	scribble(1, SEG_HDR_LEN + ENT_HDR_LEN + strlen(STREAM) + len0 +
+	    ENT_HDR_LEN + strlen(STREAM) + 10, "\x5a", 1);
+	zsink_sp = open_spool(NULL);
+	assert_true(find_event(zsink_sp, SPOOL_EV_QUARANTINE, &ev));
+	assert_int_equal(ev.cause, SPOOL_BAD_ENTRY_BODY);
+	assert_int_equal(ev.offset, SEG_HDR_LEN + ENT_HDR_LEN +
+	    strlen(STREAM) + len0);
+	while (spool_next(zsink_sp, SPOOL_NEXT_ANY, &e) == 1) {
+		assert_int_equal(encoding_decode((uint8_t *)e->data, e->len,
+		    ENCODING_DOC_MAX_BYTES, &doc, &dlen, NULL), 0);
+		for (p = doc; (p = strstr(p, "\"fcnt\":")) != NULL; p++)
+			recs++;
+		assert_int_equal(recs >= e->nrecords, 1);
+		free(doc);
+		spool_entry_free(e);
+	}
+	assert_int_equal(recs, 600 - damaged);
+	spool_free(zsink_sp);
 }
 
 static void
@@ -1314,6 +1405,7 @@ main(void)
 		T(test_garbage_mid_open_segment),
 		T(test_corrupt_body_in_sealed_segment),
 		T(test_garbage_segment_quarantined),
+		T(test_zlib_entries_round_trip_and_quarantine),
 		T(test_bad_segment_header_keeps_entries),
 		T(test_zero_length_file),
 		T(test_footer_damaged_rescanned),

@@ -13,6 +13,11 @@
  *
  * Exit status: 0 the daemon runs; 1 it does not (stopped, crashed, hung:
  * the status file is stale); 2 bad usage, no configuration, no status file.
+ *
+ *	fieldbridge decode [FILE]
+ *
+ * prints the JSON document of a published payload of any encoding
+ * (tools/cli_decode.c).
  */
 #include "config.h"
 
@@ -30,6 +35,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
+#include "tools/cli_decode.h"
 #include "tools/cli_ports.h"
 #include "tools/cli_status.h"
 
@@ -185,6 +191,8 @@ main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "decode") == 0)
+		return cli_decode_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "ports") == 0)
 		return cli_ports(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
@@ -199,10 +207,11 @@ main(int argc, char **argv)
 		    "  status    the running daemon, its spool and backlog\n"
 		    "  ports     serial ports, their USB identity and the path "
 		    "for the config;\n"
-		    "            --probe: which driver answers on each\n");
+		    "            --probe: which driver answers on each\n"
+		    "  decode    a published payload's JSON document\n");
 		return 0;
 	}
 	fprintf(stderr, "usage: fieldbridge COMMAND [options]   (commands: "
-	    "status)\n");
+	    "status, ports, decode)\n");
 	return 2;
 }

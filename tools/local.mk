@@ -16,9 +16,13 @@ dist_noinst_SCRIPTS += tools/dev
 bin_PROGRAMS += tools/fieldbridge
 tools_fieldbridge_SOURCES = tools/fieldbridge.c tools/cli_status.c \
 	tools/cli_ports.c tools/cli_ports.h \
-	tools/cli_status.h
+	tools/cli_status.h tools/cli_decode.c tools/cli_decode.h
 tools_fieldbridge_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tools_fieldbridge_LDADD = $(FB_LIBS)
+
+# fieldbridge decode on every encoding and on garbage (issue 13).
+TESTS += tests/test_cli_decode
+dist_noinst_SCRIPTS += tests/test_cli_decode
 
 check_PROGRAMS += tests/test_cli
 TESTS += tests/test_cli

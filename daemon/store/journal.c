@@ -669,55 +669,12 @@ journal_unadd(struct journal *jn, const char *stream)
 		s->n--;
 }
 
-/*
- * The first record's device and counter, read from the batch document
- * (docs/uplink-format.md): {"v":1,...,"records":[{"dev":"HEX","fcnt":N,
- * Names are checked to hold no '"', so the first match is the header's.
- */
-static int
-first_record(const struct batch *b, uint64_t *eui, uint32_t *fcnt)
-{
-	static const char key[] = "\"records\":[{\"dev\":\"";
-	static const char key2[] = "\",\"fcnt\":";
-	const char *p, *end = b->data + b->len;
-	uint64_t v = 0;
-	int i;
-
-	if ((p = memmem(b->data, b->len, key, sizeof(key) - 1)) == NULL)
-		return -1;
-	p += sizeof(key) - 1;
-	if ((size_t)(end - p) < 16 + sizeof(key2))
-		return -1;
-	for (i = 0; i < 16; i++, p++) {
-		v <<= 4;
-		if (*p >= '0' && *p <= '9')
-			v |= (uint64_t)(*p - '0');
-		else if (*p >= 'A' && *p <= 'F')
-			v |= (uint64_t)(*p - 'A' + 10);
-		else
-			return -1;
-	}
-	if (memcmp(p, key2, sizeof(key2) - 1) != 0)
-		return -1;
-	p += sizeof(key2) - 1;
-	*eui = v;
-	for (v = 0, i = 0; p < end && *p >= '0' && *p <= '9' && i < 10;
-	    p++, i++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	if (i == 0 || v > UINT32_MAX)
-		return -1;
-	*fcnt = (uint32_t)v;
-	return 0;
-}
-
 int
 journal_sealed(struct journal *jn, const struct batch *b, int stored)
 {
 	struct jstream *s;
 	struct jrec *e;
 	struct jfile *f;
-	uint64_t eui;
-	uint32_t fcnt;
 	size_t skip = 0, k, take;
 	uint64_t last = 0;
 
@@ -729,10 +686,10 @@ journal_sealed(struct journal *jn, const struct batch *b, int stored)
 	 * Batches the journal never saw (the start-up replay) match
 	 * nothing and release nothing.
 	 */
-	if (first_record(b, &eui, &fcnt) == 0) {
+	if (b->first_known) {
 		for (skip = 0; skip < s->n; skip++) {
 			e = q_at(s, skip);
-			if (e->eui == eui && e->fcnt == fcnt)
+			if (e->eui == b->first_eui && e->fcnt == b->first_fcnt)
 				break;
 		}
 		if (skip == s->n)

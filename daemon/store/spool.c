@@ -29,7 +29,8 @@
  *
  *	entries, back to back from offset 32, no padding.  One entry:
  *	  0  4  magic fb 53 45 31 ("\xfbSE1")
- *	  4  4  L, length of the batch JSON, <= SPOOL_DATA_MAX_BYTES
+ *	  4  4  L, length of the batch payload (its JSON, or the JSON
+ *		compressed: batch.encoding), <= SPOOL_DATA_MAX_BYTES
  *	  8  8  batch seq
  *	 16  8  wall clock (CLOCK_REALTIME) at append, milliseconds
  *	 24  4  number of records in the batch
@@ -39,7 +40,8 @@
  *	 36  4  body crc: crc32 of the S stream bytes followed by the L bytes
  *	 40  S  stream name (batch_stream_ok, batch.h: printable ASCII, no
  *		space, '"', '\\', '/', '+', '#')
- *	40+S L  the batch JSON, never modified (immutable)
+ *	40+S L  the batch payload, never modified (immutable); opaque
+ *		here: the body crc is its check, whatever its encoding
  *
  *	footer, written once when the segment is sealed (no more appends);
  *	at offset E, the end of the entries:

@@ -17,10 +17,16 @@ temporary directory is made traversable (0711) and the state directory
 belongs to that user.  Not root, it runs with --no-sandbox (it could not
 chroot).  FB_E2E_SANDBOX=0 forces --no-sandbox.
 
+FB_E2E_ENCODING=zlib runs the daemon with compressed batches
+(batch.encoding); the subscriber then records payloads in hex and
+decode_payload, the test's own decoder, turns them back into the JSON
+document, as a consumer would (docs/uplink-format.md, "Encodings").
+
 Python 3 standard library only.
 """
 
 import base64
+import binascii
 import grp
 import json
 import os
@@ -33,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 TOPIC_PREFIX = "fieldbridge"
 GATEWAY_ID = "e2e-gw"
@@ -47,8 +54,46 @@ DEBIAN_HOSTS = ("127.0.0.1\tlocalhost\n127.0.1.1\tfieldbridge-e2e\n\n"
                 "ff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n")
 
 
+ENCODING = os.environ.get("FB_E2E_ENCODING", "json")
+
+
 class HarnessError(Exception):
     pass
+
+
+def decode_payload(raw):
+    """A published payload (bytes) as text: a JSON document as it is, a
+    zlib stream (RFC 1950) inflated, anything else (the status topic's
+    "online") as it is.  The encoding is told by the first bytes alone."""
+    if raw[:1] != b"{" and len(raw) >= 2 and raw[0] & 0x0F == 8 and \
+            (raw[0] << 8 | raw[1]) % 31 == 0:
+        d = zlib.decompressobj()
+        doc = d.decompress(raw)
+        if not d.eof or d.unused_data:
+            raise ValueError("not exactly one zlib stream")
+        raw = doc
+    return raw.decode(errors="replace")
+
+
+def sub_format(prefix=""):
+    """mosquitto_sub -F format of the recorders: the payload in hex when
+    it may be binary, so that one message stays one line."""
+    return prefix + ("%t %p" if ENCODING == "json" else "%t %x")
+
+
+def sub_size(field):
+    """The payload bytes on the wire of a recorded line's last field."""
+    return len(field.encode()) if ENCODING == "json" else len(field) // 2
+
+
+def sub_payload(field):
+    """The payload text of a recorded line's last field."""
+    if ENCODING == "json":
+        return field
+    try:
+        return decode_payload(binascii.unhexlify(field))
+    except (ValueError, zlib.error, binascii.Error):
+        return ""       # a line being written
 
 
 def free_port():
@@ -315,8 +360,8 @@ class Harness:
                            re.escape(TOPIC_PREFIX) + "/#", self.broker_log()))
         self._spawn("subscriber", ["mosquitto_sub"] + self.client_args() +
                     (["-c"] if getattr(self, "persistent", False) else []) +
-                    ["-i", "e2e-subscriber", "-q", "1", "-v",
-                     "-t", TOPIC_PREFIX + "/#"],
+                    ["-i", "e2e-subscriber", "-q", "1",
+                     "-F", sub_format(), "-t", TOPIC_PREFIX + "/#"],
                     out=self.path("upstream.txt"), append=append)
         wait_for(lambda: len(re.findall(r"e2e-subscriber \d+ " +
                                         re.escape(TOPIC_PREFIX) + "/#",
@@ -399,7 +444,8 @@ class Harness:
     def write_daemon_conf(self, batch_age_ms=500, max_records=500,
                           max_bytes=4900, log_level="info", extra="",
                           rate_per_min=None, rate_burst=None,
-                          mqtt_host="127.0.0.1", region="none"):
+                          mqtt_host="127.0.0.1", region="none",
+                          encoding=None, mqtt_extra=""):
         # region "none" by default: the simulator's nodes send far more
         # than LoRa's duty cycles would let a gateway answer (keepalives
         # at hundreds of records/s); the airtime tests ask for "EU868".
@@ -445,11 +491,13 @@ mqtt = {
   keepalive_s = 10;
   backoff_min_ms = 100;
   backoff_max_ms = 1000;
+%(mqtt_extra)s
 };
 batch = {
   max_records = %(maxrec)d;
   max_bytes = %(maxbytes)d;
   max_age_ms = %(age)d;
+  encoding = "%(enc)s";
 };
 log_level = "%(level)s";
 %(policy)s
@@ -459,7 +507,8 @@ log_level = "%(level)s";
        "prefix": TOPIC_PREFIX, "age": batch_age_ms, "maxrec": max_records,
        "maxbytes": max_bytes, "level": log_level, "extra": extra,
        "policy": policy, "user": user.pw_name, "group": group,
-       "host": mqtt_host})
+       "host": mqtt_host, "enc": encoding or ENCODING,
+       "mqtt_extra": mqtt_extra})
         self.daemon_conf = conf
         return conf
 
@@ -597,7 +646,7 @@ log_level = "%(level)s";
         out = []
         for line in self.read("upstream.txt").splitlines():
             topic, _, payload = line.partition(" ")
-            out.append((topic, payload))
+            out.append((topic, sub_payload(payload)))
         return out
 
     def batches(self):

@@ -31,7 +31,8 @@ import fbe2e
 TOPIC_PREFIX = fbe2e.TOPIC_PREFIX
 SUB_ID = "e2e-spool-subscriber"
 
-Msg = collections.namedtuple("Msg", "t topic kind stream doc raw")
+# raw: the payload as text (decoded); size: its bytes on the wire.
+Msg = collections.namedtuple("Msg", "t topic kind stream doc raw size")
 
 
 def tools_missing():
@@ -148,7 +149,7 @@ class SpoolHarness(fbe2e.Harness):
         """QoS 1, persistent session: it misses nothing across restarts."""
         self._spawn("subscriber",
                     ["mosquitto_sub"] + self.client_args() +
-                    ["-i", SUB_ID, "-c", "-q", "1", "-F", "%U %t %p",
+                    ["-i", SUB_ID, "-c", "-q", "1", "-F", fbe2e.sub_format("%U "),
                      "-t", TOPIC_PREFIX + "/#"],
                     out=self.path("upstream.txt"))
         fbe2e.wait_for(lambda: (SUB_ID + " 1 " + TOPIC_PREFIX + "/#") in
@@ -267,6 +268,8 @@ class SpoolHarness(fbe2e.Harness):
         for line in self.read("upstream.txt").splitlines():
             t, _, rest = line.partition(" ")
             topic, _, payload = rest.partition(" ")
+            size = fbe2e.sub_size(payload)
+            payload = fbe2e.sub_payload(payload)
             parts = topic.split("/")
             if len(parts) < 3 or parts[0] != TOPIC_PREFIX:
                 continue
@@ -276,7 +279,8 @@ class SpoolHarness(fbe2e.Harness):
                 continue
             stream = parts[2]
             if len(parts) == 3 and stream == "status":
-                out.append(Msg(t, topic, "status", None, None, payload))
+                out.append(Msg(t, topic, "status", None, None, payload,
+                               size))
                 continue
             try:
                 doc = json.loads(payload)
@@ -290,7 +294,7 @@ class SpoolHarness(fbe2e.Harness):
                 kind = "backlog"
             else:
                 kind = "other"
-            out.append(Msg(t, topic, kind, stream, doc, payload))
+            out.append(Msg(t, topic, kind, stream, doc, payload, size))
         return out
 
     @staticmethod
