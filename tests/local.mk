@@ -227,3 +227,139 @@ EXTRA_DIST += systemd/fieldbridge.service
 # survived while confined.  Both skip (77) when not run as root.
 TESTS += tests/e2e/test_confine tests/e2e/test_resilience
 dist_noinst_SCRIPTS += tests/e2e/test_confine tests/e2e/test_resilience
+
+# Tests of radio (moved here: each local.mk builds only its own folder).
+check_PROGRAMS += tests/test_sframe
+TESTS += tests/test_sframe
+tests_test_sframe_SOURCES = tests/test_sframe.c
+tests_test_sframe_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_sframe_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_sframe
+TESTS += tests/fuzz/fuzz_sframe
+tests_fuzz_fuzz_sframe_SOURCES = tests/fuzz/fuzz_sframe.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_sframe_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/sframe"'
+tests_fuzz_fuzz_sframe_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_sframe_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/sframe
+
+check_PROGRAMS += tests/test_port
+TESTS += tests/test_port
+tests_test_port_SOURCES = tests/test_port.c
+tests_test_port_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_port_LDADD = $(FB_LIBS) -lutil $(CMOCKA_LIBS)
+
+# The text-module drivers on real ptys (tests/ptymod.c plays the module).
+check_PROGRAMS += tests/test_drv_rn2483 tests/test_drv_rak3172
+TESTS += tests/test_drv_rn2483 tests/test_drv_rak3172
+tests_test_drv_rn2483_SOURCES = tests/test_drv_rn2483.c tests/ptymod.c \
+	tests/ptymod.h
+tests_test_drv_rn2483_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_drv_rn2483_LDADD = $(FB_LIBS) -lutil $(CMOCKA_LIBS)
+tests_test_drv_rak3172_SOURCES = tests/test_drv_rak3172.c tests/ptymod.c \
+	tests/ptymod.h
+tests_test_drv_rak3172_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_drv_rak3172_LDADD = $(FB_LIBS) -lutil $(CMOCKA_LIBS)
+
+# One fuzz target per driver's line parser.
+check_PROGRAMS += tests/fuzz/fuzz_rn2483 tests/fuzz/fuzz_rak3172
+TESTS += tests/fuzz/fuzz_rn2483 tests/fuzz/fuzz_rak3172
+tests_fuzz_fuzz_rn2483_SOURCES = tests/fuzz/fuzz_rn2483.c \
+	tests/fuzz/standalone.c
+tests_fuzz_fuzz_rn2483_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/rn2483"'
+tests_fuzz_fuzz_rn2483_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_rn2483_LDADD = $(FB_LIBS)
+tests_fuzz_fuzz_rak3172_SOURCES = tests/fuzz/fuzz_rak3172.c \
+	tests/fuzz/standalone.c
+tests_fuzz_fuzz_rak3172_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/rak3172"'
+tests_fuzz_fuzz_rak3172_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_rak3172_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/rn2483 tests/fuzz/corpus/rak3172 \
+	tests/fuzz/textdrv_body.c
+
+# The serial line is ours alone: UUCP lock, TIOCEXCL (issue 9).
+check_PROGRAMS += tests/test_serlock
+TESTS += tests/test_serlock
+tests_test_serlock_SOURCES = tests/test_serlock.c tests/testutil.c \
+	tests/testutil.h
+tests_test_serlock_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_serlock_LDADD = $(FB_LIBS) -lutil $(CMOCKA_LIBS)
+
+# Tests of policy (moved here: each local.mk builds only its own folder).
+check_PROGRAMS += tests/test_link
+TESTS += tests/test_link
+tests_test_link_SOURCES = tests/test_link.c tests/testutil.c \
+	tests/testutil.h
+tests_test_link_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_link_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/test_registry
+TESTS += tests/test_registry
+tests_test_registry_SOURCES = tests/test_registry.c
+tests_test_registry_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_registry_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/test_airtime
+TESTS += tests/test_airtime
+tests_test_airtime_SOURCES = tests/test_airtime.c
+tests_test_airtime_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_airtime_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/test_ident
+TESTS += tests/test_ident
+tests_test_ident_SOURCES = tests/test_ident.c
+tests_test_ident_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_ident_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_link
+TESTS += tests/fuzz/fuzz_link
+tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz_link.c tests/fuzz/standalone.c \
+	tests/fuzz/fuzzreg.h
+tests_fuzz_fuzz_link_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/link"'
+tests_fuzz_fuzz_link_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_link_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/link
+
+check_PROGRAMS += tests/fuzz/fuzz_registry
+TESTS += tests/fuzz/fuzz_registry
+tests_fuzz_fuzz_registry_SOURCES = tests/fuzz/fuzz_registry.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_registry_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/registry"'
+tests_fuzz_fuzz_registry_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_registry_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/registry
+
+# Tests of node (moved here: each local.mk builds only its own folder).
+# The state machine against the real gateway (policy/ident.c), the spec's
+# vectors through both back-ends.
+check_PROGRAMS += tests/test_node
+TESTS += tests/test_node
+tests_test_node_SOURCES = tests/test_node.c node/fbnode_mbedtls.c \
+	tests/testutil.c tests/testutil.h
+tests_test_node_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_node_LDADD = node/libfbnode.a $(FB_LIBS) $(MBEDTLS_LIBS) \
+	$(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_node
+TESTS += tests/fuzz/fuzz_node
+tests_fuzz_fuzz_node_SOURCES = tests/fuzz/fuzz_node.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_node_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/node"'
+tests_fuzz_fuzz_node_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_node_LDADD = node/libfbnode.a $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/node
+
+# Freestanding: the library compiles for a Cortex-M0+ with -Werror and
+# calls nothing but the listed libc functions (skipped without
+# gcc-arm-none-eabi, which tools/dev installs).
+TESTS += tests/test_node_freestanding.sh
+dist_noinst_SCRIPTS += tests/test_node_freestanding.sh
+
+# Tests of tools (moved here: each local.mk builds only its own folder).
+# fieldbridge decode on every encoding and on garbage (issue 13).
+TESTS += tests/test_cli_decode
+dist_noinst_SCRIPTS += tests/test_cli_decode
+
+check_PROGRAMS += tests/test_cli
+TESTS += tests/test_cli
+tests_test_cli_SOURCES = tests/test_cli.c tools/cli_status.c
+tests_test_cli_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_cli_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)

@@ -11,21 +11,11 @@ tools_fieldbridge_sim_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tools_fieldbridge_sim_LDADD = node/libfbnode.a $(FB_LIBS)
 dist_noinst_SCRIPTS += tools/dev
 
-# fieldbridge: the technician CLI (first subcommand: status).  The status
-# file parsing and formatting is in cli_status.c, unit-tested.
+# fieldbridge: the technician CLI (status, ports, decode), one file per
+# subcommand beside fieldbridge.c.
 bin_PROGRAMS += tools/fieldbridge
 tools_fieldbridge_SOURCES = tools/fieldbridge.c tools/cli_status.c \
 	tools/cli_ports.c tools/cli_ports.h \
 	tools/cli_status.h tools/cli_decode.c tools/cli_decode.h
 tools_fieldbridge_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tools_fieldbridge_LDADD = $(FB_LIBS)
-
-# fieldbridge decode on every encoding and on garbage (issue 13).
-TESTS += tests/test_cli_decode
-dist_noinst_SCRIPTS += tests/test_cli_decode
-
-check_PROGRAMS += tests/test_cli
-TESTS += tests/test_cli
-tests_test_cli_SOURCES = tests/test_cli.c tools/cli_status.c
-tests_test_cli_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
-tests_test_cli_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
