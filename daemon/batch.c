@@ -739,28 +739,6 @@ batcher_tick(struct batcher *bt, uint64_t now_ms)
 	log_rl_flush(&bt->rl_seq, now_ms);
 }
 
-int64_t
-batcher_next_ms(const struct batcher *bt, uint64_t now_ms)
-{
-	const struct batch_stream *s;
-	int64_t best = -1, left;
-	size_t i;
-
-	for (i = 0; i < bt->nstreams; i++) {
-		s = bt->streams[i];
-		if (s->nrec == 0)
-			continue;
-		if (now_ms - s->opened_ms >= bt->lim.max_age_ms ||
-		    now_ms < s->opened_ms)
-			left = 0;
-		else
-			left = (int64_t)(s->opened_ms + bt->lim.max_age_ms -
-			    now_ms);
-		if (best < 0 || left < best)
-			best = left;
-	}
-	return best;
-}
 
 void
 batcher_flush(struct batcher *bt)

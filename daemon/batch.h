@@ -125,8 +125,6 @@ int	batcher_set_decoder(struct batcher *bt, const char *stream,
 	    int decoder);
 /* Seal the batches whose first record is max_age_ms old. */
 void	batcher_tick(struct batcher *bt, uint64_t now_ms);
-/* Milliseconds until the next age seal is due (0: now), -1: none open. */
-int64_t	batcher_next_ms(const struct batcher *bt, uint64_t now_ms);
 /* Seal all open batches (shutdown). */
 void	batcher_flush(struct batcher *bt);
 /* Records waiting in open batches. */

@@ -51,16 +51,6 @@ encoding_name(int enc)
 	return encoding_names[enc];
 }
 
-int
-encoding_from_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ENCODING_COUNT; i++)
-		if (strcmp(encoding_names[i], name) == 0)
-			return (int)i;
-	return -EINVAL;
-}
 
 int
 encoding_detect(const uint8_t *p, size_t len)

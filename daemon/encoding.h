@@ -40,8 +40,6 @@ enum encoding {
 
 /* "json", "zlib"; NULL for an unknown value. */
 const char	*encoding_name(int enc);
-/* The encoding's number, or -EINVAL for an unknown name. */
-int		 encoding_from_name(const char *name);
 
 /*
  * The encoding of a payload, from its first bytes: ENCODING_JSON,

@@ -19,19 +19,6 @@
 #include "daemon/log.h"
 
 static int		 log_level = LOG_INFO;
-static log_sink_fn	*log_sink;
-static void		*log_sink_arg;
-
-static const struct {
-	const char	*name;
-	int		 level;
-} log_levels[] = {
-	{ "debug",	LOG_DEBUG },
-	{ "info",	LOG_INFO },
-	{ "notice",	LOG_NOTICE },
-	{ "warning",	LOG_WARNING },
-	{ "err",	LOG_ERR },
-};
 
 void
 log_init(int level)
@@ -47,34 +34,8 @@ log_setlevel(int level)
 }
 
 
-void
-log_set_sink(log_sink_fn *fn, void *arg)
-{
-	log_sink = fn;
-	log_sink_arg = arg;
-}
 
-int
-log_level_parse(const char *name)
-{
-	size_t i;
 
-	for (i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
-		if (strcmp(log_levels[i].name, name) == 0)
-			return log_levels[i].level;
-	return -1;
-}
-
-const char *
-log_level_name(int level)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
-		if (log_levels[i].level == level)
-			return log_levels[i].name;
-	return "?";
-}
 
 static void
 log_emit(int prio, const char *line)
@@ -82,10 +43,6 @@ log_emit(int prio, const char *line)
 	size_t len, off;
 	ssize_t n;
 
-	if (log_sink != NULL) {
-		log_sink(log_sink_arg, prio, line);
-		return;
-	}
 	len = strlen(line);
 	for (off = 0; off < len; off += (size_t)n) {
 		n = write(STDERR_FILENO, line + off, len - off);

@@ -25,15 +25,9 @@
 
 #define LOG_LINE_MAX	1024	/* longer messages are truncated */
 
-/* Where lines go; the default writes them to stderr.  Tests catch them. */
-typedef void log_sink_fn(void *arg, int prio, const char *line);
-
+/* Lines go to stderr (the journal, under systemd). */
 void	log_init(int level);		/* highest priority printed, LOG_* */
 void	log_setlevel(int level);
-void	log_set_sink(log_sink_fn *fn, void *arg);	/* NULL: stderr */
-/* "debug", "info", "notice", "warning", "err" -> LOG_*, or -1. */
-int	log_level_parse(const char *name);
-const char *log_level_name(int level);
 
 void	log_msg(int prio, const char *mod, int with_errno, const char *fmt,
 	    ...) __attribute__((format(printf, 4, 5)));

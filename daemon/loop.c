@@ -290,6 +290,8 @@ loop_airtime_status(struct loop *d, FILE *f, uint64_t now_ms)
 		fprintf(f, "airtime_region=none\n");
 		return;
 	}
+	fprintf(f, "airtime_out_of_band=%llu\n",
+	    (unsigned long long)budget_out_of_band(d->budget));
 	fprintf(f, "airtime_region=%s\n", budget_region_name(
 	    d->conf.policy.region == CONF_REGION_US915 ? BUDGET_US915 :
 	    BUDGET_EU868));
@@ -374,6 +376,7 @@ loop_snapshot(struct loop *d, uint64_t now_ms, const char *state,
 	l->lost_records = bs->lost_records;
 	l->downlinks = d->c.replies;
 	l->downlinks_failed = d->c.replies_failed;
+	l->keepalives_sent = ident_keepalive_count(d->ident);
 }
 
 static void
@@ -1262,6 +1265,9 @@ loop_run(const struct loop_opts *o)
 	(void)uplink_tick(d->up, now_ms);
 	(void)notify_send("READY=1");
 	(void)notify_status("running");
+	if (notify_watchdog_ms() > 0)
+		log_info("watchdog: WATCHDOG=1 every %llu ms while healthy",
+		    (unsigned long long)notify_watchdog_ms());
 	log_info("running");
 
 	while (!d->quit)

@@ -72,8 +72,10 @@
  *   drop_spool_batches/_records  dropped by the spool      status.c
  *   lost_batches, lost_records   no sequence number        status.c
  *   downlinks, downlinks_failed  replies queued / refused  status.c
+ *   keepalives_sent            keepalive requests answered status.c
  *   downlinks_refused_by_concentrator, downlinks_refused_airtime,
  *   challenges_refused_airtime   downlinks not sent        loop.c
+ *   airtime_out_of_band        downlinks on no known sub-band  loop.c
  *   airtime_region             EU868|US915|none            loop.c
  *   airtime_PORT_BAND_limit_ms, _used_ms, _challenge_used_ms, _sent,
  *   _challenges_sent, _refused, _challenges_refused
@@ -172,6 +174,7 @@ status_write(int dirfd, const struct status_loop *l,
 	status_u64(f, STATUS_K_LOST_RECORDS, l->lost_records);
 	status_u64(f, STATUS_K_DOWNLINKS, l->downlinks);
 	status_u64(f, STATUS_K_DOWNLINKS_FAILED, l->downlinks_failed);
+	status_u64(f, STATUS_K_KEEPALIVES_SENT, l->keepalives_sent);
 	if (sec != NULL && sec->radio != NULL)
 		sec->radio(sec->arg, f);
 	if (ferror(f) != 0) {

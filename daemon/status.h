@@ -42,6 +42,7 @@
 #define STATUS_K_LOST_RECORDS		"lost_records"
 #define STATUS_K_DOWNLINKS		"downlinks"
 #define STATUS_K_DOWNLINKS_FAILED	"downlinks_failed"
+#define STATUS_K_KEEPALIVES_SENT	"keepalives_sent"
 
 /* Written by uplink.c (uplink_status). */
 #define STATUS_K_MQTT_STATE		"mqtt_state"
@@ -131,6 +132,7 @@ struct status_loop {
 	uint64_t	 spool_dropped_batches, spool_dropped_records;
 	uint64_t	 lost_batches, lost_records;
 	uint64_t	 downlinks, downlinks_failed;
+	uint64_t	 keepalives_sent;	/* answers to keepalive requests */
 };
 
 /* Sections other modules write into the file, in this order after the

@@ -3,12 +3,12 @@
  * a retained online/offline status with a last will, keepalive, and
  * reconnection with exponential backoff and full jitter.
  *
- * Data flow: queue (in memory now, the spool later) -> uplink_publish ->
- * libmosquitto -> broker; PUBACK -> on_ack(cookie) -> the queue releases
- * the batch.  The uplink holds at most mqtt.inflight_max unacknowledged
+ * Data flow: the outbox (outbox.c, feeding from the spool) ->
+ * uplink_publish -> libmosquitto -> broker; PUBACK -> on_ack(cookie) ->
+ * the outbox releases the batch in the spool.  The uplink holds at most mqtt.inflight_max unacknowledged
  * batches: uplink_ready() says how many more it takes now.  On a lost
  * connection it forgets its in-flight batches and calls on_disconnect; the
- * queue then sends them again, in order (at-least-once).
+ * outbox then sends them again, in order (at-least-once).
  *
  * The broker's name is resolved without blocking (c-ares) and every
  * address it has is tried, Happy Eyeballs style (RFC 8305): see uplink.c.

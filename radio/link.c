@@ -398,23 +398,3 @@ link_open(const struct link_session_keys *ks, enum link_dir dir,
 	return r;
 }
 
-const char *
-link_strerror(int verdict)
-{
-	switch (verdict) {
-	case LINK_OK:
-		return "ok";
-	case LINK_ERR_SHORT:
-		return "empty frame";
-	case LINK_ERR_VERSION:
-		return "unsupported link version";
-	case LINK_ERR_TYPE:
-		return "unknown frame type";
-	case LINK_ERR_LENGTH:
-		return "wrong length for frame type";
-	case LINK_ERR_MIC:
-		return "authentication failed";
-	default:
-		return "unknown link error";
-	}
-}

@@ -178,6 +178,5 @@ int	link_seal_flags_with(struct link_aead *a, enum link_dir dir,
 int	link_open_with(struct link_aead *a, enum link_dir dir,
 	    const struct link_msg *m, uint8_t *plain, size_t cap);
 
-const char *link_strerror(int verdict);
 
 #endif

@@ -342,11 +342,6 @@ radio_port_name(const struct radio_port *p)
 	return p->name;
 }
 
-const char *
-radio_port_path(const struct radio_port *p)
-{
-	return p->path;
-}
 
 int
 radio_port_is_open(const struct radio_port *p)

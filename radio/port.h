@@ -49,7 +49,6 @@ int	radio_port_open(struct radio_port *p, uint64_t now_ms);
 int	radio_port_transmit(struct radio_port *p, const struct radio_tx *tx);
 
 const char *radio_port_name(const struct radio_port *p);
-const char *radio_port_path(const struct radio_port *p);
 int	radio_port_is_open(const struct radio_port *p);
 
 struct radio_port_stats {

@@ -67,9 +67,6 @@ test_names(void **state)
 	assert_string_equal(encoding_name(ENCODING_ZLIB), "zlib");
 	assert_null(encoding_name(2));
 	assert_null(encoding_name(-1));
-	assert_int_equal(encoding_from_name("zlib"), ENCODING_ZLIB);
-	assert_int_equal(encoding_from_name("json"), ENCODING_JSON);
-	assert_int_equal(encoding_from_name("gzip"), -EINVAL);
 }
 
 static void

@@ -533,18 +533,6 @@ test_parse_data_sizes(void **state)
 	assert_int_equal(m.fcnt, 0xabcdefu);
 }
 
-static void
-test_strerror(void **state)
-{
-	int v;
-
-	(void)state;
-	for (v = LINK_OK; v >= LINK_ERR_MIC; v--)
-		assert_string_not_equal(link_strerror(v),
-		    "unknown link error");
-	assert_string_equal(link_strerror(-99), "unknown link error");
-}
-
 int
 main(void)
 {
@@ -567,7 +555,6 @@ main(void)
 		cmocka_unit_test(test_parse_wrong_type),
 		cmocka_unit_test(test_parse_fixed_sizes),
 		cmocka_unit_test(test_parse_data_sizes),
-		cmocka_unit_test(test_strerror),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,21 @@
  */
 #include "daemon/store/spool.c"
 
+/* Whether anything appended or acknowledged still waits for a sync (the
+ * spool's own state, which this test reaches by including spool.c). */
+static int
+test_dirty(const struct spool *sp)
+{
+	size_t i;
+
+	if (sp->dir_dirty)
+		return 1;
+	for (i = 0; i < sp->nsegs; i++)
+		if (sp->segs[i]->data_dirty || sp->segs[i]->ack_dirty)
+			return 1;
+	return 0;
+}
+
 #include <sys/mount.h>
 #include <sys/wait.h>
 
@@ -222,9 +237,9 @@ test_append_reopen_ack(void **state)
 	(void)state;
 	sp = open_spool(NULL);
 	append_range(sp, 1, 10);
-	assert_true(spool_dirty(sp));
+	assert_true(test_dirty(sp));
 	assert_int_equal(spool_sync(sp), 0);
-	assert_false(spool_dirty(sp));
+	assert_false(test_dirty(sp));
 	spool_stats(sp, &st);
 	assert_int_equal(st.batches, 10);
 	assert_int_equal(st.records, 30);

@@ -1843,18 +1843,6 @@ spool_append_kept(struct spool *sp, const struct batch *b)
 	return append_batch(sp, b, 0);
 }
 
-int
-spool_dirty(const struct spool *sp)
-{
-	size_t i;
-
-	if (sp->dir_dirty)
-		return 1;
-	for (i = 0; i < sp->nsegs; i++)
-		if (sp->segs[i]->data_dirty || sp->segs[i]->ack_dirty)
-			return 1;
-	return 0;
-}
 
 int
 spool_sync(struct spool *sp)

@@ -200,8 +200,6 @@ int	spool_append_kept(struct spool *sp, const struct batch *b);
  */
 int	spool_sync(struct spool *sp);
 
-/* 1 if appends or acks are waiting for spool_sync. */
-int	spool_dirty(const struct spool *sp);
 
 /*
  * Hands out the next unacknowledged entry not handed out since the last
