@@ -102,6 +102,7 @@
 #include "daemon/fsutil.h"
 #include "daemon/log.h"
 #include "daemon/status.h"
+#include "daemon/tlsctx.h"
 #include "daemon/uplink.h"
 
 #define UPLINK_TOPIC_MAX	(CONF_PREFIX_MAX + CONF_GATEWAY_ID_MAX + 64 + 4)
@@ -410,67 +411,20 @@ uplink_ssl_info(const SSL *ssl, int where, int ret)
 		(void)shutdown(SSL_get_fd(ssl), SHUT_RDWR);
 }
 
-/* OpenSSL's first queued error as text, the queue emptied. */
-static void
-uplink_ssl_err(char *buf, size_t sz)
-{
-	unsigned long e = ERR_get_error();
-
-	if (e == 0)
-		(void)snprintf(buf, sz, "unknown error");
-	else
-		ERR_error_string_n(e, buf, sz);
-	ERR_clear_error();
-}
-
-/* A new context from the CA, certificate and key files. */
+/* A new context from the CA, certificate and key files (tlsctx.c). */
 static int
 uplink_ctx_build(struct uplink *u, char *err, size_t errlen)
 {
-	X509_VERIFY_PARAM *param;
 	SSL_CTX *ctx;
-	char e[UPLINK_ERR_MAX];
-	const char *what;
-	int r = -EIO;
 
-	ERR_clear_error();
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		what = "creating the TLS context";
-		goto fail;
-	}
-	what = "the TLS version";
-	if (SSL_CTX_set_min_proto_version(ctx, u->tls_min == 13 ?
-	    TLS1_3_VERSION : TLS1_2_VERSION) != 1)
-		goto fail;
-	what = u->ca;
-	if (SSL_CTX_load_verify_locations(ctx, u->ca, NULL) != 1)
-		goto fail;
-	what = u->cert;
-	if (SSL_CTX_use_certificate_chain_file(ctx, u->cert) != 1)
-		goto fail;
-	what = u->key;
-	if (SSL_CTX_use_PrivateKey_file(ctx, u->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1)
-		goto fail;
-	/* libmosquitto checks nothing with our own context: we do. */
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	param = SSL_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_hostflags(param,
-	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	what = "the broker's name for the certificate check";
-	if ((u->host_numeric ? X509_VERIFY_PARAM_set1_ip_asc(param, u->host) :
-	    X509_VERIFY_PARAM_set1_host(param, u->host, 0)) != 1)
-		goto fail;
+	if ((ctx = tlsctx_new(u->ca, u->cert, u->key, u->tls_min, u->host,
+	    u->host_numeric, err, errlen)) == NULL)
+		return -EIO;
 	SSL_CTX_set_info_callback(ctx, uplink_ssl_info);
 	SSL_CTX_set_app_data(ctx, u);
 	SSL_CTX_free(u->ctx);
 	u->ctx = ctx;
 	return 0;
-fail:
-	uplink_ssl_err(e, sizeof(e));
-	(void)snprintf(err, errlen, "%.200s: %.110s", what, e);
-	SSL_CTX_free(ctx);
-	return r;
 }
 
 /* ---- connection attempts ---- */

@@ -30,6 +30,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
+#include "tools/cli_check.h"
 #include "tools/cli_ports.h"
 #include "tools/cli_status.h"
 
@@ -187,6 +188,8 @@ main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "ports") == 0)
 		return cli_ports(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return cli_check(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("fieldbridge %s\n", PACKAGE_VERSION);
@@ -196,6 +199,8 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "-h") == 0)) {
 		printf("usage: fieldbridge COMMAND [options]\n"
 		    "commands:\n"
+		    "  check     everything the daemon would refuse or fail "
+		    "on; --connect\n"
 		    "  status    the running daemon, its spool and backlog\n"
 		    "  ports     serial ports, their USB identity and the path "
 		    "for the config;\n"
@@ -203,6 +208,6 @@ main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: fieldbridge COMMAND [options]   (commands: "
-	    "status)\n");
+	    "check, status, ports)\n");
 	return 2;
 }

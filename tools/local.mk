@@ -15,6 +15,7 @@ dist_noinst_SCRIPTS += tools/dev
 # file parsing and formatting is in cli_status.c, unit-tested.
 bin_PROGRAMS += tools/fieldbridge
 tools_fieldbridge_SOURCES = tools/fieldbridge.c tools/cli_status.c \
+	tools/cli_check.c tools/cli_check.h \
 	tools/cli_ports.c tools/cli_ports.h \
 	tools/cli_status.h
 tools_fieldbridge_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)

@@ -1,0 +1,27 @@
+/*
+ * tlsctx.h - the OpenSSL client context of the uplink, built in one place
+ * so that `fieldbridge check --connect` connects exactly as the daemon
+ * does (same files, same TLS floor, same peer and host-name checks).
+ */
+#ifndef FB_TLSCTX_H
+#define FB_TLSCTX_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+/*
+ * A new client context: trust ca, present cert (a PEM chain) with key
+ * (PEM), refuse TLS below tls_min (12 or 13), verify the peer and its name
+ * host (an address when host_numeric).  On failure returns NULL and writes
+ * "FILE: OpenSSL's reason" (or the step that failed) into err.  The caller
+ * frees it with SSL_CTX_free.
+ */
+SSL_CTX	*tlsctx_new(const char *ca, const char *cert, const char *key,
+	    int tls_min, const char *host, int host_numeric, char *err,
+	    size_t errlen);
+
+/* OpenSSL's first queued error as text; the queue is emptied. */
+void	tlsctx_err(char *buf, size_t sz);
+
+#endif
