@@ -10,7 +10,8 @@ tests_test_link_SOURCES = tests/test_link.c tests/testutil.c \
 tests_test_link_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_link_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
-libfb_a_SOURCES += policy/registry.c policy/registry.h
+libfb_a_SOURCES += policy/registry.c policy/registry.h \
+	policy/regedit.c policy/regedit.h
 
 check_PROGRAMS += tests/test_registry
 TESTS += tests/test_registry
@@ -41,3 +42,18 @@ tests_fuzz_fuzz_registry_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tes
 tests_fuzz_fuzz_registry_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 tests_fuzz_fuzz_registry_LDADD = $(FB_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/registry
+
+# The registry files edited as text (`fieldbridge device`).
+check_PROGRAMS += tests/test_regedit
+TESTS += tests/test_regedit
+tests_test_regedit_SOURCES = tests/test_regedit.c
+tests_test_regedit_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_regedit_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_regedit
+TESTS += tests/fuzz/fuzz_regedit
+tests_fuzz_fuzz_regedit_SOURCES = tests/fuzz/fuzz_regedit.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_regedit_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/regedit"'
+tests_fuzz_fuzz_regedit_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_regedit_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/regedit

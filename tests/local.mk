@@ -14,9 +14,9 @@ tests_test_sim_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 # End to end: the real daemon between fieldbridge-sim and a real mosquitto
 # with certificates made at test time (Python 3, standard library only).
 TESTS += tests/e2e/test_e2e tests/e2e/test_check tests/e2e/test_modules \
-	tests/e2e/test_ports tests/e2e/test_fbcheck
+	tests/e2e/test_ports tests/e2e/test_fbcheck tests/e2e/test_device
 dist_noinst_SCRIPTS += tests/e2e/test_e2e tests/e2e/test_check tests/e2e/demo \
-	tests/e2e/test_fbcheck \
+	tests/e2e/test_fbcheck tests/e2e/test_device \
 	tests/fuzz/run tests/e2e/test_modules tests/e2e/test_ports
 EXTRA_DIST += tests/e2e/fbe2e.py tests/fuzz/lsan.supp
 

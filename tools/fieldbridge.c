@@ -31,6 +31,7 @@
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
 #include "tools/cli_check.h"
+#include "tools/cli_device.h"
 #include "tools/cli_ports.h"
 #include "tools/cli_status.h"
 
@@ -190,6 +191,8 @@ main(int argc, char **argv)
 		return cli_ports(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
 		return cli_check(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "device") == 0)
+		return cli_device(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("fieldbridge %s\n", PACKAGE_VERSION);
@@ -201,6 +204,8 @@ main(int argc, char **argv)
 		    "commands:\n"
 		    "  check     everything the daemon would refuse or fail "
 		    "on; --connect\n"
+		    "  device    add ID --stream S [--name N], list, show ID, "
+		    "revoke ID\n"
 		    "  status    the running daemon, its spool and backlog\n"
 		    "  ports     serial ports, their USB identity and the path "
 		    "for the config;\n"
@@ -208,6 +213,6 @@ main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: fieldbridge COMMAND [options]   (commands: "
-	    "check, status, ports)\n");
+	    "check, device, status, ports)\n");
 	return 2;
 }

@@ -16,6 +16,7 @@ dist_noinst_SCRIPTS += tools/dev
 bin_PROGRAMS += tools/fieldbridge
 tools_fieldbridge_SOURCES = tools/fieldbridge.c tools/cli_status.c \
 	tools/cli_check.c tools/cli_check.h \
+	tools/cli_device.c tools/cli_device.h \
 	tools/cli_ports.c tools/cli_ports.h \
 	tools/cli_status.h
 tools_fieldbridge_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
