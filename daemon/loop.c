@@ -868,7 +868,13 @@ loop_open(struct loop *d)
 		fatalx("cannot create the identity state: out of memory");
 	ident_set_rate(d->ident, (unsigned)d->conf.policy.rate_per_min,
 	    (unsigned)d->conf.policy.rate_burst);
-	if ((r = outbox_open(&d->conf, d->seq, &d->ob)) != 0)
+	/* Locked: another daemon runs on this state directory; a restart
+	 * would only find it again. */
+	if ((r = outbox_open(&d->conf, d->seq, &d->ob)) == -EBUSY) {
+		log_errx("another fieldbridged uses the state directory %s "
+		    "(its spool is locked): exiting", d->conf.state_dir);
+		exit(d->o->exit_confine);
+	} else if (r != 0)
 		fatalx("cannot open the spool %s/%s: %s", d->conf.state_dir,
 		    OUTBOX_SPOOL_DIR, strerror(-r));
 	if (d->conf.spool.durability_ms > CONF_DURABILITY_WARN_MS)

@@ -9,7 +9,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -128,11 +131,54 @@ test_ratelimit_flush_without_new_line(void **state)
 	assert_string_equal(captured, "");
 }
 
+/* Logs one line with stderr redirected to a file; returns what came. */
+static void
+stderr_line(int journal, char *out, size_t sz)
+{
+	char path[] = "/tmp/test_log.XXXXXX", env[64];
+	struct stat st;
+	ssize_t n;
+	int fd, saved;
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	saved = dup(STDERR_FILENO);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	(void)snprintf(env, sizeof(env), "%llu:%llu",
+	    (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + (journal ? 0 : 1));
+	setenv("JOURNAL_STREAM", env, 1);
+	log_init(LOG_INFO);
+	log_set_sink(NULL, NULL);
+	log_info("to %s", journal ? "the journal" : "a file");
+	(void)dup2(saved, STDERR_FILENO);
+	close(saved);
+	unsetenv("JOURNAL_STREAM");
+	n = pread(fd, out, sz - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+}
+
+/* "<PRIO>" only when stderr is the journal ($JOURNAL_STREAM names it). */
+static void
+test_prefix_only_for_the_journal(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	stderr_line(1, buf, sizeof(buf));
+	assert_string_equal(buf, "<6>test: to the journal\n");
+	stderr_line(0, buf, sizeof(buf));
+	assert_string_equal(buf, "test: to a file\n");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_format, setup),
+		cmocka_unit_test(test_prefix_only_for_the_journal),
 		cmocka_unit_test_setup(test_level_filter, setup),
 		cmocka_unit_test_setup(test_level_names, setup),
 		cmocka_unit_test_setup(test_truncated_line_ends_with_newline,

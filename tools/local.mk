@@ -27,3 +27,9 @@ TESTS += tests/test_cli
 tests_test_cli_SOURCES = tests/test_cli.c tools/cli_status.c
 tests_test_cli_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_cli_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# fieldbridge(1), fieldbridge.conf(5) and the bash completion of both
+# commands (installed by the Debian package, debian/fieldbridge.install).
+dist_man1_MANS = tools/fieldbridge.1
+dist_man5_MANS = etc/fieldbridge.conf.5
+EXTRA_DIST += tools/bash-completion/fieldbridge
