@@ -214,7 +214,7 @@ tlscheck_dates(struct check_out *o, const char *at, const char *path,
 	else if (na != (time_t)-1 && now > na)
 		check_error(o, at, "%s: %s expired on %s (%ld days ago): renew "
 		    "it%s", path, what, until, -days, hint);
-	else if (leaf && days < TLSCHECK_WARN_DAYS)
+	else if (leaf && days < TLSCTX_WARN_DAYS)
 		check_warn(o, at, "%s: %s expires on %s, in %ld days: renew it "
 		    "soon (replace the file, then `systemctl reload "
 		    "fieldbridge`)", path, what, until, days);

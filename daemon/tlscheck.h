@@ -9,7 +9,6 @@
 
 #include <time.h>
 
-#define TLSCHECK_WARN_DAYS	30	/* warn this close to expiry */
 
 struct check_out;
 struct conf;

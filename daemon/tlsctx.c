@@ -24,6 +24,19 @@ tlsctx_err(char *buf, size_t sz)
 	ERR_clear_error();
 }
 
+time_t
+tlsctx_cert_not_after(SSL_CTX *ctx)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	const ASN1_TIME *t;
+	struct tm tm;
+
+	if (x == NULL || (t = X509_get0_notAfter(x)) == NULL ||
+	    ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
 SSL_CTX *
 tlsctx_new(const char *ca, const char *cert, const char *key, int tls_min,
     const char *host, int host_numeric, char *err, size_t errlen)

@@ -7,6 +7,7 @@
 #define FB_TLSCTX_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -20,6 +21,13 @@
 SSL_CTX	*tlsctx_new(const char *ca, const char *cert, const char *key,
 	    int tls_min, const char *host, int host_numeric, char *err,
 	    size_t errlen);
+
+/* Days below which the client certificate's expiry is warned about (the
+ * daemon's log and status file, `fieldbridge check`). */
+#define TLSCTX_WARN_DAYS	30
+
+/* The end of validity of the context's own certificate (0 if unknown). */
+time_t	tlsctx_cert_not_after(SSL_CTX *ctx);
 
 /* OpenSSL's first queued error as text; the queue is emptied. */
 void	tlsctx_err(char *buf, size_t sz);

@@ -96,6 +96,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/conf.h"
@@ -165,6 +166,7 @@ struct uplink {
 	int			 port;
 	char			 ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
 	SSL_CTX			*ctx;		/* for new connections */
+	time_t			 cert_not_after; /* of ctx's certificate */
 	uint32_t		 tls_sig;	/* of the files in ctx */
 	char			 client_id[CONF_GATEWAY_ID_MAX + 1];
 	char			 base[UPLINK_TOPIC_MAX];   /* PREFIX/GATEWAY/ */
@@ -411,6 +413,39 @@ uplink_ssl_info(const SSL *ssl, int where, int ret)
 		(void)shutdown(SSL_get_fd(ssl), SHUT_RDWR);
 }
 
+/* Days from now to the client certificate's end, rounded down. */
+static long
+uplink_cert_days(const struct uplink *u)
+{
+	long d = (long)(u->cert_not_after - time(NULL));
+
+	return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
+}
+
+/*
+ * Said once per certificate loaded (at start, after a renewal): an expired
+ * or not yet valid certificate never stops collection; records keep
+ * spooling while the uplink retries at its backoff, and a renewed
+ * certificate is picked up at the next round or on SIGHUP.
+ */
+static void
+uplink_cert_expiry(struct uplink *u)
+{
+	long days;
+
+	if ((u->cert_not_after = tlsctx_cert_not_after(u->ctx)) == 0)
+		return;
+	days = uplink_cert_days(u);
+	if (days < 0)
+		log_warnx("the client certificate expired %ld days ago: the "
+		    "broker will refuse it; records keep spooling; renew it "
+		    "(or fix the clock if its date is wrong), then reload",
+		    -days);
+	else if (days < TLSCTX_WARN_DAYS)
+		log_warnx("the client certificate expires in %ld days: renew "
+		    "it, then reload (systemctl reload fieldbridge)", days);
+}
+
 /* A new context from the CA, certificate and key files (tlsctx.c). */
 static int
 uplink_ctx_build(struct uplink *u, char *err, size_t errlen)
@@ -424,6 +459,7 @@ uplink_ctx_build(struct uplink *u, char *err, size_t errlen)
 	SSL_CTX_set_app_data(ctx, u);
 	SSL_CTX_free(u->ctx);
 	u->ctx = ctx;
+	uplink_cert_expiry(u);
 	return 0;
 }
 
@@ -1308,6 +1344,9 @@ uplink_status(const struct uplink *u, FILE *f)
 	    STATUS_K_MQTT_ERROR_IPV4 "=%.120s\n"
 	    STATUS_K_MQTT_ERROR_IPV6 "=%.120s\n", list, u->res_err,
 	    u->fam_err[UPLINK_FAM_IPV4], u->fam_err[UPLINK_FAM_IPV6]);
+	status_i64(f, STATUS_K_TLS_CERT_EXPIRES, (int64_t)u->cert_not_after);
+	if (u->cert_not_after != 0)
+		status_i64(f, STATUS_K_TLS_CERT_DAYS, uplink_cert_days(u));
 }
 
 int

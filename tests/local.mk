@@ -174,3 +174,8 @@ EXTRA_DIST += systemd/fieldbridge.service
 # survived while confined.  Both skip (77) when not run as root.
 TESTS += tests/e2e/test_confine tests/e2e/test_resilience
 dist_noinst_SCRIPTS += tests/e2e/test_confine tests/e2e/test_resilience
+
+# The Debian package built, linted, installed into a fresh Debian 12 root
+# (tests/pkg/mkroot, cached), upgraded over itself, removed and purged.
+TESTS += tests/pkg/test_package
+dist_noinst_SCRIPTS += tests/pkg/test_package tests/pkg/mkroot
