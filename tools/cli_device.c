@@ -76,13 +76,20 @@ device_usage(FILE *f)
 	    CONF_PATH_DEFAULT);
 }
 
+/* Frees a text that may hold secrets (the keys file's), wiped first. */
+static void
+device_text_free(char *t, size_t len)
+{
+	if (t == NULL)
+		return;
+	gnutls_memset(t, 0, len);
+	free(t);
+}
+
 static void
 device_file_free(struct device_file *f)
 {
-	if (f->text != NULL) {
-		gnutls_memset(f->text, 0, f->len);
-		free(f->text);
-	}
+	device_text_free(f->text, f->len);
 	f->text = NULL;
 }
 
@@ -265,32 +272,32 @@ device_entry(char *buf, size_t sz, const char *id, const char *name,
 	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
 }
 
-/* Puts entry for eui into f (validated against the keys text kt), writes
- * it, and keeps the new text as f's.  Returns 0 or -1 after a message. */
+/* Puts entry for eui into the registry d (validated with the keys file
+ * k as it is), writes it, and keeps the new text as d's.  Returns 0 or -1
+ * after a message. */
 static int
-device_stage(struct device_file *f, const char *kt, size_t kl,
-    const struct device_file *k, uint64_t eui, const char *entry,
-    const struct device_file *d)
+device_stage(struct device_file *d, const struct device_file *k,
+    uint64_t eui, const char *entry)
 {
 	struct regedit_pos p;
 	char *t = NULL;
 	size_t tl;
 
-	if (regedit_find(f->text, f->len, eui, &p) != 0) {
+	if (regedit_find(d->text, d->len, eui, &p) != 0) {
 		fprintf(stderr, "fieldbridge: %s is not one list of entries: "
-		    "fix it by hand (fieldbridge check)\n", f->path);
+		    "fix it by hand (fieldbridge check)\n", d->path);
 		return -1;
 	}
-	if (regedit_apply(f->text, f->len, &p, entry, &t, &tl) != 0 ||
-	    device_validate(d, t, tl, k, kt, kl) != 0 ||
-	    device_write(f, t, tl) != 0) {
-		fprintf(stderr, "fieldbridge: %s not changed\n", f->path);
+	if (regedit_apply(d->text, d->len, &p, entry, &t, &tl) != 0 ||
+	    device_validate(d, t, tl, k, k->text, k->len) != 0 ||
+	    device_write(d, t, tl) != 0) {
+		fprintf(stderr, "fieldbridge: %s not changed\n", d->path);
 		free(t);
 		return -1;
 	}
-	free(f->text);
-	f->text = t;
-	f->len = tl;
+	free(d->text);
+	d->text = t;
+	d->len = tl;
 	return 0;
 }
 
@@ -351,7 +358,7 @@ device_add(const struct conf *c, struct device_file *d, struct device_file *k,
 	 * revoked (a revoked device needs no secret), then its secret, then
 	 * the device is let in. */
 	if (dev == NULL && (device_entry(dent, sizeof(dent), id, name, stream,
-	    1) != 0 || device_stage(d, k->text, k->len, k, eui, dent, d) != 0))
+	    1) != 0 || device_stage(d, k, eui, dent) != 0))
 		goto out;
 	if (device_entry(dent, sizeof(dent), id, name, stream, 0) != 0 ||
 	    regedit_find(k->text, k->len, eui, &kp) != 0 ||
@@ -382,10 +389,7 @@ out:
 	gnutls_memset(secret, 0, sizeof(secret));
 	gnutls_memset(hex, 0, sizeof(hex));
 	gnutls_memset(kent, 0, sizeof(kent));
-	if (kt != NULL) {
-		gnutls_memset(kt, 0, kl);
-		free(kt);
-	}
+	device_text_free(kt, kl);
 	free(dt);
 	return rc;
 }
@@ -394,10 +398,10 @@ static int
 device_revoke(const struct conf *c, struct device_file *d,
     struct device_file *k, const struct registry *reg, const char *idarg)
 {
-	struct regedit_pos dp, kp;
+	struct regedit_pos kp;
 	const struct device *dev;
-	char id[17], dent[DEVICE_ENTRY_MAX], *dt = NULL, *kt = NULL;
-	size_t dl, kl = 0;
+	char id[17], dent[DEVICE_ENTRY_MAX], *kt = NULL;
+	size_t kl = 0;
 	uint64_t eui;
 	int rc = DEVICE_EXIT_REFUSED;
 
@@ -411,41 +415,25 @@ device_revoke(const struct conf *c, struct device_file *d,
 		fprintf(stderr, "fieldbridge: %s is already revoked\n", id);
 		return DEVICE_EXIT_REFUSED;
 	}
-	(void)snprintf(dent, sizeof(dent), "{ id = \"%s\"; name = \"%s\"; "
-	    "stream = \"%s\"; revoked = true; }", id, dev->name,
-	    registry_stream_name(reg, dev->stream));
-	if (regedit_find(d->text, d->len, eui, &dp) != 0 || !dp.found ||
-	    regedit_find(k->text, k->len, eui, &kp) != 0) {
-		fprintf(stderr, "fieldbridge: cannot find %s's entry in %s\n",
-		    id, d->path);
+	/* Revoked first (loadable with its secret still there), then its
+	 * secret deleted. */
+	if (device_entry(dent, sizeof(dent), id, dev->name,
+	    registry_stream_name(reg, dev->stream), 1) != 0 ||
+	    device_stage(d, k, eui, dent) != 0)
 		goto out;
-	}
-	if (regedit_apply(d->text, d->len, &dp, dent, &dt, &dl) != 0 ||
-	    (kp.found && regedit_apply(k->text, k->len, &kp, NULL, &kt,
-	    &kl) != 0)) {
-		fprintf(stderr, "fieldbridge: out of memory\n");
-		goto out;
-	}
-	if (device_validate(d, dt, dl, k, kt != NULL ? kt : k->text,
-	    kt != NULL ? kl : k->len) != 0)
-		goto out;
-	/* Revoked first, then its secret gone. */
-	if (device_write(d, dt, dl) != 0 ||
-	    (kt != NULL && device_write(k, kt, kl) != 0)) {
-		fprintf(stderr, "fieldbridge: writing %s or %s failed\n",
-		    d->path, k->path);
-		rc = DEVICE_EXIT_USAGE;
+	if (regedit_find(k->text, k->len, eui, &kp) != 0 || (kp.found &&
+	    (regedit_apply(k->text, k->len, &kp, NULL, &kt, &kl) != 0 ||
+	    device_validate(d, d->text, d->len, k, kt, kl) != 0 ||
+	    device_write(k, kt, kl) != 0))) {
+		fprintf(stderr, "fieldbridge: %s is revoked, but its secret "
+		    "could not be deleted from %s\n", id, k->path);
 		goto out;
 	}
 	printf("%s revoked; its secret is deleted from %s\n", id, k->path);
 	device_reload(c);
 	rc = 0;
 out:
-	if (kt != NULL) {
-		gnutls_memset(kt, 0, kl);
-		free(kt);
-	}
-	free(dt);
+	device_text_free(kt, kl);
 	return rc;
 }
 
