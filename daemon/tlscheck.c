@@ -52,15 +52,6 @@
 #define TLSCHECK_TOPIC_MAX	256
 #define TLSCHECK_CHECK_TOPIC	"check"
 
-long
-tlscheck_days(time_t t, time_t now)
-{
-	long d = (long)(t - now);
-
-	/* Round towards minus infinity: one second past is day -1. */
-	return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
-}
-
 static void
 tlscheck_date(time_t t, char *buf, size_t sz)
 {
@@ -203,7 +194,7 @@ tlscheck_dates(struct check_out *o, const char *at, const char *path,
 	char from[64], until[64], hint[TLSCHECK_MSG_MAX];
 	time_t nb = gnutls_x509_crt_get_activation_time(crt);
 	time_t na = gnutls_x509_crt_get_expiration_time(crt);
-	long days = tlscheck_days(na, now);
+	long days = tlsctx_days(na, now);
 
 	tlscheck_date(nb, from, sizeof(from));
 	tlscheck_date(na, until, sizeof(until));

@@ -35,7 +35,4 @@ void	tlscheck_files(struct check_out *o, const struct conf *c,
 int	tlscheck_connect(struct check_out *o, const struct conf *c,
 	    const struct tlscheck_at *at, int synced);
 
-/* Days from now until t, rounded down (negative when past). */
-long	tlscheck_days(time_t t, time_t now);
-
 #endif

@@ -24,6 +24,15 @@ tlsctx_err(char *buf, size_t sz)
 	ERR_clear_error();
 }
 
+long
+tlsctx_days(time_t t, time_t now)
+{
+	long d = (long)(t - now);
+
+	/* Towards minus infinity: one second past is day -1. */
+	return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
+}
+
 time_t
 tlsctx_cert_not_after(SSL_CTX *ctx)
 {

@@ -26,6 +26,9 @@ SSL_CTX	*tlsctx_new(const char *ca, const char *cert, const char *key,
  * daemon's log and status file, `fieldbridge check`). */
 #define TLSCTX_WARN_DAYS	30
 
+/* Days from now until t, rounded down (negative when past). */
+long	tlsctx_days(time_t t, time_t now);
+
 /* The end of validity of the context's own certificate (0 if unknown). */
 time_t	tlsctx_cert_not_after(SSL_CTX *ctx);
 

@@ -413,15 +413,6 @@ uplink_ssl_info(const SSL *ssl, int where, int ret)
 		(void)shutdown(SSL_get_fd(ssl), SHUT_RDWR);
 }
 
-/* Days from now to the client certificate's end, rounded down. */
-static long
-uplink_cert_days(const struct uplink *u)
-{
-	long d = (long)(u->cert_not_after - time(NULL));
-
-	return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
-}
-
 /*
  * Said once per certificate loaded (at start, after a renewal): an expired
  * or not yet valid certificate never stops collection; records keep
@@ -435,7 +426,7 @@ uplink_cert_expiry(struct uplink *u)
 
 	if ((u->cert_not_after = tlsctx_cert_not_after(u->ctx)) == 0)
 		return;
-	days = uplink_cert_days(u);
+	days = tlsctx_days(u->cert_not_after, time(NULL));
 	if (days < 0)
 		log_warnx("the client certificate expired %ld days ago: the "
 		    "broker will refuse it; records keep spooling; renew it "
@@ -1346,7 +1337,7 @@ uplink_status(const struct uplink *u, FILE *f)
 	    u->fam_err[UPLINK_FAM_IPV4], u->fam_err[UPLINK_FAM_IPV6]);
 	status_i64(f, STATUS_K_TLS_CERT_EXPIRES, (int64_t)u->cert_not_after);
 	if (u->cert_not_after != 0)
-		status_i64(f, STATUS_K_TLS_CERT_DAYS, uplink_cert_days(u));
+		status_i64(f, STATUS_K_TLS_CERT_DAYS, tlsctx_days(u->cert_not_after, time(NULL)));
 }
 
 int

@@ -32,6 +32,7 @@
 #include "daemon/fsutil.h"
 #include "tools/cli_check.h"
 #include "tools/cli_device.h"
+#include "tools/cli_json.h"
 #include "tools/cli_ports.h"
 #include "tools/cli_status.h"
 
@@ -42,13 +43,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: fieldbridge status [-c CONF | -s STATE_DIR] "
-	    "[--stale-after SECONDS]\n"
+	    "[--stale-after SECONDS] [--json]\n"
 	    "  -c, --config FILE     the daemon's configuration (default %s)\n"
 	    "  -s, --state-dir DIR   read DIR/status directly\n"
 	    "      --stale-after S   status older than S seconds means the "
 	    "daemon is not\n"
 	    "                        running (default %d x the status "
 	    "interval)\n"
+	    "      --json            the status file's keys as one JSON object\n"
 	    "exit status: 0 running, 1 not running, 2 error\n",
 	    CONF_PATH_DEFAULT, CLI_STALE_PERIODS);
 }
@@ -90,6 +92,7 @@ cmd_status(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "stale-after", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -100,7 +103,7 @@ cmd_status(int argc, char **argv)
 	double age_s = 0, stale_s = -1;
 	size_t len = 0;
 	long pid;
-	int ch, r, alive = -1, interval = FB_STATUS_INTERVAL_S, rc = 2;
+	int ch, r, alive = -1, interval = FB_STATUS_INTERVAL_S, rc = 2, json = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:s:h", lo, NULL)) != -1) {
@@ -118,6 +121,9 @@ cmd_status(int argc, char **argv)
 				    "\"%s\" is not a positive number\n", optarg);
 				return 2;
 			}
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -169,8 +175,15 @@ cmd_status(int argc, char **argv)
 		else if (errno == ESRCH)
 			alive = 0;
 	}
-	rc = cli_status_render(kv, age_s, alive, stale_s, stdout) == CLI_OK ?
-	    0 : 1;
+	if (json) {
+		/* The same verdict as the report's (cli_status_render). */
+		pidv = cli_get(kv, "state");
+		rc = (pidv != NULL && strcmp(pidv, "stopped") == 0) ||
+		    alive == 0 || age_s > stale_s;
+		cli_json_status(kv, age_s, !rc, stdout);
+	} else
+		rc = cli_status_render(kv, age_s, alive, stale_s, stdout) ==
+		    CLI_OK ? 0 : 1;
 	goto out;
 oom:
 	fprintf(stderr, "fieldbridge: out of memory\n");

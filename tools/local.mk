@@ -17,6 +17,7 @@ bin_PROGRAMS += tools/fieldbridge
 tools_fieldbridge_SOURCES = tools/fieldbridge.c tools/cli_status.c \
 	tools/cli_check.c tools/cli_check.h \
 	tools/cli_device.c tools/cli_device.h \
+	tools/cli_json.c tools/cli_json.h \
 	tools/cli_ports.c tools/cli_ports.h \
 	tools/cli_status.h
 tools_fieldbridge_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
@@ -24,7 +25,7 @@ tools_fieldbridge_LDADD = $(FB_LIBS)
 
 check_PROGRAMS += tests/test_cli
 TESTS += tests/test_cli
-tests_test_cli_SOURCES = tests/test_cli.c tools/cli_status.c
+tests_test_cli_SOURCES = tests/test_cli.c tools/cli_status.c tools/cli_json.c
 tests_test_cli_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_cli_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
