@@ -160,7 +160,8 @@ class Run:
         os.chmod(self.h.dir, 0o700)
         self.work = self.h.path("vm")
         os.mkdir(self.work)
-        imgdir, secs = fbvm.image()
+        imgdir, secs = fbvm.image([os.path.join(self.build, "daemon",
+                                                "fieldbridged")])
         self.image_s = secs
         self.figure("vm_image_ready_s", "%.1f" % secs, "s")
         h = self.h

@@ -60,15 +60,50 @@ def missing_tool():
     return None
 
 
-def image():
-    """The base image's directory (root.img, vmlinuz, initrd.img)."""
+def runtime_packages(binaries):
+    """The Debian packages that hold the shared libraries the binaries
+    load, as this (Debian 12) host resolves them: the guest gets the same
+    ones, so a library the daemon starts to link (c-ares, say) reaches
+    the image without anyone editing its recipe.  Sorted, comma-joined."""
+    libs = set()
+    for b in binaries:
+        out = subprocess.run(["ldd", b], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, check=True,
+                             stdin=subprocess.DEVNULL).stdout.decode()
+        for line in out.splitlines():
+            parts = line.split("=>")
+            if len(parts) == 2 and parts[1].strip().startswith("/"):
+                libs.add(os.path.realpath(parts[1].split()[0]))
+    pkgs = set()
+    for lib in sorted(libs):
+        r = subprocess.run(["dpkg", "-S", lib], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            # usrmerge: dpkg knows /lib/x86_64-linux-gnu/..., not /usr/lib.
+            alt = lib[4:] if lib.startswith("/usr/") else "/usr" + lib
+            r = subprocess.run(["dpkg", "-S", alt], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL,
+                               stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            raise VmError("no Debian package holds %s (linked by %s)"
+                          % (lib, ", ".join(binaries)))
+        pkgs.add(r.stdout.decode().split(":")[0].strip())
+    return ",".join(sorted(pkgs))
+
+
+def image(binaries=()):
+    """The base image's directory (root.img, vmlinuz, initrd.img), with
+    the packages the binaries need."""
     t0 = time.monotonic()
-    r = subprocess.run([os.path.join(HERE, "mkimage"), CACHE],
+    extra = runtime_packages(binaries) if binaries else ""
+    r = subprocess.run([os.path.join(HERE, "mkimage"), CACHE, extra],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        stdin=subprocess.DEVNULL, timeout=900)
     if r.returncode != 0:
         raise VmError("mkimage failed:\n" + r.stderr.decode(errors="replace"))
-    return r.stdout.decode().strip(), time.monotonic() - t0
+    # The directory is the last line; a build may print more before it.
+    return r.stdout.decode().strip().splitlines()[-1], time.monotonic() - t0
 
 
 def mkfs_dir(src, img, size="64M"):
