@@ -303,21 +303,18 @@ test_json(void **state)
 {
 	static const char text[] = "pid=42\nstate=running\nneg=-3\n"
 	    "zip=007\nodd=a\"b\\c\x01\n";
-	struct cli_kv *kv = malloc(sizeof(*kv));
 	char buf[512];
 	FILE *f;
 
 	(void)state;
-	assert_non_null(kv);
-	assert_int_equal(cli_status_parse(text, strlen(text), kv), 0);
+	assert_int_equal(cli_status_parse(text, strlen(text), &kv), 0);
 	f = fmemopen(buf, sizeof(buf), "w");
 	assert_non_null(f);
-	cli_json_status(kv, 1.25, 1, f);
+	cli_json_status(&kv, 1.25, 1, f);
 	fclose(f);
 	assert_string_equal(buf, "{\"running\": true, \"status_age_s\": 1.2, "
 	    "\"status\": {\"pid\": 42, \"state\": \"running\", \"neg\": -3, "
 	    "\"zip\": \"007\", \"odd\": \"a\\\"b\\\\c\\u0001\"}}\n");
-	free(kv);
 }
 
 int
