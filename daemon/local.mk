@@ -16,6 +16,8 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/uplink.c daemon/uplink.h \
 	daemon/loop.c daemon/loop.h \
 	daemon/check.c daemon/check.h \
+	daemon/tlsctx.c daemon/tlsctx.h \
+	daemon/tlscheck.c daemon/tlscheck.h \
 	daemon/status.c daemon/status.h \
 	daemon/fsutil.c daemon/fsutil.h \
 	daemon/wallclock.c daemon/wallclock.h \

@@ -1,13 +1,18 @@
 /*
  * log.c - one line per message on stderr, "<PRIO>module: text", which is
  * what journald expects from a service's stderr (SyslogLevelPrefix=yes is
- * the default), and what a terminal or a test harness can read as well.
+ * the default).  The "<PRIO>" goes out only when stderr is the journal
+ * (systemd sets $JOURNAL_STREAM to its "device:inode"); a terminal or a
+ * redirected file gets "module: text".  A sink gets the whole line, whose
+ * prefix carries the priority across the privsep channel.
  *
  * The daemon is single-threaded, so the line is built in a static buffer
  * and written with one write(2): lines never interleave with other output.
  * Secrets are never passed here: callers log device EUIs and names only.
  */
 #define LOG_MODULE	"log"
+
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,11 +24,28 @@
 #include "daemon/log.h"
 
 static int		 log_level = LOG_INFO;
+static int		 log_journal = 1;	/* stderr is journald's */
+
+/* Whether $JOURNAL_STREAM names the file stderr is. */
+static int
+log_stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (v == NULL || sscanf(v, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(int level)
 {
 	log_level = level;
+	log_journal = log_stderr_is_journal();
 	tzset();
 }
 
@@ -43,6 +65,8 @@ log_emit(int prio, const char *line)
 	size_t len, off;
 	ssize_t n;
 
+	if (!log_journal && line[0] == '<' && strchr(line, '>') != NULL)
+		line = strchr(line, '>') + 1;
 	len = strlen(line);
 	for (off = 0; off < len; off += (size_t)n) {
 		n = write(STDERR_FILENO, line + off, len - off);

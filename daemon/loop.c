@@ -1064,7 +1064,13 @@ loop_open(struct loop *d)
 		fatalx("cannot create the airtime budget: out of memory");
 	/* Before the first frame: the last run's nodes carry on. */
 	(void)session_open(d->ident, d->conf.state_dir, mono_ms(), &d->sess);
-	if ((r = outbox_open(&d->conf, d->seq, &d->ob)) != 0)
+	/* Locked: another daemon runs on this state directory; a restart
+	 * would only find it again. */
+	if ((r = outbox_open(&d->conf, d->seq, &d->ob)) == -EBUSY) {
+		log_errx("another fieldbridged uses the state directory %s "
+		    "(its spool is locked): exiting", d->conf.state_dir);
+		exit(d->o->exit_confine);
+	} else if (r != 0)
 		fatalx("cannot open the spool %s/%s: %s", d->conf.state_dir,
 		    OUTBOX_SPOOL_DIR, strerror(-r));
 	outbox_set_precommit(d->ob, session_commit, d->sess);

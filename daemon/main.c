@@ -63,12 +63,17 @@ __lsan_is_turned_off(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: fieldbridged [-c FILE] [--check] [-d|--debug] "
+	fprintf(f, "usage: fieldbridged [-c FILE] [--check [--connect]] "
+	    "[-d|--debug] "
 	    "[--no-sandbox] [--seccomp=kill|trap|off] [--foreground]\n"
 	    "       fieldbridged --tunables\n"
 	    "  -c, --config FILE  configuration (default %s)\n"
 	    "  -t, --check        validate the configuration, registry, keys "
-	    "and TLS files, then exit\n"
+	    "user,\n"
+	    "                     ports and TLS material, then exit (as "
+	    "`fieldbridge check`)\n"
+	    "      --connect      with --check: also connect, publish and "
+	    "wait for PUBACK\n"
 	    "  -d, --debug        log at debug level\n"
 	    "      --no-sandbox   do not confine the process (development)\n"
 	    "      --seccomp=MODE kill (default), trap (name refused syscalls, "
@@ -137,10 +142,11 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_NO_SANDBOX = 256, OPT_FOREGROUND, OPT_TUNABLES, OPT_SECCOMP,
-	    OPT_PRINT_SECCOMP };
+	    OPT_PRINT_SECCOMP, OPT_CONNECT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 't' },
+		{ "connect", no_argument, NULL, OPT_CONNECT },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
@@ -164,7 +170,10 @@ main(int argc, char **argv)
 			o.conf_path = optarg;
 			break;
 		case 't':
-			check = 1;
+			check |= 1;
+			break;
+		case OPT_CONNECT:
+			check |= 2;
 			break;
 		case 'd':
 			o.debug = 1;
@@ -207,7 +216,12 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (check == 2) {
+		usage(stderr);
+		return 2;
+	}
 	if (check)
-		return check_run(o.conf_path, stdout, stderr);
+		return check_run(o.conf_path, check & 2 ? CHECK_CONNECT : 0,
+		    stdout, stderr);
 	return main_run(&o, mode);
 }

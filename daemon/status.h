@@ -53,6 +53,10 @@
 #define STATUS_K_MQTT_RESOLVE_ERROR	"mqtt_resolve_error"
 #define STATUS_K_MQTT_ERROR_IPV4	"mqtt_error_ipv4"
 #define STATUS_K_MQTT_ERROR_IPV6	"mqtt_error_ipv6"
+/* The client certificate's end of validity (Unix time; 0: unknown) and
+ * the days left (negative: expired). */
+#define STATUS_K_TLS_CERT_EXPIRES	"tls_cert_expires"
+#define STATUS_K_TLS_CERT_DAYS		"tls_cert_days"
 
 /* Written by outbox.c (outbox_status). */
 #define STATUS_K_SPOOL_BATCHES		"spool_batches"

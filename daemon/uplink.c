@@ -96,6 +96,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/conf.h"
@@ -103,6 +104,7 @@
 #include "daemon/log.h"
 #include "daemon/status.h"
 #include "daemon/topic.h"
+#include "daemon/tlsctx.h"
 #include "daemon/uplink.h"
 
 #define UPLINK_TOPIC_MAX	(TOPIC_MAX_BYTES + 1)
@@ -165,6 +167,7 @@ struct uplink {
 	int			 port;
 	char			 ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
 	SSL_CTX			*ctx;		/* for new connections */
+	time_t			 cert_not_after; /* of ctx's certificate */
 	uint32_t		 tls_sig;	/* of the files in ctx */
 	char			 client_id[CONF_GATEWAY_ID_MAX + 1];
 	/* Topics from templates (topic.h), expanded per publish. */
@@ -420,73 +423,54 @@ uplink_ssl_info(const SSL *ssl, int where, int ret)
 		(void)shutdown(SSL_get_fd(ssl), SHUT_RDWR);
 }
 
-/* OpenSSL's first queued error as text, the queue emptied. */
+/*
+ * Said once per certificate loaded (at start, after a renewal): an expired
+ * or not yet valid certificate never stops collection; records keep
+ * spooling while the uplink retries at its backoff, and a renewed
+ * certificate is picked up at the next round or on SIGHUP.
+ */
 static void
-uplink_ssl_err(char *buf, size_t sz)
+uplink_cert_expiry(struct uplink *u)
 {
-	unsigned long e = ERR_get_error();
+	long days;
 
-	if (e == 0)
-		(void)snprintf(buf, sz, "unknown error");
-	else
-		ERR_error_string_n(e, buf, sz);
-	ERR_clear_error();
+	if ((u->cert_not_after = tlsctx_cert_not_after(u->ctx)) == 0)
+		return;
+	days = tlsctx_days(u->cert_not_after, time(NULL));
+	if (days < 0)
+		log_warnx("the client certificate expired %ld days ago: the "
+		    "broker will refuse it; records keep spooling; renew it "
+		    "(or fix the clock if its date is wrong), then reload",
+		    -days);
+	else if (days < TLSCTX_WARN_DAYS)
+		log_warnx("the client certificate expires in %ld days: renew "
+		    "it, then reload (systemctl reload fieldbridge)", days);
 }
 
-/* A new context from the CA, certificate and key files. */
+/* A new context from the CA, certificate and key files (tlsctx.c). */
 static int
 uplink_ctx_build(struct uplink *u, char *err, size_t errlen)
 {
-	X509_VERIFY_PARAM *param;
 	SSL_CTX *ctx;
-	char e[UPLINK_ERR_MAX];
-	const char *what;
-	int r = -EIO;
 
-	ERR_clear_error();
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		what = "creating the TLS context";
-		goto fail;
-	}
-	what = "the TLS version";
-	if (SSL_CTX_set_min_proto_version(ctx, u->tls_min == 13 ?
-	    TLS1_3_VERSION : TLS1_2_VERSION) != 1)
-		goto fail;
-	what = u->ca;
-	if (SSL_CTX_load_verify_locations(ctx, u->ca, NULL) != 1)
-		goto fail;
-	what = u->cert;
-	if (SSL_CTX_use_certificate_chain_file(ctx, u->cert) != 1)
-		goto fail;
-	what = u->key;
-	if (SSL_CTX_use_PrivateKey_file(ctx, u->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1)
-		goto fail;
-	/* libmosquitto checks nothing with our own context: we do. */
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	param = SSL_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_hostflags(param,
-	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	what = "the broker's name for the certificate check";
-	if ((u->host_numeric ? X509_VERIFY_PARAM_set1_ip_asc(param, u->host) :
-	    X509_VERIFY_PARAM_set1_host(param, u->host, 0)) != 1)
-		goto fail;
+	if ((ctx = tlsctx_new(u->ca, u->cert, u->key, u->tls_min, u->host,
+	    u->host_numeric, err, errlen)) == NULL)
+		return -EIO;
 	/* libmosquitto ignores MOSQ_OPT_TLS_ALPN with an own context
 	 * (docs/library-notes.md); 0 is success here. */
-	what = "the ALPN protocols";
 	if (u->alpn_len > 0 &&
-	    SSL_CTX_set_alpn_protos(ctx, u->alpn, (unsigned)u->alpn_len) != 0)
-		goto fail;
+	    SSL_CTX_set_alpn_protos(ctx, u->alpn, (unsigned)u->alpn_len) != 0) {
+		(void)snprintf(err, errlen, "the ALPN protocols: refused by "
+		    "OpenSSL");
+		SSL_CTX_free(ctx);
+		return -EIO;
+	}
 	SSL_CTX_set_info_callback(ctx, uplink_ssl_info);
 	SSL_CTX_set_app_data(ctx, u);
 	SSL_CTX_free(u->ctx);
 	u->ctx = ctx;
+	uplink_cert_expiry(u);
 	return 0;
-fail:
-	uplink_ssl_err(e, sizeof(e));
-	(void)snprintf(err, errlen, "%.200s: %.110s", what, e);
-	SSL_CTX_free(ctx);
-	return r;
 }
 
 /* ---- connection attempts ---- */
@@ -1372,6 +1356,9 @@ uplink_status(const struct uplink *u, FILE *f)
 	    STATUS_K_MQTT_ERROR_IPV4 "=%.120s\n"
 	    STATUS_K_MQTT_ERROR_IPV6 "=%.120s\n", list, u->res_err,
 	    u->fam_err[UPLINK_FAM_IPV4], u->fam_err[UPLINK_FAM_IPV6]);
+	status_i64(f, STATUS_K_TLS_CERT_EXPIRES, (int64_t)u->cert_not_after);
+	if (u->cert_not_after != 0)
+		status_i64(f, STATUS_K_TLS_CERT_DAYS, tlsctx_days(u->cert_not_after, time(NULL)));
 }
 
 /* "a,b" (checked by conf.c) as ALPN's wire list: length-prefixed

@@ -1,5 +1,6 @@
 # policy/ files; included from the top Makefile.am.
-libfb_a_SOURCES += policy/registry.c policy/registry.h
+libfb_a_SOURCES += policy/registry.c policy/registry.h \
+	policy/regedit.c policy/regedit.h
 
 libfb_a_SOURCES += policy/ident.c policy/ident.h policy/rate.c policy/rate.h
 

@@ -672,6 +672,16 @@ registry_key_entry(struct registry_ctx *ctx, struct registry_scan *s,
 		    "digits", buf, 2 * LINK_SECRET_LEN);
 		goto out;
 	}
+	/* An all-zero secret is a placeholder (the example file's), never a
+	 * provisioned one: refused wherever it appears. */
+	for (i = 0; i < LINK_SECRET_LEN && d->secret[i] == 0; i++)
+		;
+	if (i == LINK_SECRET_LEN) {
+		r = registry_err(s, sline, "secret of %s is all zero, a "
+		    "placeholder: provision the device with `fieldbridge "
+		    "device add`", buf);
+		goto out;
+	}
 	d->has_key = 1;
 out:
 	if (secret != NULL)

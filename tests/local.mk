@@ -14,8 +14,9 @@ tests_test_sim_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 # End to end: the real daemon between fieldbridge-sim and a real mosquitto
 # with certificates made at test time (Python 3, standard library only).
 TESTS += tests/e2e/test_e2e tests/e2e/test_check tests/e2e/test_modules \
-	tests/e2e/test_ports
+	tests/e2e/test_ports tests/e2e/test_fbcheck tests/e2e/test_device
 dist_noinst_SCRIPTS += tests/e2e/test_e2e tests/e2e/test_check tests/e2e/demo \
+	tests/e2e/test_fbcheck tests/e2e/test_device \
 	tests/fuzz/run tests/e2e/test_modules tests/e2e/test_ports
 EXTRA_DIST += tests/e2e/fbe2e.py tests/fuzz/lsan.supp
 
@@ -360,6 +361,26 @@ dist_noinst_SCRIPTS += tests/test_cli_decode
 
 check_PROGRAMS += tests/test_cli
 TESTS += tests/test_cli
-tests_test_cli_SOURCES = tests/test_cli.c tools/cli_status.c
+tests_test_cli_SOURCES = tests/test_cli.c tools/cli_status.c tools/cli_json.c
 tests_test_cli_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_cli_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# The registry files edited as text (`fieldbridge device`).
+check_PROGRAMS += tests/test_regedit
+TESTS += tests/test_regedit
+tests_test_regedit_SOURCES = tests/test_regedit.c
+tests_test_regedit_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_regedit_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_regedit
+TESTS += tests/fuzz/fuzz_regedit
+tests_fuzz_fuzz_regedit_SOURCES = tests/fuzz/fuzz_regedit.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_regedit_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/regedit"'
+tests_fuzz_fuzz_regedit_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_regedit_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/regedit
+
+# The Debian package built, linted, installed into a fresh Debian 12 root
+# (tests/pkg/mkroot, cached), upgraded over itself, removed and purged.
+TESTS += tests/pkg/test_package
+dist_noinst_SCRIPTS += tests/pkg/test_package tests/pkg/mkroot

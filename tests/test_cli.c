@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "tools/cli_json.h"
 #include "tools/cli_status.h"
 
 static struct cli_kv kv;
@@ -296,6 +297,26 @@ test_render_quiet_gateway(void **state)
 	assert_non_null(strstr(out, "node frames refused: none"));
 }
 
+/* --json: integers as numbers, anything else a string, escaped. */
+static void
+test_json(void **state)
+{
+	static const char text[] = "pid=42\nstate=running\nneg=-3\n"
+	    "zip=007\nodd=a\"b\\c\x01\n";
+	char buf[512];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(cli_status_parse(text, strlen(text), &kv), 0);
+	f = fmemopen(buf, sizeof(buf), "w");
+	assert_non_null(f);
+	cli_json_status(&kv, 1.25, 1, f);
+	fclose(f);
+	assert_string_equal(buf, "{\"running\": true, \"status_age_s\": 1.2, "
+	    "\"status\": {\"pid\": 42, \"state\": \"running\", \"neg\": -3, "
+	    "\"zip\": \"007\", \"odd\": \"a\\\"b\\\\c\\u0001\"}}\n");
+}
+
 int
 main(void)
 {
@@ -312,6 +333,7 @@ main(void)
 		cmocka_unit_test(test_render_broker_unreachable),
 		cmocka_unit_test(test_render_dead),
 		cmocka_unit_test(test_render_quiet_gateway),
+		cmocka_unit_test(test_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -51,6 +53,8 @@ reset(void)
 static int
 setup(void **state)
 {
+	struct stat st;
+	char env[64];
 	int p[2];
 
 	(void)state;
@@ -62,7 +66,14 @@ setup(void **state)
 		return -1;
 	close(p[1]);
 	pipe_rd = p[0];
+	/* The pipe stands for the journal: lines carry their "<N>". */
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return -1;
+	(void)snprintf(env, sizeof(env), "%llu:%llu",
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
 	log_init(LOG_DEBUG);
+	unsetenv("JOURNAL_STREAM");
 	return 0;
 }
 
@@ -166,6 +177,47 @@ test_ratelimit_flush_without_new_line(void **state)
 	assert_string_equal(grab(), "");
 }
 
+/* Logs one line with stderr redirected to a file; returns what came. */
+static void
+stderr_line(int journal, char *out, size_t sz)
+{
+	char path[] = "/tmp/test_log.XXXXXX", env[64];
+	struct stat st;
+	ssize_t n;
+	int fd, saved;
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	saved = dup(STDERR_FILENO);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	(void)snprintf(env, sizeof(env), "%llu:%llu",
+	    (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + (journal ? 0 : 1));
+	setenv("JOURNAL_STREAM", env, 1);
+	log_init(LOG_INFO);
+	log_info("to %s", journal ? "the journal" : "a file");
+	(void)dup2(saved, STDERR_FILENO);
+	close(saved);
+	unsetenv("JOURNAL_STREAM");
+	n = pread(fd, out, sz - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+}
+
+/* "<PRIO>" only when stderr is the journal ($JOURNAL_STREAM names it). */
+static void
+test_prefix_only_for_the_journal(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	stderr_line(1, buf, sizeof(buf));
+	assert_string_equal(buf, "<6>test: to the journal\n");
+	stderr_line(0, buf, sizeof(buf));
+	assert_string_equal(buf, "test: to a file\n");
+}
+
 int
 main(void)
 {
@@ -178,6 +230,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ratelimit, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_ratelimit_flush_without_new_line, setup, teardown),
+		cmocka_unit_test(test_prefix_only_for_the_journal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

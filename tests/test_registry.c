@@ -486,6 +486,30 @@ test_load_mem(void **state)
 	registry_free(NULL);
 }
 
+/* An all-zero secret (a placeholder) and a short one are refused. */
+static void
+test_zero_and_short_secret_refused(void **state)
+{
+	static const char d[] = "devices = (" DEV1 ");";
+	static const char zero[] = "keys = ( { id = \"70B3D57ED0001001\"; "
+	    "secret = \"00000000000000000000000000000000000000000000000000000000"
+	    "00000000\"; } );";
+	static const char shrt[] = "keys = ( { id = \"70B3D57ED0001001\"; "
+	    "secret = \"0102030405\"; } );";
+	struct registry *reg = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(registry_load_mem("d", d, strlen(d), "k", zero,
+	    strlen(zero), &reg, err, sizeof(err)), -EINVAL);
+	assert_null(reg);
+	assert_non_null(strstr(err, "k:1: secret of 70B3D57ED0001001 is all "
+	    "zero"));
+	assert_int_equal(registry_load_mem("d", d, strlen(d), "k", shrt,
+	    strlen(shrt), &reg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "must be 64 hex digits"));
+}
+
 /*
  * Load a registry of one device on stream name (len bytes, each written as
  * a \xNN escape so libconfig reads it byte for byte).  Returns whether the
@@ -611,6 +635,7 @@ main(void)
 		cmocka_unit_test(test_entry_too_long),
 		cmocka_unit_test(test_too_many_devices),
 		cmocka_unit_test(test_load_mem),
+		cmocka_unit_test(test_zero_and_short_secret_refused),
 		cmocka_unit_test(test_eui_parse_format),
 		cmocka_unit_test(test_admitted_stream_names_pass_the_batch_rule),
 	};

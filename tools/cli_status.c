@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/status.h"
 #include "tools/cli_status.h"
@@ -218,6 +219,29 @@ render_broker_address(const struct cli_kv *kv, FILE *out)
 			    fams[i][1], v);
 }
 
+/* The client certificate's expiry, as the daemon last loaded it (an
+ * older daemon writes nothing: nothing is shown). */
+static void
+render_certificate(const struct cli_kv *kv, FILE *out)
+{
+	int64_t until = cli_get_i64(kv, STATUS_K_TLS_CERT_EXPIRES, 0);
+	int64_t days = cli_get_i64(kv, STATUS_K_TLS_CERT_DAYS, 0);
+	char date[32];
+	struct tm tm;
+	time_t t = (time_t)until;
+
+	if (until <= 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+		return;
+	if (days < 0)
+		fprintf(out, "certificate   EXPIRED on %s (%" PRId64 " days ago): "
+		    "the broker refuses it; records keep spooling\n", date,
+		    -days);
+	else
+		fprintf(out, "certificate   valid until %s (%" PRId64 " days)%s\n",
+		    date, days, days < 30 ? ": RENEW IT SOON" : "");
+}
+
 enum cli_health
 cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
     double stale_s, FILE *out)
@@ -260,6 +284,7 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
 	    "NOT CONNECTED, retrying", cli_get_u64(kv, STATUS_K_MQTT_CONNECTS, 0),
 	    cli_get_u64(kv, STATUS_K_MQTT_DISCONNECTS, 0), inflight);
 	render_broker_address(kv, out);
+	render_certificate(kv, out);
 	fprintf(out, "concentrators %" PRIu64 " of %" PRIu64 " open\n",
 	    cli_get_u64(kv, STATUS_K_PORTS_OPEN, 0),
 	    cli_get_u64(kv, STATUS_K_PORTS, 0));

@@ -35,7 +35,10 @@
 
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
+#include "tools/cli_check.h"
 #include "tools/cli_decode.h"
+#include "tools/cli_device.h"
+#include "tools/cli_json.h"
 #include "tools/cli_ports.h"
 #include "tools/cli_status.h"
 
@@ -46,13 +49,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: fieldbridge status [-c CONF | -s STATE_DIR] "
-	    "[--stale-after SECONDS]\n"
+	    "[--stale-after SECONDS] [--json]\n"
 	    "  -c, --config FILE     the daemon's configuration (default %s)\n"
 	    "  -s, --state-dir DIR   read DIR/status directly\n"
 	    "      --stale-after S   status older than S seconds means the "
 	    "daemon is not\n"
 	    "                        running (default %d x the status "
 	    "interval)\n"
+	    "      --json            the status file's keys as one JSON object\n"
 	    "exit status: 0 running, 1 not running, 2 error\n",
 	    CONF_PATH_DEFAULT, CLI_STALE_PERIODS);
 }
@@ -94,6 +98,7 @@ cmd_status(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "stale-after", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -104,7 +109,7 @@ cmd_status(int argc, char **argv)
 	double age_s = 0, stale_s = -1;
 	size_t len = 0;
 	long pid;
-	int ch, r, alive = -1, interval = FB_STATUS_INTERVAL_S, rc = 2;
+	int ch, r, alive = -1, interval = FB_STATUS_INTERVAL_S, rc = 2, json = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:s:h", lo, NULL)) != -1) {
@@ -122,6 +127,9 @@ cmd_status(int argc, char **argv)
 				    "\"%s\" is not a positive number\n", optarg);
 				return 2;
 			}
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -173,8 +181,15 @@ cmd_status(int argc, char **argv)
 		else if (errno == ESRCH)
 			alive = 0;
 	}
-	rc = cli_status_render(kv, age_s, alive, stale_s, stdout) == CLI_OK ?
-	    0 : 1;
+	if (json) {
+		/* The same verdict as the report's (cli_status_render). */
+		pidv = cli_get(kv, "state");
+		rc = (pidv != NULL && strcmp(pidv, "stopped") == 0) ||
+		    alive == 0 || age_s > stale_s;
+		cli_json_status(kv, age_s, !rc, stdout);
+	} else
+		rc = cli_status_render(kv, age_s, alive, stale_s, stdout) ==
+		    CLI_OK ? 0 : 1;
 	goto out;
 oom:
 	fprintf(stderr, "fieldbridge: out of memory\n");
@@ -195,6 +210,10 @@ main(int argc, char **argv)
 		return cli_decode_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "ports") == 0)
 		return cli_ports(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return cli_check(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "device") == 0)
+		return cli_device(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("fieldbridge %s\n", PACKAGE_VERSION);
@@ -204,6 +223,10 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "-h") == 0)) {
 		printf("usage: fieldbridge COMMAND [options]\n"
 		    "commands:\n"
+		    "  check     everything the daemon would refuse or fail "
+		    "on; --connect\n"
+		    "  device    add ID --stream S [--name N], list, show ID, "
+		    "revoke ID\n"
 		    "  status    the running daemon, its spool and backlog\n"
 		    "  ports     serial ports, their USB identity and the path "
 		    "for the config;\n"
@@ -212,6 +235,6 @@ main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: fieldbridge COMMAND [options]   (commands: "
-	    "status, ports, decode)\n");
+	    "check, device, status, ports, decode)\n");
 	return 2;
 }

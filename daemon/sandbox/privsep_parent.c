@@ -769,7 +769,11 @@ privsep_signals(struct privsep_parent *pp)
 				privsep_log(pp, LOG_INFO, "signal %u: stopping",
 				    si.ssi_signo);
 			pp->stopping = 1;
-			if (pp->child > 0)
+			/* Ctrl-C reaches the terminal's whole process group:
+			 * the child has its own SIGINT from the kernel, and a
+			 * second one would make it skip its final publish. */
+			if (pp->child > 0 && !(si.ssi_signo == SIGINT &&
+			    si.ssi_code == SI_KERNEL))
 				(void)kill(pp->child, (int)si.ssi_signo);
 			break;
 		case SIGHUP:

@@ -512,6 +512,16 @@ log_level = "%(level)s";
         self.daemon_conf = conf
         return conf
 
+    def give_to_service_user(self):
+        """The files and lines of the configuration owned by SANDBOX_USER,
+        as the shipped unit (which runs the daemon as that user) needs
+        them: `fieldbridge check` judges them as that user."""
+        user = pwd.getpwnam(SANDBOX_USER)
+        os.chmod(self.pki, 0o755)
+        for f in [self.keys, self.registry, self.path("pki", "gateway.key")] \
+                + [s["link"] for s in self.sims]:
+            os.chown(f, user.pw_uid, -1)
+
     def own_etc(self, hosts=None, resolv=None):
         """argv prefix running a command with the given texts as its
         /etc/hosts and /etc/resolv.conf: a private mount namespace

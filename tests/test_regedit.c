@@ -1,0 +1,116 @@
+/*
+ * test_regedit.c - the registry and keys files edited as text: an entry
+ * found by id (whatever its case, never inside a comment or a string),
+ * appended after the last entry (a trailing comment stays where it was),
+ * replaced, removed with its comma, and malformed lists refused.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "policy/regedit.h"
+
+#define A	0x70B3D57ED0001001ULL
+#define B	0x70B3D57ED0002002ULL
+
+static char *
+edit(const char *t, uint64_t eui, const char *entry, int want)
+{
+	struct regedit_pos p;
+	char *out = NULL;
+	size_t n;
+
+	assert_int_equal(regedit_find(t, strlen(t), eui, &p), 0);
+	assert_int_equal(regedit_apply(t, strlen(t), &p, entry, &out, &n),
+	    want);
+	if (out != NULL)
+		assert_int_equal(strlen(out), n);
+	return out;
+}
+
+static void
+test_find(void **state)
+{
+	static const char t[] = "# { id = \"70B3D57ED0002002\"; }\n"
+	    "devices = ( { name = \"id = \\\"70B3D57ED0002002\\\"\"; "
+	    "id = \"70B3D57ED0001001\"; stream = \"a\"; },\n"
+	    "  /* { id = \"70B3D57ED0002002\" } */\n"
+	    "  { id : \"70b3d57ed0002002\"; stream = \"b\"; } );\n";
+	struct regedit_pos p;
+
+	(void)state;
+	assert_int_equal(regedit_find(t, strlen(t), B, &p), 0);
+	assert_true(p.found);
+	assert_int_equal(p.nentries, 2);
+	assert_memory_equal(t + p.start, "{ id : \"70b3d57ed0002002\"", 25);
+	assert_int_equal(t[p.end - 1], '}');
+	assert_int_equal(t[p.close], ')');
+	assert_int_equal(regedit_find(t, strlen(t), A, &p), 0);
+	assert_true(p.found);
+	assert_int_equal(regedit_find(t, strlen(t), 1, &p), 0);
+	assert_false(p.found);
+}
+
+static void
+test_append_replace_remove(void **state)
+{
+	char *s, *s2;
+
+	(void)state;
+	s = edit("devices = (\n  # none yet\n);\n", A, "{ id = \"A\"; }", 0);
+	assert_string_equal(s, "devices = (\n  { id = \"A\"; }\n\n  # none "
+	    "yet\n);\n");
+	free(s);
+	s = edit("k = ( { id = \"70B3D57ED0001001\"; } # first\n);", B,
+	    "{ X }", 0);
+	assert_string_equal(s, "k = ( { id = \"70B3D57ED0001001\"; },\n  "
+	    "{ X } # first\n);");
+	s2 = edit(s, A, "{ id = \"70B3D57ED0001001\"; y = 1; }", 0);
+	assert_string_equal(s2, "k = ( { id = \"70B3D57ED0001001\"; y = 1; },"
+	    "\n  { X } # first\n);");
+	free(s);
+	s = edit(s2, A, NULL, 0);
+	assert_string_equal(s, "k = ( \n  { X } # first\n);");
+	free(s2);
+	s2 = edit("k = ( { id = \"70B3D57ED0001001\"; }, "
+	    "{ id = \"70B3D57ED0002002\"; } );", B, NULL, 0);
+	assert_string_equal(s2, "k = ( { id = \"70B3D57ED0001001\"; } );");
+	free(s2);
+	assert_null(edit(s, A, NULL, -ENOENT));
+	free(s);
+}
+
+static void
+test_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"", "devices = { };", "d = ( { ;", "d = ( \"open );",
+		"d = ( /* open );", "d = ( } );", "d = ( ( ) );",
+		"d = ( { } ", "{ } ( )",
+	};
+	struct regedit_pos p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(regedit_find(bad[i], strlen(bad[i]), A, &p),
+		    -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_append_replace_remove),
+		cmocka_unit_test(test_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
