@@ -42,6 +42,7 @@
 #include "daemon/wallclock.h"
 #include "policy/registry.h"
 #include "radio/serial.h"
+#include "radio/serlock.h"
 
 #define CHECK_AT_MAX		(PATH_MAX + 64)	/* "FILE:LINE: key" */
 #define CHECK_GROUPS_MAX	64		/* of the service user */
@@ -328,7 +329,7 @@ check_ports(struct check_ctx *x)
 	struct stat st;
 	struct group *gr;
 	char usb[256], at[CHECK_AT_MAX], key[64], real[PATH_MAX];
-	char who[CHECK_HOLDERS_MAX];
+	char who[CHECK_HOLDERS_MAX], lockwho[SERLOCK_HOLDER_MAX];
 	char *base;
 	int k, i, r, daemon, n;
 
@@ -346,6 +347,16 @@ check_ports(struct check_ctx *x)
 			check_error(&x->o, at, "%s: %s is not a character "
 			    "device; the daemon cannot read a concentrator from "
 			    "it", cc->name, cc->path);
+			continue;
+		}
+		/* The line's UUCP lock (radio/serlock.c): whoever holds it,
+		 * the daemon will not open the line. */
+		if (realpath(cc->path, real) != NULL &&
+		    serlock_holder(NULL, real, getpid(), lockwho,
+		    sizeof(lockwho)) == 1) {
+			check_error(&x->o, at, "%s: %s: in use by %s (its lock in "
+			    "%s); the daemon will not read it until that ends",
+			    cc->name, cc->path, lockwho, SERLOCK_DIR);
 			continue;
 		}
 		n = check_holders(st.st_rdev, who, sizeof(who), &daemon);
