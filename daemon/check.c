@@ -349,9 +349,12 @@ check_ports(struct check_ctx *x)
 			    "it", cc->name, cc->path);
 			continue;
 		}
+		n = check_holders(st.st_rdev, who, sizeof(who), &daemon);
 		/* The line's UUCP lock (radio/serlock.c): whoever holds it,
-		 * the daemon will not open the line. */
-		if (realpath(cc->path, real) != NULL &&
+		 * the daemon will not open the line.  Only while somebody has
+		 * the device open: a pseudo-terminal's number is reused at
+		 * once, and a live process's lock may name one it closed. */
+		if (n > 0 && realpath(cc->path, real) != NULL &&
 		    serlock_holder(NULL, real, getpid(), lockwho,
 		    sizeof(lockwho)) == 1) {
 			check_error(&x->o, at, "%s: %s: in use by %s (its lock in "
@@ -359,7 +362,6 @@ check_ports(struct check_ctx *x)
 			    cc->name, cc->path, lockwho, SERLOCK_DIR);
 			continue;
 		}
-		n = check_holders(st.st_rdev, who, sizeof(who), &daemon);
 		r = x->pw != NULL ? check_open_as(x, cc->path,
 		    O_RDWR | O_NOCTTY | O_NONBLOCK, 1) : 0;
 		if (r == -EACCES || r == -EPERM) {
