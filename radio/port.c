@@ -25,6 +25,7 @@
 
 #include "radio/port.h"
 #include "radio/serial.h"
+#include "radio/serlock.h"
 
 /* Read at most this much per poll round, so one chatty line cannot
  * starve the other ports and the uplink. */
@@ -44,6 +45,9 @@ struct radio_port {
 	void			*cbarg;
 	port_opener_fn		*opener;
 	void			*opener_arg;
+	/* The line serial_open locked (radio/serlock.c), when the port
+	 * opened it itself: released when the port closes it. */
+	char			 lock_real[PATH_MAX];
 	int			 fd;
 	int			 opened_once;
 	int			 last_err;	/* of the last PORT_DOWN */
@@ -57,8 +61,25 @@ struct radio_port {
 static int
 port_serial_open(void *arg, const char *path, unsigned int baud)
 {
-	(void)arg;
-	return serial_open(path, baud);
+	struct radio_port *p = arg;
+	int fd;
+
+	fd = serial_open(path, baud);
+	/* The lock is named after the device, and a pseudo-terminal's
+	 * number comes back to the next program that opens one: a lock kept
+	 * after the close would refuse that program its own line. */
+	if (fd >= 0 && realpath(path, p->lock_real) == NULL)
+		p->lock_real[0] = '\0';
+	return fd;
+}
+
+static void
+port_unlock(struct radio_port *p)
+{
+	if (p->opener != port_serial_open || p->lock_real[0] == '\0')
+		return;
+	serlock_release(NULL, p->lock_real, getpid());
+	p->lock_real[0] = '\0';
 }
 
 /* Every driver event passes here to be counted, then to the daemon. */
@@ -121,6 +142,7 @@ port_close(struct radio_port *p, int err, uint64_t now_ms)
 		return;
 	(void)close(p->fd);
 	p->fd = -1;
+	port_unlock(p);
 	p->out.len = 0;
 	wait = port_schedule(p, now_ms);
 	p->last_err = err;
@@ -179,6 +201,7 @@ radio_port_new(const char *name, const char *path, unsigned int baud,
 	p->cb = cb;
 	p->cbarg = cbarg;
 	p->opener = port_serial_open;
+	p->opener_arg = p;
 	radio_params_default(&p->rp);
 	p->backoff_ms = PORT_BACKOFF_MIN_MS;
 	/* calloc(1, 0) may return NULL: always give the driver a block. */
@@ -198,8 +221,10 @@ radio_port_free(struct radio_port *p)
 {
 	if (p == NULL)
 		return;
-	if (p->fd >= 0)
+	if (p->fd >= 0) {
 		(void)close(p->fd);
+		port_unlock(p);
+	}
 	free(p->st);
 	free(p->name);
 	free(p->path);
@@ -210,7 +235,7 @@ void
 radio_port_set_opener(struct radio_port *p, port_opener_fn *fn, void *arg)
 {
 	p->opener = fn != NULL ? fn : port_serial_open;
-	p->opener_arg = fn != NULL ? arg : NULL;
+	p->opener_arg = fn != NULL ? arg : p;
 }
 
 void
