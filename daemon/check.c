@@ -64,7 +64,7 @@ check_ports(const struct conf *c, FILE *out)
 {
 	const struct conf_concentrator *cc;
 	struct stat st;
-	char usb[256], real[PATH_MAX], holder[SERLOCK_HOLDER_MAX];
+	char usb[256], key[SERLOCK_KEY_MAX], holder[SERLOCK_HOLDER_MAX];
 	int k;
 
 	for (k = 0; k < c->nconc; k++) {
@@ -76,8 +76,8 @@ check_ports(const struct conf *c, FILE *out)
 			fprintf(out, "%s: %s: not a character device; the "
 			    "daemon cannot read a concentrator from it\n",
 			    cc->name, cc->path);
-		else if (realpath(cc->path, real) != NULL &&
-		    serlock_holder(NULL, real, getpid(), holder,
+		else if (serlock_key(cc->path, key, sizeof(key)) == 0 &&
+		    serlock_holder(NULL, key, getpid(), holder,
 		    sizeof(holder)) == 1)
 			fprintf(out, "%s: %s: in use by %s (its lock in %s); "
 			    "the daemon will not read it until that ends\n",
