@@ -330,6 +330,7 @@ check_ports(struct check_ctx *x)
 	struct group *gr;
 	char usb[256], at[CHECK_AT_MAX], key[64], real[PATH_MAX];
 	char who[CHECK_HOLDERS_MAX], lockwho[SERLOCK_HOLDER_MAX];
+	char lkey[SERLOCK_KEY_MAX];
 	char *base;
 	int k, i, r, daemon, n;
 
@@ -351,11 +352,9 @@ check_ports(struct check_ctx *x)
 		}
 		n = check_holders(st.st_rdev, who, sizeof(who), &daemon);
 		/* The line's UUCP lock (radio/serlock.c): whoever holds it,
-		 * the daemon will not open the line.  Only while somebody has
-		 * the device open: a pseudo-terminal's number is reused at
-		 * once, and a live process's lock may name one it closed. */
-		if (n > 0 && realpath(cc->path, real) != NULL &&
-		    serlock_holder(NULL, real, getpid(), lockwho,
+		 * the daemon will not open the line. */
+		if (serlock_key(cc->path, lkey, sizeof(lkey)) == 0 &&
+		    serlock_holder(NULL, lkey, getpid(), lockwho,
 		    sizeof(lockwho)) == 1) {
 			check_error(&x->o, at, "%s: %s: in use by %s (its lock in "
 			    "%s); the daemon will not read it until that ends",

@@ -162,17 +162,27 @@ confine_hook(void *arg)
 	return 0;
 }
 
+_Static_assert(PRIVSEP_SERIAL_MAX >= CONF_CONCENTRATORS_MAX,
+    "the parent keeps a lock per concentrator");
+_Static_assert(PRIVSEP_LOCK_KEY_MAX == SERLOCK_KEY_MAX,
+    "a lock's name passes through the parent");
+
 /* privsep's lock_serial: the UUCP lock in the parent's name. */
 static int
-confine_lock_serial(const char *real, char *holder, size_t holderlen)
+confine_lock_serial(const char *path, char *key, char *holder,
+    size_t holderlen)
 {
-	return serlock_acquire(NULL, real, getpid(), holder, holderlen);
+	int r;
+
+	if ((r = serlock_key(path, key, PRIVSEP_LOCK_KEY_MAX)) != 0)
+		return r;
+	return serlock_acquire(NULL, key, getpid(), holder, holderlen);
 }
 
 static void
-confine_unlock_serial(const char *real)
+confine_unlock_serial(const char *key)
 {
-	serlock_release(NULL, real, getpid());
+	serlock_release(NULL, key, getpid());
 }
 
 static int

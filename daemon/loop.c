@@ -596,11 +596,12 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 static int
 loop_port_holder(const struct loop_port *p, char *holder, size_t len)
 {
-	char real[PATH_MAX];
+	char key[SERLOCK_KEY_MAX];
 
-	if (p->d->o->opener != NULL || realpath(p->cc->path, real) == NULL)
+	if (p->d->o->opener != NULL ||
+	    serlock_key(p->cc->path, key, sizeof(key)) != 0)
 		return 0;
-	return serlock_holder(NULL, real, getpid(), holder, len);
+	return serlock_holder(NULL, key, getpid(), holder, len);
 }
 
 static void
@@ -1164,16 +1165,11 @@ loop_open(struct loop *d)
 static void
 loop_close(struct loop *d)
 {
-	char real[PATH_MAX];
 	int k;
 
-	for (k = 0; k < d->nports; k++) {
+	/* A port that opened its line itself releases the line's lock. */
+	for (k = 0; k < d->nports; k++)
 		radio_port_free(d->ports[k].port);
-		/* Our own lock, when we opened the line ourselves. */
-		if (d->o->opener == NULL &&
-		    realpath(d->ports[k].cc->path, real) != NULL)
-			serlock_release(NULL, real, getpid());
-	}
 	/* Seal what is open: into the spool, synced, not lost. */
 	if (d->bt != NULL && d->ob != NULL)
 		batcher_flush(d->bt);

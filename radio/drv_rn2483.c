@@ -572,6 +572,24 @@ rn_transmit(void *st, const struct radio_tx *tx, struct radio_out *out)
 	return 0;
 }
 
+/* The line closes with a packet still waiting for its SNR (the module
+ * went silent right after reporting it): the packet is a node's data and
+ * goes now, without the figures; the commands that asked for them die with
+ * the line. */
+static void
+rn_drain(void *st, radio_event_fn *cb, void *arg)
+{
+	struct rn2483 *s = st;
+
+	if (!s->pkt)
+		return;
+	tline_cmdq_clear(&s->m.cq);
+	s->m.k.cb = cb;
+	s->m.k.arg = arg;
+	rn_rx_ready(s);
+	s->m.k.cb = NULL;
+}
+
 static int
 rn_tick(void *st, struct radio_out *out, uint64_t now_ms)
 {
@@ -610,6 +628,7 @@ const struct radio_driver drv_rn2483 = {
 	.input = rn_input,
 	.transmit = rn_transmit,
 	.tick = rn_tick,
+	.drain = rn_drain,
 	.drop_names = rn_verdict_names,
 	.ndrops = RN_VERDICT_COUNT,
 	.check = rn2483_check,
@@ -626,6 +645,7 @@ const struct radio_driver drv_rn2903 = {
 	.input = rn_input,
 	.transmit = rn_transmit,
 	.tick = rn_tick,
+	.drain = rn_drain,
 	.drop_names = rn_verdict_names,
 	.ndrops = RN_VERDICT_COUNT,
 	.check = rn2903_check,

@@ -47,7 +47,7 @@ struct radio_port {
 	void			*opener_arg;
 	/* The line serial_open locked (radio/serlock.c), when the port
 	 * opened it itself: released when the port closes it. */
-	char			 lock_real[PATH_MAX];
+	char			 lock_key[SERLOCK_KEY_MAX];
 	int			 fd;
 	int			 opened_once;
 	int			 last_err;	/* of the last PORT_DOWN */
@@ -68,18 +68,18 @@ port_serial_open(void *arg, const char *path, unsigned int baud)
 	/* The lock is named after the device, and a pseudo-terminal's
 	 * number comes back to the next program that opens one: a lock kept
 	 * after the close would refuse that program its own line. */
-	if (fd >= 0 && realpath(path, p->lock_real) == NULL)
-		p->lock_real[0] = '\0';
+	if (fd >= 0 && serlock_key(path, p->lock_key, sizeof(p->lock_key)) != 0)
+		p->lock_key[0] = '\0';
 	return fd;
 }
 
 static void
 port_unlock(struct radio_port *p)
 {
-	if (p->opener != port_serial_open || p->lock_real[0] == '\0')
+	if (p->opener != port_serial_open || p->lock_key[0] == '\0')
 		return;
-	serlock_release(NULL, p->lock_real, getpid());
-	p->lock_real[0] = '\0';
+	serlock_release(NULL, p->lock_key, getpid());
+	p->lock_key[0] = '\0';
 }
 
 /* Every driver event passes here to be counted, then to the daemon. */
@@ -140,6 +140,8 @@ port_close(struct radio_port *p, int err, uint64_t now_ms)
 
 	if (p->fd < 0)
 		return;
+	if (p->drv->drain != NULL)
+		p->drv->drain(p->st, port_event, p);
 	(void)close(p->fd);
 	p->fd = -1;
 	port_unlock(p);

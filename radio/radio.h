@@ -148,6 +148,11 @@ struct radio_driver {
 	/* Periodic: command timeouts, keep-alives. -ETIMEDOUT asks the port
 	 * to close and reopen (a reset). */
 	int	(*tick)(void *st, struct radio_out *out, uint64_t now_ms);
+	/* The port is closing the line (a reset, an error, an unplug) and
+	 * will zero the state: hand to cb what the driver still holds that
+	 * is a node's data (a packet waiting for its signal figures).  NULL:
+	 * the driver holds nothing between calls. */
+	void	(*drain)(void *st, radio_event_fn *cb, void *arg);
 	/*
 	 * The names of its drop verdicts, indexed by -verdict; [0] (a good
 	 * frame) is never counted, and ndrops <= RADIO_DROPS_MAX.  The port

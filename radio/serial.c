@@ -138,7 +138,7 @@ serial_exclusive(int fd)
 int
 serial_open(const char *path, unsigned int baud)
 {
-	char real[PATH_MAX], holder[SERLOCK_HOLDER_MAX];
+	char key[SERLOCK_KEY_MAX], holder[SERLOCK_HOLDER_MAX];
 	speed_t speed;
 	int fd, r, locked;
 
@@ -148,8 +148,8 @@ serial_open(const char *path, unsigned int baud)
 	 * all (opening may reset an Arduino-style concentrator).  A lock
 	 * directory we may not write to leaves TIOCEXCL alone on guard. */
 	locked = 0;
-	if (realpath(path, real) != NULL) {
-		r = serlock_acquire(NULL, real, getpid(), holder,
+	if (serlock_key(path, key, sizeof(key)) == 0) {
+		r = serlock_acquire(NULL, key, getpid(), holder,
 		    sizeof(holder));
 		if (r == -EBUSY)
 			return r;
@@ -164,7 +164,7 @@ serial_open(const char *path, unsigned int baud)
 		(void)close(fd);
 	if (r != 0) {
 		if (locked)
-			serlock_release(NULL, real, getpid());
+			serlock_release(NULL, key, getpid());
 		return r;
 	}
 	return fd;

@@ -40,6 +40,33 @@ serlock_name(const char *dir, const char *path, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int
+serlock_key(const char *path, char *key, size_t len)
+{
+	char real[PATH_MAX];
+	const char *src;
+	size_t i, n;
+
+	if (len == 0)
+		return -EINVAL;
+	if (realpath(path, real) == NULL)
+		return -errno;
+	src = strncmp(real, "/dev/pts/", 9) == 0 ? path : real;
+	/* "pty" and the path must fit, and as a file name after "LCK..". */
+	if ((n = strlen(src)) + 4 > len ||
+	    (src == path && n + 3 + 5 > NAME_MAX))
+		return -ENAMETOOLONG;
+	if (src == real) {
+		memcpy(key, real, n + 1);
+		return 0;
+	}
+	memcpy(key, "pty", 3);
+	for (i = 0; i < n; i++)
+		key[3 + i] = src[i] == '/' ? '_' : src[i];
+	key[3 + n] = '\0';
+	return 0;
+}
+
 /* The PID in a lock file: > 0, or 0 when it holds none (garbage, empty:
  * a lock made by a program that died while writing it). */
 static pid_t

@@ -451,6 +451,39 @@ test_module_stops_answering(void **state)
 	ptymod_done(&m);
 }
 
+/* Silent right after reporting a packet, and through the reset too: the
+ * port closes the line, and the packet still goes, without its figures
+ * (it was lost with the driver's state when the port zeroed it). */
+static void
+test_silent_after_packet_line_reopened(void **state)
+{
+	struct ptymod m;
+	size_t mark;
+
+	(void)state;
+	ptymod_init(&m, &drv_rn2483, NULL);
+	rn_up(&m);
+	mark = m.nev;
+	ptymod_say(&m, "radio_rx  5A5B");
+	ptymod_expect(&m, "radio get snr");
+	ptymod_tick(&m, 1000);
+	ptymod_tick(&m, 1000);		/* no answer: reset on the line */
+	ptymod_expect_raw(&m, autobaud, sizeof(autobaud));
+	ptymod_expect(&m, "");
+	ptymod_tick(&m, 3000);		/* the flush: silence is fine */
+	ptymod_expect(&m, "sys reset");
+	ptymod_tick(&m, 1000);
+	assert_int_equal(ptymod_count(&m, mark, RADIO_EV_RX), 0);
+	ptymod_reopen_after_silence(&m, 3000);
+	assert_int_equal(ptymod_count(&m, mark, RADIO_EV_RX), 1);
+	assert_int_equal(ptymod_last(&m, RADIO_EV_RX)->len, 2);
+	assert_int_equal(ptymod_last(&m, RADIO_EV_RX)->payload[1], 0x5b);
+	assert_int_equal(ptymod_last(&m, RADIO_EV_RX)->meta.snr_db10, 0);
+	rn_up(&m);
+	assert_int_equal(ptymod_count(&m, mark, RADIO_EV_RX), 1);
+	ptymod_done(&m);
+}
+
 /* Unplugged: the pty goes away and comes back at the same path. */
 static void
 test_unplug_replug(void **state)
@@ -550,6 +583,7 @@ main(void)
 		cmocka_unit_test(test_wrong_baud_rate),
 		cmocka_unit_test(test_reset_banner_mid_stream),
 		cmocka_unit_test(test_module_stops_answering),
+		cmocka_unit_test(test_silent_after_packet_line_reopened),
 		cmocka_unit_test(test_unplug_replug),
 		cmocka_unit_test(test_rn2903_and_ranges),
 	};

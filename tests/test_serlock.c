@@ -159,6 +159,76 @@ test_second_opener_cannot_read_the_line(void **state)
 	close(m);
 }
 
+/*
+ * A lock's name: the device a link resolves to; for a pty, the configured
+ * path, since the pty's number goes to the next program as soon as it is
+ * closed.  Two lines on ptys that had the same number are locked apart.
+ */
+static void
+test_lock_key(void **state)
+{
+	const char *dir = *state;
+	char link1[300], link2[300], key1[SERLOCK_KEY_MAX];
+	char key2[SERLOCK_KEY_MAX], want[400], holder[SERLOCK_HOLDER_MAX];
+	char name[64], name2[64], lockf[600], longp[600];
+	pid_t other = other_process();
+	int m, s;
+	size_t i;
+
+	snprintf(link1, sizeof(link1), "%s/null.link", dir);
+	assert_int_equal(symlink("/dev/null", link1), 0);
+	assert_int_equal(serlock_key(link1, key1, sizeof(key1)), 0);
+	assert_string_equal(key1, "/dev/null");
+	assert_int_equal(serlock_key(link1, key1, 5), -ENAMETOOLONG);
+	snprintf(link2, sizeof(link2), "%s/missing.tty", dir);
+	assert_int_equal(serlock_key(link2, key2, sizeof(key2)), -ENOENT);
+
+	/* The first pty, locked by another live process, then closed. */
+	assert_int_equal(openpty(&m, &s, name, NULL, NULL), 0);
+	snprintf(link1, sizeof(link1), "%s/a.tty", dir);
+	assert_int_equal(symlink(name, link1), 0);
+	assert_int_equal(serlock_key(link1, key1, sizeof(key1)), 0);
+	snprintf(want, sizeof(want), "pty%s", link1);
+	for (i = 0; want[i] != '\0'; i++)
+		if (want[i] == '/')
+			want[i] = '_';
+	assert_string_equal(key1, want);
+	assert_int_equal(serlock_acquire(dir, key1, other, holder,
+	    sizeof(holder)), 0);
+	snprintf(lockf, sizeof(lockf), "%s/LCK..%s", dir, want);
+	assert_int_equal(access(lockf, F_OK), 0);
+	close(s);
+	close(m);
+	/* The next pty: the kernel hands out the lowest free number. */
+	assert_int_equal(openpty(&m, &s, name2, NULL, NULL), 0);
+	assert_string_equal(name2, name);
+	snprintf(link2, sizeof(link2), "%s/b.tty", dir);
+	assert_int_equal(symlink(name2, link2), 0);
+	assert_int_equal(serlock_key(link2, key2, sizeof(key2)), 0);
+	assert_string_not_equal(key1, key2);
+	assert_int_equal(serlock_acquire(dir, key2, getpid(), holder,
+	    sizeof(holder)), 0);
+	/* The same configured path is the same line. */
+	assert_int_equal(serlock_acquire(dir, key1, getpid(), holder,
+	    sizeof(holder)), -EBUSY);
+	serlock_release(dir, key2, getpid());
+
+	/* A pty path too long for a lock file's name (each part is not). */
+	snprintf(longp, sizeof(longp), "%s/%0200d", dir, 0);
+	assert_int_equal(mkdir(longp, 0700), 0);
+	snprintf(longp + strlen(longp), sizeof(longp) - strlen(longp),
+	    "/%060d.tty", 0);
+	assert_int_equal(symlink(name2, longp), 0);
+	assert_int_equal(serlock_key(longp, key2, sizeof(key2)),
+	    -ENAMETOOLONG);
+	assert_int_equal(unlink(longp), 0);
+	*strrchr(longp, '/') = '\0';
+	assert_int_equal(rmdir(longp), 0);
+	close(s);
+	close(m);
+	reap(other);
+}
+
 int
 main(void)
 {
@@ -168,6 +238,7 @@ main(void)
 		T(test_live_holder_keeps_others_out),
 		T(test_stale_lock_is_taken_over),
 		T(test_unwritable_dir_is_an_error),
+		T(test_lock_key),
 		cmocka_unit_test(test_second_opener_cannot_read_the_line),
 #undef T
 	};

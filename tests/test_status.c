@@ -23,16 +23,14 @@
 #include "daemon/status.h"
 #include "tests/testutil.h"
 
-static char	dir[PATH_MAX];
+static char	*dir;
 static int	dfd = -1;
 
 static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_status.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
+	dir = testutil_tmpdir();
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return dfd < 0 ? -1 : 0;
 }
@@ -43,6 +41,8 @@ teardown(void **state)
 	(void)state;
 	close(dfd);
 	testutil_rm_rf(dir);
+	free(dir);
+	dir = NULL;
 	return 0;
 }
 

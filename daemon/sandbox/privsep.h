@@ -28,6 +28,8 @@
 #define PRIVSEP_FILE_SIZE_MAX	(64u * 1024 * 1024)	/* privsep_fetch_file */
 #define PRIVSEP_COPY_SIZE_MAX	(1024u * 1024)	/* a resolver or TLS file */
 #define PRIVSEP_COPIES_MAX	8
+#define PRIVSEP_SERIAL_MAX	16	/* serial paths whose locks are kept */
+#define PRIVSEP_LOCK_KEY_MAX	256	/* a lock's name, with its NUL */
 #define PRIVSEP_BACKOFF_MIN_MS	250	/* first restart of a dead child */
 #define PRIVSEP_BACKOFF_MAX_MS	10000	/* well below WatchdogSec=30 */
 #define PRIVSEP_STABLE_MS	60000	/* a child this old resets the backoff */
@@ -95,14 +97,16 @@ struct privsep_conf {
 	 * synchronisation flag of systemd-timesyncd (wallclock.h). */
 	const char	*flag_src;	/* NULL: none */
 	const char	*flag_dst;
-	/* Called before a serial line (real: its /dev path) is opened for
-	 * the child, in the parent: 0 to go on, -EBUSY (holder names who
-	 * has the line) to refuse; other -errno are logged once and do not
-	 * stop the open.  NULL: no lock (daemon/confine.c sets
-	 * radio/serlock.c's). */
-	int		(*lock_serial)(const char *real, char *holder,
-			    size_t holderlen);
-	void		(*unlock_serial)(const char *real);	/* at exit */
+	/* Called once a serial line (path: as configured) opened for the
+	 * child, in the parent: 0 to go on, the lock's name in key
+	 * (PRIVSEP_LOCK_KEY_MAX bytes); -EBUSY (holder names who has the
+	 * line) to refuse; other -errno are logged once and do not stop the
+	 * open.  The parent keeps the lock it took for each path until the
+	 * path names another line (unlocking the old one) or it exits.
+	 * NULL: no lock (daemon/confine.c sets radio/serlock.c's). */
+	int		(*lock_serial)(const char *path, char *key,
+			    char *holder, size_t holderlen);
+	void		(*unlock_serial)(const char *key);
 };
 
 /*

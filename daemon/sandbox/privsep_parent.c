@@ -84,6 +84,8 @@ struct privsep_parent {
 	unsigned int	 restarts;	/* quick restarts in a row */
 	unsigned int	 refusals;	/* logged for the current child */
 	int		 lock_warned;	/* lock_serial failed, said once */
+	/* The lock taken for each configured serial path ("": none). */
+	char		 locked[PRIVSEP_SERIAL_MAX][PRIVSEP_LOCK_KEY_MAX];
 	uint64_t	 child_started_ms;
 	uint64_t	 restart_at_ms;
 	uint64_t	 copy_check_ms;
@@ -146,15 +148,24 @@ privsep_open_as(const char *path, int flags, mode_t fmt, int wrong, int *fdp)
  * (logged with its name); a lock directory we may not write to is
  * logged once and does not stop us (TIOCEXCL still guards the line). */
 static int
-privsep_lock_serial(struct privsep_parent *pp, const char *path,
-    const char *real)
+privsep_lock_serial(struct privsep_parent *pp, size_t i, const char *path)
 {
-	char holder[PRIVSEP_HOLDER_MAX];
+	char holder[PRIVSEP_HOLDER_MAX], key[PRIVSEP_LOCK_KEY_MAX];
 	int r;
 
 	if (pp->pc->lock_serial == NULL)
 		return 0;
-	r = pp->pc->lock_serial(real, holder, sizeof(holder));
+	key[0] = '\0';
+	r = pp->pc->lock_serial(path, key, holder, sizeof(holder));
+	/* The path names another line now (a module came back under a new
+	 * name): the old line's lock would refuse a stranger its device. */
+	if (i < PRIVSEP_SERIAL_MAX && pp->locked[i][0] != '\0' &&
+	    strcmp(pp->locked[i], key) != 0) {
+		pp->pc->unlock_serial(pp->locked[i]);
+		pp->locked[i][0] = '\0';
+	}
+	if (r == 0 && i < PRIVSEP_SERIAL_MAX)
+		memcpy(pp->locked[i], key, sizeof(key));
 	if (r == -EBUSY) {
 		privsep_log(pp, LOG_WARNING, "serial line %s is in use by %s: "
 		    "not opened, retrying", path, holder);
@@ -173,14 +184,13 @@ privsep_lock_serial(struct privsep_parent *pp, const char *path,
 static void
 privsep_unlock_all(struct privsep_parent *pp)
 {
-	char real[PATH_MAX];
-	const char *const *p;
+	size_t i;
 
 	if (pp->pc->unlock_serial == NULL)
 		return;
-	for (p = pp->pc->serial_paths; p != NULL && *p != NULL; p++)
-		if (realpath(*p, real) != NULL)
-			pp->pc->unlock_serial(real);
+	for (i = 0; i < PRIVSEP_SERIAL_MAX; i++)
+		if (pp->locked[i][0] != '\0')
+			pp->pc->unlock_serial(pp->locked[i]);
 }
 
 static int
@@ -215,7 +225,8 @@ privsep_do_open_serial(struct privsep_parent *pp, const char *path,
 	 * leaves no lock behind. */
 	if ((r = privsep_open_as(real, O_RDWR, S_IFCHR, -ENOTTY, fdp)) != 0)
 		return r;
-	if ((r = privsep_lock_serial(pp, path, real)) != 0) {
+	if ((r = privsep_lock_serial(pp, (size_t)(p - pp->pc->serial_paths),
+	    path)) != 0) {
 		(void)close(*fdp);
 		*fdp = -1;
 	}
