@@ -60,6 +60,7 @@
 #include "daemon/notify.h"
 #include "daemon/sandbox/privsep.h"
 #include "daemon/sandbox/sandbox.h"
+#include "daemon/status.h"
 #include "daemon/wallclock.h"
 #include "policy/registry.h"
 #include "radio/serial.h"
@@ -355,6 +356,10 @@ confine_prepare(const struct conf *c, const char *conf_path, int debug,
 	cf->sc.state_dir = c->state_dir;
 	cf->sc.user = c->user;
 	cf->sc.groups[0] = c->serial_group;
+	/* Started as root: the worker keeps the status readers' group, if
+	 * the package made it, to give them its status file (status.h). */
+	if (getgrnam(STATUS_GROUP) != NULL)
+		cf->sc.groups[1] = STATUS_GROUP;
 	cf->sc.mode = mode;
 	cf->sc.pdeathsig = SIGKILL;
 	if ((r = sandbox_resolve(&cf->sc, err, errlen)) < 0 ||

@@ -85,6 +85,14 @@ int
 fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
     unsigned int mode, int flags)
 {
+	return fsutil_replace_group(dirfd, name, buf, len, mode, (gid_t)-1,
+	    flags);
+}
+
+int
+fsutil_replace_group(int dirfd, const char *name, const void *buf,
+    size_t len, unsigned int mode, gid_t gid, int flags)
+{
 	char tmp[FSUTIL_NAME_MAX + 1];
 	const char *p = buf;
 	ssize_t w;
@@ -107,6 +115,10 @@ fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
 		}
 		p += w;
 		len -= (size_t)w;
+	}
+	if (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) != 0) {
+		r = -errno;
+		goto out;
 	}
 	if ((flags & FSUTIL_CHMOD) != 0 &&
 	    fchmod(fd, (mode_t)(mode & 07777)) != 0) {

@@ -33,8 +33,9 @@ ssize_t	fsutil_pread_full(int fd, void *buf, size_t n, uint64_t off);
  * created with mode (less the umask), fsynced and renamed over name.
  * Flags: FSUTIL_SYNC_DIR also fsyncs the directory, without which the
  * rename itself may not survive a power cut; FSUTIL_CHMOD gives the file
- * exactly mode whatever the umask (fchmod: the privileged parent only, the
- * worker's seccomp filter refuses it); FSUTIL_NO_FSYNC skips the file's
+ * exactly mode whatever the umask (fchmod: the privileged parent; the
+ * worker's seccomp filter allows only the status file's mode 0640);
+ * FSUTIL_NO_FSYNC skips the file's
  * fsync, for a file that is rewritten every few seconds and worthless
  * after a power cut (the status file), to spare the flash.  On failure the
  * temporary file is removed and name is left as it was.  Returns 0 or
@@ -45,6 +46,10 @@ ssize_t	fsutil_pread_full(int fd, void *buf, size_t n, uint64_t off);
 #define FSUTIL_NAME_MAX		255	/* name plus ".tmp" must fit NAME_MAX */
 int	fsutil_replace(int dirfd, const char *name, const void *buf, size_t len,
 	    unsigned int mode, int flags);
+/* The same, the new file given to group gid first ((gid_t)-1: left as
+ * created); -EPERM when we are not in that group, nothing replaced. */
+int	fsutil_replace_group(int dirfd, const char *name, const void *buf,
+	    size_t len, unsigned int mode, gid_t gid, int flags);
 
 /* The "quarantine" directory below dirfd, made (mode 0700) if missing:
  * where the spool and the journal move a file they cannot trust, so an

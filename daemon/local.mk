@@ -19,6 +19,7 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/tlsctx.c daemon/tlsctx.h \
 	daemon/tlscheck.c daemon/tlscheck.h \
 	daemon/status.c daemon/status.h \
+	daemon/devstats.c daemon/devstats.h \
 	daemon/fsutil.c daemon/fsutil.h \
 	daemon/wallclock.c daemon/wallclock.h \
 	daemon/outbox.c daemon/outbox.h \

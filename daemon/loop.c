@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -50,6 +51,7 @@
 #include "daemon/batch.h"
 #include "daemon/check.h"
 #include "daemon/conf.h"
+#include "daemon/devstats.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/mono.h"
@@ -112,6 +114,11 @@ struct loop_port {
 	}				 sent[LOOP_SENT_MAX];
 	unsigned int			 sent_next;
 	int				 last_err;
+	/* For the status file: port_NAME_state, since when (wall clock),
+	 * the last error in words. */
+	const char			*state;
+	time_t				 since;
+	char				 error[STATUS_TEXT_MAX + 1];
 	struct log_ratelimit		 rl_ident[IDENT_VERDICT_COUNT];
 	struct log_ratelimit		 rl_serial[RADIO_DROPS_MAX];
 	struct log_ratelimit		 rl_misc;
@@ -139,6 +146,10 @@ struct loop {
 	int			 unhealthy_logged;
 	struct registry		*reg;
 	struct ident		*ident;
+	struct devstats		*devs;
+	gid_t			 status_gid;	/* (gid_t)-1: our own */
+	time_t			 reload_at;	/* last SIGHUP, 0: none */
+	char			 reload_result[STATUS_TEXT_MAX + 1];
 	struct seqno		*seq;
 	struct session		*sess;		/* NULL: not durable */
 	struct budget		*budget;	/* NULL: region "none" */
@@ -326,6 +337,35 @@ loop_airtime_status(struct loop *d, FILE *f, uint64_t now_ms)
 	}
 }
 
+/* A port's state for the status file; since moves only when it
+ * changes. */
+static void
+loop_port_state(struct loop_port *p, const char *state)
+{
+	if (p->state == NULL || strcmp(p->state, state) != 0)
+		p->since = time(NULL);
+	p->state = state;
+}
+
+static void
+loop_ports_status(struct loop *d, FILE *f)
+{
+	const struct loop_port *p;
+	int k;
+
+	for (k = 0; k < d->nports; k++) {
+		p = &d->ports[k];
+		status_text3(f, STATUS_K_PORT_PREFIX, p->cc->name,
+		    STATUS_K_PORT_PATH, p->cc->path);
+		status_text3(f, STATUS_K_PORT_PREFIX, p->cc->name,
+		    STATUS_K_PORT_STATE, p->state);
+		status_text3(f, STATUS_K_PORT_PREFIX, p->cc->name,
+		    STATUS_K_PORT_ERROR, p->error);
+		status_i64_3(f, STATUS_K_PORT_PREFIX, p->cc->name,
+		    STATUS_K_PORT_SINCE, (int64_t)p->since);
+	}
+}
+
 /* What the status file and the counters line report (status.c). */
 static void
 loop_snapshot(struct loop *d, uint64_t now_ms, const char *state,
@@ -377,6 +417,8 @@ loop_snapshot(struct loop *d, uint64_t now_ms, const char *state,
 	l->downlinks = d->c.replies;
 	l->downlinks_failed = d->c.replies_failed;
 	l->keepalives_sent = ident_keepalive_count(d->ident);
+	l->reload_at = (int64_t)d->reload_at;
+	l->reload_result = d->reload_result;
 }
 
 static void
@@ -407,7 +449,11 @@ loop_status_outbox(void *arg, FILE *f)
 static void
 loop_status_radio(void *arg, FILE *f)
 {
-	loop_airtime_status(arg, f, mono_ms());
+	struct loop *d = arg;
+
+	loop_airtime_status(d, f, mono_ms());
+	loop_ports_status(d, f);
+	devstats_status(d->devs, f);
 }
 
 static void
@@ -424,7 +470,15 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 
 	loop_snapshot(d, now_ms, state, &l);
 	/* The cwd is the state directory (chrooted or not). */
-	if ((r = status_write(AT_FDCWD, &l, &sec)) < 0)
+	r = status_write(AT_FDCWD, &l, &sec, d->status_gid);
+	if (r == -EPERM && d->status_gid != (gid_t)-1) {
+		log_warnx("cannot give %s/%s to group %s (is the daemon's user "
+		    "in it?): only the daemon's own group reads it",
+		    d->conf.state_dir, STATUS_FILE, STATUS_GROUP);
+		d->status_gid = (gid_t)-1;
+		r = status_write(AT_FDCWD, &l, &sec, d->status_gid);
+	}
+	if (r < 0)
 		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
 		    "cannot write %s/%s: %s", d->conf.state_dir, STATUS_FILE,
 		    strerror(-r));
@@ -532,6 +586,7 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 			v = IDENT_DROP_MALFORMED;
 		d->c.ident[-v]++;
 		if (o->dev != NULL) {
+			devstats_refused(d->devs, o->dev->eui, o->dev->name);
 			registry_format_eui(o->dev->eui, eui);
 			log_rl(&p->rl_ident[-v], now_ms, LOG_INFO, LOG_MODULE,
 			    "%s: frame from %s (%s) dropped: %s",
@@ -584,8 +639,11 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 			    "record of %s on stream \"%s\" dropped: %s",
 			    o->dev->name, rec.stream != NULL ? rec.stream : "",
 			    strerror(-r));
-		} else
+		} else {
 			d->c.records++;
+			devstats_record(d->devs, o->dev->eui, o->dev->name,
+			    wall.tv_sec);
+		}
 		break;
 	}
 }
@@ -629,9 +687,13 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 		    (size_t)i));
 		break;
 	case RADIO_EV_READY:
+		loop_port_state(p, "ready");
 		log_info("%s: concentrator ready", radio_port_name(p->port));
 		break;
 	case RADIO_EV_ERROR:
+		(void)snprintf(p->error, sizeof(p->error), "concentrator error "
+		    "%u: %s", ev->u.error.code, ev->u.error.msg != NULL ?
+		    ev->u.error.msg : "");
 		log_rl(&p->rl_misc, mono_ms(), LOG_WARNING, LOG_MODULE,
 		    "%s: concentrator error %u: %s", radio_port_name(p->port),
 		    ev->u.error.code, ev->u.error.msg != NULL ?
@@ -661,6 +723,8 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 		    ev->u.status.rx_ok, ev->u.status.rx_bad);
 		break;
 	case RADIO_EV_PORT_UP:
+		loop_port_state(p, "open");
+		p->error[0] = '\0';
 		p->last_err = 0;
 		log_info("%s: %s open", radio_port_name(p->port),
 		    p->cc->path);
@@ -678,6 +742,14 @@ loop_radio_event(void *arg, const struct radio_event *ev)
 			    radio_port_name(p->port), p->cc->path,
 			    strerror(ev->u.port.err), ev->u.port.retry_ms);
 		p->last_err = ev->u.port.err;
+		loop_port_state(p, "retrying");
+		if (ev->u.port.err == EBUSY && loop_port_holder(p, eui,
+		    sizeof(eui)) == 1)
+			(void)snprintf(p->error, sizeof(p->error), "in use by %s",
+			    eui);
+		else
+			(void)snprintf(p->error, sizeof(p->error), "%s",
+			    strerror(ev->u.port.err));
 		break;
 	}
 }
@@ -756,24 +828,33 @@ loop_reload(struct loop *d)
 	char err[512];
 	int r;
 
+	d->reload_at = time(NULL);
 	r = loop_load_registry(d, &reg, err, sizeof(err));
 	if (r != 0) {
 		log_warnx("registry not reloaded, keeping the old one: %s",
 		    err);
+		(void)snprintf(d->reload_result, sizeof(d->reload_result),
+		    "%.*s", STATUS_TEXT_MAX, err);
 		return;
 	}
 	if (loop_check_streams(reg) != 0) {
 		log_warnx("registry not reloaded, keeping the old one");
+		(void)snprintf(d->reload_result, sizeof(d->reload_result),
+		    "a stream name is reserved (see the log)");
 		registry_free(reg);
 		return;
 	}
 	if ((r = ident_set_registry(d->ident, reg)) != 0) {
 		log_warnx("registry not reloaded: %s", strerror(-r));
+		(void)snprintf(d->reload_result, sizeof(d->reload_result),
+		    "%s", strerror(-r));
 		registry_free(reg);
 		return;
 	}
 	registry_free(d->reg);
 	d->reg = reg;
+	(void)snprintf(d->reload_result, sizeof(d->reload_result), "%s",
+	    STATUS_RELOAD_OK);
 	log_info("registry reloaded: %zu devices", registry_count(reg));
 }
 
@@ -807,6 +888,7 @@ loop_start_drain(struct loop *d, uint64_t now_ms)
 			p->serial_saved[i] += st->drops[i];
 		radio_port_free(p->port);
 		p->port = NULL;
+		loop_port_state(p, "down");
 	}
 	/* Every accepted record sealed and on disk: a clean stop loses
 	 * nothing, delivered now or after the next start. */
@@ -1006,6 +1088,22 @@ loop_poll(struct loop *d)
 	return 0;
 }
 
+/*
+ * The status file's group: STATUS_GROUP if it exists (looked up before
+ * the chroot, which has no group database), so that its members can run
+ * `fieldbridge status` without being root or the service user.  Whether
+ * we are in it shows at the first write.
+ */
+static void
+loop_status_group(struct loop *d)
+{
+	struct group *gr;
+
+	d->status_gid = (gid_t)-1;
+	if ((gr = getgrnam(STATUS_GROUP)) != NULL)
+		d->status_gid = gr->gr_gid;
+}
+
 static void
 loop_open(struct loop *d)
 {
@@ -1052,8 +1150,10 @@ loop_open(struct loop *d)
 	log_info("batch sequence continues at %llu",
 	    (unsigned long long)seqno_peek(d->seq));
 
-	if ((d->ident = ident_new(d->reg)) == NULL)
+	if ((d->ident = ident_new(d->reg)) == NULL ||
+	    (d->devs = devstats_new()) == NULL)
 		fatalx("cannot create the identity state: out of memory");
+	loop_status_group(d);
 	ident_set_rate(d->ident, (unsigned)d->conf.policy.rate_per_min,
 	    (unsigned)d->conf.policy.rate_burst);
 	ident_set_hello_rate(d->ident, (unsigned)d->conf.policy.hello_per_min,
@@ -1105,6 +1205,7 @@ loop_open(struct loop *d)
 		p = &d->ports[k];
 		p->d = d;
 		p->cc = &d->conf.conc[k];
+		loop_port_state(p, "down");
 		if ((drv = radio_driver_find(p->cc->driver)) == NULL)
 			fatalx("%s: unknown driver %s", p->cc->name,
 			    p->cc->driver);
@@ -1179,6 +1280,7 @@ loop_close(struct loop *d)
 	session_free(d->sess);
 	budget_free(d->budget);
 	ident_free(d->ident);
+	devstats_free(d->devs);
 	registry_free(d->reg);
 	seqno_free(d->seq);
 	if (d->tfd >= 0)

@@ -34,6 +34,13 @@
  *   mqtt_addresses             the name's addresses, ","   uplink.c
  *   mqtt_resolve_error         last lookup failure         uplink.c
  *   mqtt_error_ipv4/_ipv6      last failure per family     uplink.c
+ *   mqtt_state_since           Unix time mqtt_state took its value
+ *                                                          uplink.c
+ *   mqtt_last_error            the last failure to connect or of the
+ *                              connection (lookup, TCP, TLS, CONNACK,
+ *                              link lost, TLS files), empty: none since
+ *                              start                       uplink.c
+ *   mqtt_last_error_at         its Unix time, 0: none      uplink.c
  *   ports, ports_open          concentrators               status.c
  *   sandbox                    how the worker is confined  status.c
  *   records_accepted           since start                 status.c
@@ -73,6 +80,10 @@
  *   lost_batches, lost_records   no sequence number        status.c
  *   downlinks, downlinks_failed  replies queued / refused  status.c
  *   keepalives_sent            keepalive requests answered status.c
+ *   reload_last_at             Unix time of the last SIGHUP (absent:
+ *                              none since start)           status.c
+ *   reload_last_result         ok, or why the old registry was kept
+ *                                                          status.c
  *   downlinks_refused_by_concentrator, downlinks_refused_airtime,
  *   challenges_refused_airtime   downlinks not sent        loop.c
  *   airtime_out_of_band        downlinks on no known sub-band  loop.c
@@ -81,6 +92,37 @@
  *   _challenges_sent, _refused, _challenges_refused
  *                              the airtime budget per concentrator and
  *                              sub-band, for the bands in use  loop.c
+ *   port_NAME_path             the concentrator's configured path  loop.c
+ *   port_NAME_state            open (line open, driver starting) | ready
+ *                              (the concentrator said so) | retrying
+ *                              (line closed, reopen scheduled) | down
+ *                              (closed, not reopened: stopping)   loop.c
+ *   port_NAME_error            its last error in words, empty: none since
+ *                              it last opened                  loop.c
+ *   port_NAME_since            Unix time port_NAME_state took its value
+ *                                                          loop.c
+ *   devices                    registered devices heard since start, at
+ *                              most DEVSTATS_MAX (256) remembered
+ *                                                          devstats.c
+ *   devices_forgotten          pushed out of the full table devstats.c
+ *   device_EUI_name            its registry name (EUI: 16 hex digits)
+ *   device_EUI_last_seen       Unix time of its last accepted record,
+ *                              0: none (only refused frames)
+ *   device_EUI_records         records accepted since start
+ *   device_EUI_refused         its frames identity refused since start
+ *                              (a forger's frames count too: last_seen
+ *                              is the proof of life)       devstats.c
+ *                              Only devices in the registry are listed
+ *                              (anybody can invent EUIs), the most
+ *                              recently heard first; beyond 256 the one
+ *                              heard longest ago is forgotten.
+ *
+ * Text values (errors, paths, names) are one line of at most
+ * STATUS_TEXT_MAX bytes (status_text).  The file is mode 0640, group
+ * STATUS_GROUP ("fieldbridge-status") when that group exists and the
+ * daemon's user is in it, so its members read the status and nothing else
+ * of the daemon's: the state directory is 0755 and everything else in it
+ * is 0600 or in a 0700 directory (the spool) under the unit's UMask=0077.
  *
  * The counters line (stable; the demo and the end-to-end tests parse it):
  *
@@ -125,6 +167,32 @@ status_str(FILE *f, const char *key, const char *v)
 }
 
 void
+status_text(FILE *f, const char *key, const char *v)
+{
+	status_text3(f, key, "", "", v);
+}
+
+void
+status_text3(FILE *f, const char *prefix, const char *name,
+    const char *suffix, const char *v)
+{
+	const unsigned char *p = (const unsigned char *)(v != NULL ? v : "");
+	size_t n;
+
+	fprintf(f, "%s%s%s=", prefix, name, suffix);
+	for (n = 0; p[n] != '\0' && n < STATUS_TEXT_MAX; n++)
+		fputc(p[n] < 0x20 || p[n] == 0x7f ? ' ' : p[n], f);
+	fputc('\n', f);
+}
+
+void
+status_i64_3(FILE *f, const char *prefix, const char *name,
+    const char *suffix, int64_t v)
+{
+	fprintf(f, "%s%s%s=%" PRId64 "\n", prefix, name, suffix, v);
+}
+
+void
 status_rate(FILE *f, const char *key, double v)
 {
 	fprintf(f, "%s=%.0f\n", key, v);
@@ -132,7 +200,7 @@ status_rate(FILE *f, const char *key, double v)
 
 int
 status_write(int dirfd, const struct status_loop *l,
-    const struct status_sections *sec)
+    const struct status_sections *sec, gid_t gid)
 {
 	char *buf = NULL;
 	size_t len = 0, i;
@@ -175,6 +243,10 @@ status_write(int dirfd, const struct status_loop *l,
 	status_u64(f, STATUS_K_DOWNLINKS, l->downlinks);
 	status_u64(f, STATUS_K_DOWNLINKS_FAILED, l->downlinks_failed);
 	status_u64(f, STATUS_K_KEEPALIVES_SENT, l->keepalives_sent);
+	if (l->reload_at != 0) {
+		status_i64(f, STATUS_K_RELOAD_LAST_AT, l->reload_at);
+		status_text(f, STATUS_K_RELOAD_LAST_RESULT, l->reload_result);
+	}
 	if (sec != NULL && sec->radio != NULL)
 		sec->radio(sec->arg, f);
 	if (ferror(f) != 0) {
@@ -189,8 +261,8 @@ status_write(int dirfd, const struct status_loop *l,
 	if (len > STATUS_SIZE_MAX)
 		r = -EFBIG;
 	else
-		r = fsutil_replace(dirfd, STATUS_FILE, buf, len, 0644,
-		    FSUTIL_NO_FSYNC);
+		r = fsutil_replace_group(dirfd, STATUS_FILE, buf, len,
+		    STATUS_MODE, gid, FSUTIL_CHMOD | FSUTIL_NO_FSYNC);
 	free(buf);
 	return r;
 }

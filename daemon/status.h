@@ -10,8 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define STATUS_FILE		"status"	/* below the state directory */
+/* The status file is mode 0640; its group is this one when it exists and
+ * the daemon's user is a member (debian/fieldbridge.sysusers), so that
+ * its members read the status and nothing else of the daemon's. */
+#define STATUS_GROUP		"fieldbridge-status"
+#define STATUS_MODE		0640
+/* A text value is cut to this many bytes (the reader takes 127) and has
+ * its control characters replaced: a value is one line. */
+#define STATUS_TEXT_MAX		120
 
 /* Written by status.c from what the loop knows. */
 #define STATUS_K_STATE			"state"
@@ -43,6 +52,25 @@
 #define STATUS_K_DOWNLINKS		"downlinks"
 #define STATUS_K_DOWNLINKS_FAILED	"downlinks_failed"
 #define STATUS_K_KEEPALIVES_SENT	"keepalives_sent"
+/* The last SIGHUP: when (Unix time; absent: none since start) and what
+ * came of it ("ok", or why the old registry was kept). */
+#define STATUS_K_RELOAD_LAST_AT		"reload_last_at"
+#define STATUS_K_RELOAD_LAST_RESULT	"reload_last_result"
+#define STATUS_RELOAD_OK		"ok"
+/* Per concentrator: "port_" NAME "_path" etc. (loop.c). */
+#define STATUS_K_PORT_PREFIX		"port_"
+#define STATUS_K_PORT_PATH		"_path"
+#define STATUS_K_PORT_STATE		"_state"	/* open|ready|retrying|down */
+#define STATUS_K_PORT_ERROR		"_error"
+#define STATUS_K_PORT_SINCE		"_since"
+/* Per device: "device_" EUI "_last_seen" etc. (devstats.c). */
+#define STATUS_K_DEVICE_PREFIX		"device_"
+#define STATUS_K_DEVICE_NAME		"_name"
+#define STATUS_K_DEVICE_LAST_SEEN	"_last_seen"
+#define STATUS_K_DEVICE_RECORDS		"_records"
+#define STATUS_K_DEVICE_REFUSED		"_refused"
+#define STATUS_K_DEVICES		"devices"	/* known to devstats */
+#define STATUS_K_DEVICES_FORGOTTEN	"devices_forgotten"	/* table full */
 
 /* Written by uplink.c (uplink_status). */
 #define STATUS_K_MQTT_STATE		"mqtt_state"
@@ -53,6 +81,12 @@
 #define STATUS_K_MQTT_RESOLVE_ERROR	"mqtt_resolve_error"
 #define STATUS_K_MQTT_ERROR_IPV4	"mqtt_error_ipv4"
 #define STATUS_K_MQTT_ERROR_IPV6	"mqtt_error_ipv6"
+/* Unix time mqtt_state took its value; the last failure to connect or of
+ * the connection (resolution, TCP, TLS, CONNACK, lost link, TLS files) in
+ * words, empty if none since start, and its Unix time (0: none). */
+#define STATUS_K_MQTT_STATE_SINCE	"mqtt_state_since"
+#define STATUS_K_MQTT_LAST_ERROR	"mqtt_last_error"
+#define STATUS_K_MQTT_LAST_ERROR_AT	"mqtt_last_error_at"
 /* The client certificate's end of validity (Unix time; 0: unknown) and
  * the days left (negative: expired). */
 #define STATUS_K_TLS_CERT_EXPIRES	"tls_cert_expires"
@@ -104,6 +138,14 @@
 void	status_u64(FILE *f, const char *key, uint64_t v);
 void	status_i64(FILE *f, const char *key, int64_t v);
 void	status_str(FILE *f, const char *key, const char *v);
+/* Text from outside the daemon's own vocabulary (error messages, paths,
+ * names): one line of at most STATUS_TEXT_MAX bytes. */
+void	status_text(FILE *f, const char *key, const char *v);
+/* A key made of prefix, name and suffix ("port_" "radio1" "_state"). */
+void	status_text3(FILE *f, const char *prefix, const char *name,
+	    const char *suffix, const char *v);
+void	status_i64_3(FILE *f, const char *prefix, const char *name,
+	    const char *suffix, int64_t v);
 /* A rate, rounded to a whole number. */
 void	status_rate(FILE *f, const char *key, double v);
 
@@ -137,6 +179,8 @@ struct status_loop {
 	uint64_t	 lost_batches, lost_records;
 	uint64_t	 downlinks, downlinks_failed;
 	uint64_t	 keepalives_sent;	/* answers to keepalive requests */
+	int64_t		 reload_at;		/* Unix time; 0: no SIGHUP yet */
+	const char	*reload_result;		/* STATUS_RELOAD_OK or why not */
 };
 
 /* Sections other modules write into the file, in this order after the
@@ -151,9 +195,11 @@ struct status_sections {
 };
 
 /* Replaces STATUS_FILE below dirfd (AT_FDCWD: the state directory once
- * chrooted) with the whole file in one step.  Returns 0 or -errno. */
+ * chrooted) with the whole file in one step, mode STATUS_MODE, group gid
+ * ((gid_t)-1: the process's own).  Returns 0 or -errno; -EPERM: gid was
+ * refused (not a member), the file was written with the own group. */
 int	status_write(int dirfd, const struct status_loop *l,
-	    const struct status_sections *sec);
+	    const struct status_sections *sec, gid_t gid);
 
 /* The counters line (format at the top of status.c) into buf; prefix
  * goes first ("final: " at exit).  Returns buf. */

@@ -206,6 +206,11 @@ struct uplink {
 	int			 cur;		/* addrs[] of mosq, -1: none */
 	char			 fam_err[UPLINK_FAMS][UPLINK_ERR_MAX];
 	char			 lib_err[UPLINK_ERR_MAX];  /* last from libmosquitto */
+	/* For the status file: since when in this state, the last failure
+	 * (wall clock: a technician reads them as dates). */
+	time_t			 state_since;
+	char			 last_err[2 * UPLINK_ERR_MAX];
+	time_t			 last_err_at;
 
 	struct uplink_slot	*slots;
 	int			 nslots;	/* inflight_max */
@@ -263,6 +268,23 @@ uplink_fam(int family)
 	return family == AF_INET6 ? UPLINK_FAM_IPV6 : UPLINK_FAM_IPV4;
 }
 
+static void
+uplink_set_state(struct uplink *u, enum uplink_state st)
+{
+	if (u->state != st || u->state_since == 0)
+		u->state_since = time(NULL);
+	u->state = st;
+}
+
+/* The last failure, for the status file (the caller logs it). */
+static void
+uplink_error(struct uplink *u, const char *what, const char *why)
+{
+	(void)snprintf(u->last_err, sizeof(u->last_err), "%.100s: %.200s",
+	    what, why);
+	u->last_err_at = time(NULL);
+}
+
 /* "[::1]:8883" or "127.0.0.1:8883". */
 static void
 uplink_fmt_addr(char *buf, size_t sz, const struct uplink_addr *a, int port)
@@ -299,11 +321,12 @@ uplink_cb_connect(struct mosquitto *m, void *obj, int rc)
 	if (rc != 0) {
 		log_warnx("broker %s:%d (%s) refused the connection: %s",
 		    u->host, u->port, addr, mosquitto_connack_string(rc));
+		uplink_error(u, addr, mosquitto_connack_string(rc));
 		u->lost = 1;
 		u->lost_rc = MOSQ_ERR_CONN_REFUSED;
 		return;
 	}
-	u->state = UPLINK_UP;
+	uplink_set_state(u, UPLINK_UP);
 	u->up_ms = u->now_ms;
 	u->st.connects++;
 	log_info("connected to %s:%d (%s) as %s", u->host, u->port, addr,
@@ -492,6 +515,7 @@ uplink_fail_addr(struct uplink *u, int i, const char *why)
 	uplink_fmt_addr(addr, sizeof(addr), &u->addrs[i], u->port);
 	(void)snprintf(u->fam_err[uplink_fam(u->addrs[i].family)],
 	    sizeof(u->fam_err[0]), "%s: %s", addr, why);
+	uplink_error(u, addr, why);
 	log_info("cannot connect to %s at %s: %s", u->host, addr, why);
 }
 
@@ -783,6 +807,7 @@ uplink_resolve_finish(struct uplink *u, uint64_t now_ms)
 		    ares_strerror(status));
 		if (u->ncache == 0) {
 			log_warnx("cannot resolve %s: %s", u->host, u->res_err);
+			uplink_error(u, u->host, u->res_err);
 			uplink_round_failed(u, now_ms);
 			return;
 		}
@@ -798,7 +823,7 @@ uplink_resolve_finish(struct uplink *u, uint64_t now_ms)
 	log_debug("%s: %s", u->host, list);
 	u->next_addr = 0;
 	u->winner = -1;
-	u->state = UPLINK_CONNECTING;
+	uplink_set_state(u, UPLINK_CONNECTING);
 	uplink_advance(u, now_ms);
 }
 
@@ -846,7 +871,7 @@ static void
 uplink_round_failed(struct uplink *u, uint64_t now_ms)
 {
 	uplink_drop(u);
-	u->state = UPLINK_IDLE;
+	uplink_set_state(u, UPLINK_IDLE);
 	if (u->naddrs > 0)
 		log_warnx("cannot connect to %s:%d at any of its %d "
 		    "addresses", u->host, u->port, u->naddrs);
@@ -915,14 +940,15 @@ uplink_round_start(struct uplink *u, uint64_t now_ms)
 	if (u->ctx == NULL || sig != u->tls_sig) {
 		if (uplink_ctx_build(u, err, sizeof(err)) != 0) {
 			log_warnx("cannot load the TLS files: %s", err);
-			u->state = UPLINK_IDLE;
+			uplink_error(u, "the TLS files", err);
+			uplink_set_state(u, UPLINK_IDLE);
 			uplink_schedule(u, now_ms);
 			return;
 		}
 		u->tls_sig = sig;
 	}
 	uplink_resolver_refresh(u);
-	u->state = UPLINK_RESOLVING;
+	uplink_set_state(u, UPLINK_RESOLVING);
 	u->res_deadline_ms = now_ms + UPLINK_RESOLVE_TIMEOUT_MS;
 	u->res_done = 0;
 	memset(&hints, 0, sizeof(hints));
@@ -951,22 +977,25 @@ uplink_down(struct uplink *u, int rc, uint64_t now_ms)
 		    mosquitto_strerror(rc));
 	uplink_drop(u);
 	if (was == UPLINK_STOPPING || was == UPLINK_STOPPED) {
-		u->state = UPLINK_STOPPED;
+		uplink_set_state(u, UPLINK_STOPPED);
 		if (u->ops.on_disconnect != NULL)
 			u->ops.on_disconnect(u->arg, rc);
 		return;
 	}
-	u->state = UPLINK_IDLE;
+	uplink_set_state(u, UPLINK_IDLE);
 	if (was == UPLINK_UP) {
 		u->st.disconnects++;
 		log_warnx("connection to %s:%d lost: %s", u->host, u->port,
 		    why);
+		uplink_error(u, "connection lost", why);
 		if (now_ms - u->up_ms >= UPLINK_STABLE_MS)
 			u->failures = 0;
 	} else if (cur >= 0)
 		uplink_fail_addr(u, cur, why);
-	else
+	else {
 		log_warnx("cannot connect to %s:%d: %s", u->host, u->port, why);
+		uplink_error(u, u->host, why);
+	}
 	uplink_schedule(u, now_ms);
 	if (was == UPLINK_UP && u->ops.on_disconnect != NULL)
 		u->ops.on_disconnect(u->arg, rc);
@@ -979,7 +1008,7 @@ uplink_after(struct uplink *u, int rc, uint64_t now_ms)
 	if (u->offline_acked && u->state == UPLINK_STOPPING && !u->lost) {
 		u->offline_acked = 0;
 		(void)mosquitto_disconnect(u->mosq);
-		u->state = UPLINK_STOPPED;
+		uplink_set_state(u, UPLINK_STOPPED);
 		log_info("disconnected from %s:%d", u->host, u->port);
 		return;
 	}
@@ -1206,7 +1235,7 @@ uplink_reload_tls(struct uplink *u, uint64_t now_ms)
 	if (was == UPLINK_UP)
 		(void)mosquitto_disconnect(u->mosq);
 	uplink_drop(u);
-	u->state = UPLINK_IDLE;
+	uplink_set_state(u, UPLINK_IDLE);
 	u->next_attempt_ms = now_ms;
 	if (was == UPLINK_UP && u->ops.on_disconnect != NULL)
 		u->ops.on_disconnect(u->arg, MOSQ_ERR_SUCCESS);
@@ -1298,7 +1327,7 @@ uplink_stop(struct uplink *u, uint64_t now_ms)
 	u->started = 0;
 	if (u->state != UPLINK_UP) {
 		uplink_drop(u);
-		u->state = UPLINK_STOPPED;
+		uplink_set_state(u, UPLINK_STOPPED);
 		return;
 	}
 	r = mosquitto_publish(u->mosq, &u->status_mid, u->status_topic,
@@ -1306,10 +1335,10 @@ uplink_stop(struct uplink *u, uint64_t now_ms)
 	    true);
 	if (r != MOSQ_ERR_SUCCESS) {
 		(void)mosquitto_disconnect(u->mosq);
-		u->state = UPLINK_STOPPED;
+		uplink_set_state(u, UPLINK_STOPPED);
 		return;
 	}
-	u->state = UPLINK_STOPPING;
+	uplink_set_state(u, UPLINK_STOPPING);
 }
 
 int
@@ -1356,6 +1385,9 @@ uplink_status(const struct uplink *u, FILE *f)
 	    STATUS_K_MQTT_ERROR_IPV4 "=%.120s\n"
 	    STATUS_K_MQTT_ERROR_IPV6 "=%.120s\n", list, u->res_err,
 	    u->fam_err[UPLINK_FAM_IPV4], u->fam_err[UPLINK_FAM_IPV6]);
+	status_i64(f, STATUS_K_MQTT_STATE_SINCE, (int64_t)u->state_since);
+	status_text(f, STATUS_K_MQTT_LAST_ERROR, u->last_err);
+	status_i64(f, STATUS_K_MQTT_LAST_ERROR_AT, (int64_t)u->last_err_at);
 	status_i64(f, STATUS_K_TLS_CERT_EXPIRES, (int64_t)u->cert_not_after);
 	if (u->cert_not_after != 0)
 		status_i64(f, STATUS_K_TLS_CERT_DAYS, tlsctx_days(u->cert_not_after, time(NULL)));
@@ -1450,7 +1482,7 @@ uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
 		r = n == ARES_ENOMEM ? -ENOMEM : -EIO;
 		goto fail;
 	}
-	u->state = UPLINK_IDLE;
+	uplink_set_state(u, UPLINK_IDLE);
 	*out = u;
 	return 0;
 fail:

@@ -120,7 +120,7 @@ test_file(void **state)
 
 	(void)state;
 	fill(&l);
-	assert_int_equal(status_write(dfd, &l, &sec), 0);
+	assert_int_equal(status_write(dfd, &l, &sec, (gid_t)-1), 0);
 	assert_int_equal(calls, 3);
 	assert_true((fd = openat(dfd, STATUS_FILE, O_RDONLY)) >= 0);
 	n = fsutil_read_full(fd, buf, sizeof(buf) - 1);
@@ -169,11 +169,11 @@ test_write_failure_keeps_old(void **state)
 
 	(void)state;
 	fill(&l);
-	assert_int_equal(status_write(dfd, &l, NULL), 0);
+	assert_int_equal(status_write(dfd, &l, NULL, (gid_t)-1), 0);
 	/* A descriptor that is no directory: nothing is written. */
 	assert_true((nodir = openat(dfd, STATUS_FILE, O_RDONLY)) >= 0);
 	l.state = "stopped";
-	assert_int_equal(status_write(nodir, &l, NULL), -ENOTDIR);
+	assert_int_equal(status_write(nodir, &l, NULL, (gid_t)-1), -ENOTDIR);
 	close(nodir);
 	assert_true((fd = openat(dfd, STATUS_FILE, O_RDONLY)) >= 0);
 	n = fsutil_read_full(fd, buf, sizeof(buf) - 1);

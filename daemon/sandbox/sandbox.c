@@ -288,6 +288,10 @@ static const int sys_clock_adjtime[] = {
 	SCMP_SYS(clock_adjtime64),
 };
 
+/* The one mode the child may give a file: the status file's (status.h
+ * STATUS_MODE; this directory does not know the daemon's headers). */
+#define SANDBOX_STATUS_MODE	0640
+
 /* Namespace flags a fork never needs (the clone rule refuses them). */
 #define SANDBOX_CLONE_NS_MASK	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | \
 	CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | \
@@ -429,6 +433,19 @@ sandbox_add_rules(scmp_filter_ctx ctx, enum sandbox_role role)
 			goto out;
 
 	if (role != SANDBOX_ROLE_PARENT) {
+		/* The status file (daemon/status.c): mode 0640, and its
+		 * group the status readers' (STATUS_GROUP), never its
+		 * owner; without privileges the kernel lets us give a file
+		 * only to a group we are in.  Child only: the parent allows
+		 * both calls whole (sys_parent).  The masks: glibc passes
+		 * mode_t and gid_t as 32-bit values. */
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fchmod),
+		    1, sandbox_arg(1, SCMP_CMP_MASKED_EQ, 0xffffffffu,
+		    SANDBOX_STATUS_MODE))) < 0 ||
+		    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fchown),
+		    1, sandbox_arg(1, SCMP_CMP_MASKED_EQ, 0xffffffffu,
+		    0xffffffffu))) < 0)
+			goto out;
 		r = 0;
 		goto out;
 	}

@@ -200,6 +200,10 @@ struct seg {
 	uint64_t		 max_seq;
 	uint64_t		 min_wall;	/* 0: none plausible */
 	uint64_t		 max_wall;
+	/* The first entry not acknowledged, as far as seg_head_wall has
+	 * looked (acks only grow: it only moves forward), and its wall. */
+	uint64_t		 head;
+	uint64_t		 head_wall;
 	struct segstreams	*streams;	/* NULL: read from the footer */
 	/* acks: sorted entry offsets */
 	uint32_t		*acked;
@@ -2195,11 +2199,52 @@ spool_event_next(struct spool *sp, struct spool_event *ev)
 	return 1;
 }
 
-void
-spool_stats(const struct spool *sp, struct spool_stats *st)
+/*
+ * The wall time of seg's oldest waiting entry: the first one not
+ * acknowledged, found by walking entry headers past the acknowledged ones
+ * from where the last walk stopped; each header is read once in the
+ * segment's life.  Entries are appended in time order, so that is the
+ * oldest.  Falls back to the segment's oldest entry of all (min_wall) when
+ * the walk meets a damaged range or cannot read: too old rather than too
+ * young.
+ */
+static uint64_t
+seg_head_wall(struct spool *sp, struct seg *seg)
 {
-	const struct seg *seg;
-	uint64_t now = spool_clock_ms(), left, before;
+	const struct range *bad;
+	struct ehdr h;
+	int fd;
+
+	if (seg->nacked == 0)
+		return seg->min_wall;
+	if (seg->head < SEG_HDR_LEN) {
+		seg->head = SEG_HDR_LEN;
+		seg->head_wall = 0;
+	}
+	while (seg->head_wall == 0 || acked_has(seg, seg->head)) {
+		if ((bad = range_at(seg, seg->head)) != NULL) {
+			seg->head = bad->end;
+			seg->head_wall = 0;
+			continue;
+		}
+		if (seg->head >= seg->end || (fd = seg_rfd(sp, seg)) < 0 ||
+		    entry_at(sp, fd, seg->head, seg->end, &h, 0) != V_OK)
+			return seg->min_wall;
+		if (!acked_has(seg, seg->head)) {
+			seg->head_wall = h.wall;
+			break;
+		}
+		seg->head += ent_size(&h);
+		seg->head_wall = 0;
+	}
+	return seg->head_wall;
+}
+
+void
+spool_stats(struct spool *sp, struct spool_stats *st)
+{
+	struct seg *seg;
+	uint64_t now = spool_clock_ms(), left, before, wall;
 	size_t i;
 
 	*st = sp->st;
@@ -2244,8 +2289,8 @@ spool_stats(const struct spool *sp, struct spool_stats *st)
 			}
 		}
 		if (left > 0 && st->oldest_age_ms < 0 &&
-		    wall_sane(seg->min_wall, now))
-			st->oldest_age_ms = (int64_t)(now - seg->min_wall);
+		    wall_sane(wall = seg_head_wall(sp, seg), now))
+			st->oldest_age_ms = (int64_t)(now - wall);
 	}
 }
 

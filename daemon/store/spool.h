@@ -136,7 +136,9 @@ struct spool_stats {
 	uint64_t	quota_bytes;
 	uint64_t	segment_bytes;	/* in effect (quota and fs size) */
 	uint64_t	outstanding;	/* handed out by spool_next, not acked */
-	int64_t		oldest_age_ms;	/* -1: empty or unknown wall clock */
+	int64_t		oldest_age_ms;	/* of the oldest batch not acknowledged
+				 * (its append time); -1: empty or
+				 * unknown wall clock */
 	uint64_t	segments;
 	uint64_t	max_seq;	/* largest seq stored, 0 if none */
 	uint64_t	appended_batches;	/* counters since spool_open */
@@ -249,7 +251,7 @@ int	spool_reclaim(struct spool *sp);
 /* Takes the oldest queued event: 1 and *ev, or 0 when none. */
 int	spool_event_next(struct spool *sp, struct spool_event *ev);
 
-void	spool_stats(const struct spool *sp, struct spool_stats *st);
+void	spool_stats(struct spool *sp, struct spool_stats *st);
 
 const char	*spool_cause_str(enum spool_cause c);
 const char	*spool_gap_cause_str(enum spool_gap_cause c);
