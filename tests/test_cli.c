@@ -51,7 +51,7 @@ static const char offline[] =
 static char *
 render(const char *text, double age, int alive, double stale, int *health)
 {
-	static char out[8192];
+	static char out[16384];
 	FILE *f;
 
 	assert_int_equal(cli_status_parse(text, strlen(text), &kv), 0);
@@ -195,7 +195,8 @@ test_render_draining(void **state)
 	    "KiB/s), 580 records/s, ETA 1 min 25 s"));
 	assert_non_null(strstr(out, "dropped       12 batches, 240 records; "
 	    "3 gap events (2 delivered, 1 waiting)"));
-	assert_non_null(strstr(out, "node frames refused: unknown=1\n"));
+	assert_non_null(strstr(out, "rejected      unknown                1\n"));
+	assert_null(strstr(out, "bad_tag"));
 	assert_non_null(strstr(out, "5 records of open batches journaled"));
 	assert_null(strstr(out, "DISK FULL"));
 }
@@ -294,7 +295,134 @@ test_render_quiet_gateway(void **state)
 	assert_non_null(strstr(out, "oldest waiting: unknown"));
 	assert_non_null(strstr(out, "DISK FULL"));
 	assert_non_null(strstr(out, "backlog       none"));
-	assert_non_null(strstr(out, "node frames refused: none"));
+	assert_non_null(strstr(out, "rejected      none\n"));
+	/* An older daemon: no clock, port, device or reload lines. */
+	assert_null(strstr(out, "\nclock "));
+	assert_null(strstr(out, "devices "));
+	assert_null(strstr(out, "reload "));
+}
+
+
+/* The keys of issue 12: since when, the last error, the clock, ports,
+ * devices (silent longest first), rejects by reason, the last reload. */
+static const char glance[] =
+    "state=running\npid=7\nuptime_s=100\nupdated=1790000000\n"
+    "clock_synced=0\nmqtt_connected=0\nmqtt_state=waiting\n"
+    "mqtt_state_since=1789999880\n"
+    "mqtt_last_error=127.0.0.1:8883: Connection refused\n"
+    "mqtt_last_error_at=1789999940\nports=2\nports_open=1\n"
+    "drop_unknown=3\ndrop_bad_tag=0\ndrop_serial_crc=2\n"
+    "drop_spool_batches=4\nreload_last_at=1789999000\n"
+    "reload_last_result=devices.conf:12: bad key\n"
+    "port_radio1_path=/dev/ttyUSB0\nport_radio1_state=ready\n"
+    "port_radio1_error=\nport_radio1_since=1789990000\n"
+    "port_radio_2_path=/dev/ttyUSB1\nport_radio_2_state=retrying\n"
+    "port_radio_2_error=No such file or directory\n"
+    "port_radio_2_since=1789999990\ndevices=2\ndevices_forgotten=0\n"
+    "device_0011223344556677_name=collar-17\n"
+    "device_0011223344556677_last_seen=1789999990\n"
+    "device_0011223344556677_records=12\n"
+    "device_0011223344556677_refused=0\n"
+    "device_00112233445566AA_name=trough\n"
+    "device_00112233445566AA_last_seen=1789990000\n"
+    "device_00112233445566AA_records=3\n"
+    "device_00112233445566AA_refused=1\n";
+
+static void
+test_render_glance(void **state)
+{
+	char *out, *a, *b;
+	int h;
+
+	(void)state;
+	out = render(glance, 0.0, 1, 17, &h);
+	assert_int_equal(h, CLI_OK);
+	assert_non_null(strstr(out, "broker        NOT CONNECTED, retrying for "
+	    "2 min 00 s ("));
+	assert_non_null(strstr(out, "              last error 1 min 00 s ago: "
+	    "127.0.0.1:8883: Connection refused\n"));
+	assert_non_null(strstr(out, "clock         NOT synchronised: records "
+	    "marked sync:false\n"));
+	assert_non_null(strstr(out, "  radio1      ready for 2 h 46 min, "
+	    "/dev/ttyUSB0\n"));
+	/* A name with '_' in it: the suffix decides. */
+	assert_non_null(strstr(out, "  radio_2     NOT READY: retrying for "
+	    "10 s, /dev/ttyUSB1: No such file or directory\n"));
+	assert_non_null(strstr(out, "devices       2 heard since start\n"));
+	a = strstr(out, "  00112233445566AA trough           last record "
+	    "2 h 46 min ago, 3 records, 1 refused\n");
+	b = strstr(out, "  0011223344556677 collar-17        last record "
+	    "10 s ago, 12 records, 0 refused\n");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a < b);	/* the longest silent first */
+	assert_non_null(strstr(out, "rejected      unknown                3\n"
+	    "              serial_crc             2\n"));
+	assert_null(strstr(out, "spool_batches"));
+	assert_non_null(strstr(out, "reload        FAILED 16 min 40 s ago, old "
+	    "registry kept: devices.conf:12: bad key\n"));
+	/* Headline first, then ports, then devices and rejects. */
+	assert_true(strstr(out, "clock ") < strstr(out, "spool "));
+	assert_true(strstr(out, "spool ") < strstr(out, "concentrators"));
+	assert_true(strstr(out, "concentrators") < strstr(out, "devices "));
+	assert_true(strstr(out, "devices ") < strstr(out, "rejected "));
+}
+
+/* The status file is parser input: malformed values and keys are skipped
+ * or shown as unknown, never trusted. */
+static void
+test_render_glance_malformed(void **state)
+{
+	const char text[] =
+	    "state=running\npid=7\nupdated=1790000000\nclock_synced=yes\n"
+	    "mqtt_connected=1\nmqtt_state_since=soon\nmqtt_last_error=\n"
+	    "mqtt_last_error_at=-5\nreload_last_at=x\nreload_last_result=ok\n"
+	    "port__state=ready\nport_a_state=\nport_a_since=12abc\n"
+	    "device_XYZ_last_seen=1\ndevice_0011223344556677Z_last_seen=1\n"
+	    "device_0011223344556677_last_seen=-1\n"
+	    "device_0011223344556677_records=lots\ndrop_unknown=-3\n"
+	    "device_=1\n_last_seen=4\n";
+	char *out;
+	int h;
+
+	(void)state;
+	out = render(text, 0.0, 1, 17, &h);
+	assert_int_equal(h, CLI_OK);
+	assert_non_null(strstr(out, "broker        connected (0 connections"));
+	assert_null(strstr(out, "last error"));
+	assert_non_null(strstr(out, "clock         NOT synchronised"));
+	assert_null(strstr(out, "reload "));
+	/* "port__state": no name; port a: an empty state, no time. */
+	assert_non_null(strstr(out, "  a           NOT READY: , ?\n"));
+	assert_null(strstr(out, "XYZ"));
+	assert_null(strstr(out, "6677Z"));
+	assert_non_null(strstr(out, "devices       1 heard since start\n"
+	    "  0011223344556677                  no record accepted, 0 "
+	    "records, 0 refused\n"));
+	assert_non_null(strstr(out, "rejected      none\n"));
+}
+
+/* Many devices: a few lines, the rest in --json. */
+static void
+test_render_many_devices(void **state)
+{
+	static char text[32768];
+	size_t used = 0;
+	char *out;
+	int h, i;
+
+	(void)state;
+	used += (size_t)snprintf(text, sizeof(text), "state=running\npid=7\n"
+	    "updated=1790000000\ndevices=20\ndevices_forgotten=5\n");
+	for (i = 0; i < 20; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+		    "device_%016X_last_seen=%d\n", i, 1789999000 + i);
+	out = render(text, 0.0, 1, 17, &h);
+	assert_non_null(strstr(out, "devices       20 heard since start, the "
+	    "longest silent first\n  0000000000000000 "));
+	assert_null(strstr(out, "0000000000000008 "));
+	assert_non_null(strstr(out, "12 more: fieldbridge status --json\n"));
+	assert_non_null(strstr(out, "5 more forgotten"));
 }
 
 /* --json: integers as numbers, anything else a string, escaped. */
@@ -334,6 +462,9 @@ main(void)
 		cmocka_unit_test(test_render_dead),
 		cmocka_unit_test(test_render_quiet_gateway),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_render_glance),
+		cmocka_unit_test(test_render_glance_malformed),
+		cmocka_unit_test(test_render_many_devices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -150,32 +150,247 @@ cli_eta(uint64_t left_bytes, double rate)
 	return (int64_t)(s + 0.5);
 }
 
-/* The drop counters the daemon keeps for node frames, nonzero only. */
+/* "12 min 03 s ago" of Unix time t seen from now; "" when t is unset. */
 static void
-render_frame_drops(const struct cli_kv *kv, FILE *out)
+fmt_ago(char *buf, size_t sz, int64_t t, int64_t now)
 {
-	char line[512];
-	size_t used = 0, i;
-	uint64_t v;
-	int n;
+	char d[48];
 
-	line[0] = '\0';
+	if (t <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	cli_fmt_duration(d, sizeof(d), now > t ? (uint64_t)(now - t) : 0);
+	(void)snprintf(buf, sz, "%s", d);
+}
+
+/* The time the status file speaks of: when it was written, plus its
+ * age (an older daemon: this clock). */
+static int64_t
+status_now(const struct cli_kv *kv, double age_s)
+{
+	int64_t up = cli_get_i64(kv, STATUS_K_UPDATED, 0);
+
+	if (up <= 0)
+		return (int64_t)time(NULL);
+	return up + (age_s > 0 ? (int64_t)age_s : 0);
+}
+
+/* Whether key is prefix NAME suffix with a non-empty NAME shorter than
+ * sz; then NAME in name. */
+static int
+key_split(const char *key, const char *prefix, const char *suffix,
+    char *name, size_t sz)
+{
+	size_t kl = strlen(key), pl = strlen(prefix), sl = strlen(suffix);
+
+	if (kl <= pl + sl || strncmp(key, prefix, pl) != 0 ||
+	    strcmp(key + kl - sl, suffix) != 0 || kl - pl - sl >= sz)
+		return 0;
+	memcpy(name, key + pl, kl - pl - sl);
+	name[kl - pl - sl] = '\0';
+	return 1;
+}
+
+/* The value of prefix NAME suffix. */
+static const char *
+cli_get3(const struct cli_kv *kv, const char *prefix, const char *name,
+    const char *suffix)
+{
+	char key[CLI_STATUS_KEY_MAX];
+
+	if ((size_t)snprintf(key, sizeof(key), "%s%s%s", prefix, name,
+	    suffix) >= sizeof(key))
+		return NULL;
+	return cli_get(kv, key);
+}
+
+/* A decimal number of the whole value, else def. */
+static int64_t
+num3(const struct cli_kv *kv, const char *prefix, const char *name,
+    const char *suffix, int64_t def)
+{
+	const char *v = cli_get3(kv, prefix, name, suffix);
+	char *e;
+	long long x;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	errno = 0;
+	x = strtoll(v, &e, 10);
+	return errno != 0 || *e != '\0' ? def : (int64_t)x;
+}
+
+/* Rejected node frames by reason, nonzero only, one per line. */
+static void
+render_rejects(const struct cli_kv *kv, FILE *out)
+{
+	const char *head = "rejected      ";
+	size_t i, pl = strlen(STATUS_K_DROP_PREFIX);
+	uint64_t v;
+	int any = 0;
+
 	for (i = 0; i < kv->n; i++) {
-		if (strncmp(kv->key[i], STATUS_K_DROP_PREFIX,
-		    strlen(STATUS_K_DROP_PREFIX)) != 0 ||
+		if (strncmp(kv->key[i], STATUS_K_DROP_PREFIX, pl) != 0 ||
 		    strncmp(kv->key[i], STATUS_K_DROP_SPOOL_PREFIX,
 		    strlen(STATUS_K_DROP_SPOOL_PREFIX)) == 0)
 			continue;
 		if ((v = cli_get_u64(kv, kv->key[i], 0)) == 0)
 			continue;
-		n = snprintf(line + used, sizeof(line) - used, "%s%s=%" PRIu64,
-		    used ? " " : "", kv->key[i] + strlen(STATUS_K_DROP_PREFIX), v);
-		if (n < 0 || (size_t)n >= sizeof(line) - used)
-			break;
-		used += (size_t)n;
+		fprintf(out, "%s%-22s %" PRIu64 "\n", any ? "              " :
+		    head, kv->key[i] + pl, v);
+		any = 1;
 	}
-	fprintf(out, "              node frames refused: %s\n",
-	    used ? line : "none");
+	if (!any)
+		fprintf(out, "%snone\n", head);
+}
+
+/* The concentrators: each by name, its state since when, its path, its
+ * last error (an older daemon: the count only). */
+static void
+render_ports(const struct cli_kv *kv, int64_t now, FILE *out)
+{
+	char name[CLI_STATUS_KEY_MAX], ago[64];
+	const char *state, *err, *path;
+	size_t i;
+
+	fprintf(out, "concentrators %" PRIu64 " of %" PRIu64 " open\n",
+	    cli_get_u64(kv, STATUS_K_PORTS_OPEN, 0),
+	    cli_get_u64(kv, STATUS_K_PORTS, 0));
+	for (i = 0; i < kv->n; i++) {
+		if (!key_split(kv->key[i], STATUS_K_PORT_PREFIX,
+		    STATUS_K_PORT_STATE, name, sizeof(name)))
+			continue;
+		state = kv->val[i];
+		path = cli_get3(kv, STATUS_K_PORT_PREFIX, name,
+		    STATUS_K_PORT_PATH);
+		err = cli_get3(kv, STATUS_K_PORT_PREFIX, name,
+		    STATUS_K_PORT_ERROR);
+		fmt_ago(ago, sizeof(ago), num3(kv, STATUS_K_PORT_PREFIX, name,
+		    STATUS_K_PORT_SINCE, 0), now);
+		fprintf(out, "  %-11s %s%s%s%s, %s%s%s\n", name,
+		    strcmp(state, "ready") == 0 || strcmp(state, "open") == 0 ?
+		    state : "NOT READY: ", strcmp(state, "ready") == 0 ||
+		    strcmp(state, "open") == 0 ? "" : state,
+		    ago[0] != '\0' ? " for " : "", ago[0] != '\0' ? ago : "",
+		    path != NULL ? path : "?", err != NULL && err[0] != '\0' ?
+		    ": " : "", err != NULL ? err : "");
+	}
+}
+
+struct cli_dev {
+	char		eui[17];
+	int64_t		last_seen;
+};
+
+static int
+cli_dev_cmp(const void *a, const void *b)
+{
+	const struct cli_dev *x = a, *y = b;
+
+	return x->last_seen < y->last_seen ? -1 : x->last_seen > y->last_seen;
+}
+
+/* Whether s is a device id as the daemon writes it: 16 hex digits. */
+static int
+is_eui(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		if (strchr("0123456789ABCDEFabcdef", s[i]) == NULL ||
+		    s[i] == '\0')
+			return 0;
+	return s[16] == '\0';
+}
+
+/* The devices heard longest ago first: a silent collar shows at once. */
+static void
+render_devices(const struct cli_kv *kv, int64_t now, FILE *out)
+{
+	static struct cli_dev dev[CLI_STATUS_KEYS_MAX / 4];
+	char name[CLI_STATUS_KEY_MAX], ago[64];
+	const char *dn;
+	size_t i, n = 0;
+
+	for (i = 0; i < kv->n && n < sizeof(dev) / sizeof(dev[0]); i++) {
+		if (!key_split(kv->key[i], STATUS_K_DEVICE_PREFIX,
+		    STATUS_K_DEVICE_LAST_SEEN, name, sizeof(name)) ||
+		    !is_eui(name))
+			continue;
+		memcpy(dev[n].eui, name, sizeof(dev[n].eui));
+		dev[n++].last_seen = cli_get_i64(kv, kv->key[i], 0);
+	}
+	if (cli_get(kv, STATUS_K_DEVICES) == NULL && n == 0)
+		return;
+	qsort(dev, n, sizeof(dev[0]), cli_dev_cmp);
+	fprintf(out, "devices       %zu heard since start%s\n", n,
+	    n > CLI_DEVICES_SHOWN ? ", the longest silent first" : "");
+	for (i = 0; i < n && i < CLI_DEVICES_SHOWN; i++) {
+		dn = cli_get3(kv, STATUS_K_DEVICE_PREFIX, dev[i].eui,
+		    STATUS_K_DEVICE_NAME);
+		fmt_ago(ago, sizeof(ago), dev[i].last_seen, now);
+		fprintf(out, "  %s %-16.16s %s%s, %" PRId64 " records, %"
+		    PRId64 " refused\n", dev[i].eui, dn != NULL ? dn : "",
+		    ago[0] != '\0' ? "last record " : "no record accepted",
+		    ago[0] != '\0' ? strcat(ago, " ago") : "",
+		    num3(kv, STATUS_K_DEVICE_PREFIX, dev[i].eui,
+		    STATUS_K_DEVICE_RECORDS, 0), num3(kv,
+		    STATUS_K_DEVICE_PREFIX, dev[i].eui,
+		    STATUS_K_DEVICE_REFUSED, 0));
+	}
+	if (n > CLI_DEVICES_SHOWN)
+		fprintf(out, "              %zu more: fieldbridge status "
+		    "--json\n", n - CLI_DEVICES_SHOWN);
+	if (cli_get_u64(kv, STATUS_K_DEVICES_FORGOTTEN, 0) > 0)
+		fprintf(out, "              %" PRIu64 " more forgotten (the "
+		    "daemon lists 256)\n",
+		    cli_get_u64(kv, STATUS_K_DEVICES_FORGOTTEN, 0));
+}
+
+/* The wall clock: records carry its sync flag. */
+static void
+render_clock(const struct cli_kv *kv, FILE *out)
+{
+	const char *v = cli_get(kv, STATUS_K_CLOCK_SYNCED);
+
+	if (v == NULL)
+		return;
+	fprintf(out, "clock         %s\n", strcmp(v, "1") == 0 ?
+	    "synchronised" : "NOT synchronised: records marked sync:false");
+}
+
+/* The uplink's state since when and its last failure. */
+static void
+render_broker_state(const struct cli_kv *kv, int64_t now, FILE *out)
+{
+	const char *err = cli_get(kv, STATUS_K_MQTT_LAST_ERROR);
+	char ago[64];
+
+	fmt_ago(ago, sizeof(ago), cli_get_i64(kv, STATUS_K_MQTT_LAST_ERROR_AT,
+	    0), now);
+	if (err != NULL && err[0] != '\0')
+		fprintf(out, "              last error%s%s%s: %s\n",
+		    ago[0] != '\0' ? " " : "", ago, ago[0] != '\0' ? " ago" : "",
+		    err);
+}
+
+/* The last SIGHUP's result. */
+static void
+render_reload(const struct cli_kv *kv, int64_t now, FILE *out)
+{
+	const char *res = cli_get(kv, STATUS_K_RELOAD_LAST_RESULT);
+	char ago[64];
+
+	fmt_ago(ago, sizeof(ago), cli_get_i64(kv, STATUS_K_RELOAD_LAST_AT, 0),
+	    now);
+	if (res == NULL || ago[0] == '\0')
+		return;
+	if (strcmp(res, STATUS_RELOAD_OK) == 0)
+		fprintf(out, "reload        ok, %s ago\n", ago);
+	else
+		fprintf(out, "reload        FAILED %s ago, old registry kept: "
+		    "%s\n", ago, res);
 }
 
 /* Which address of the broker's name the daemon uses; when it is not
@@ -251,7 +466,7 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
 	const char *gw = cli_get(kv, STATUS_K_GATEWAY_ID);
 	enum cli_health h = CLI_OK;
 	uint64_t batches, backlog, quota, sbytes, inflight, limit;
-	int64_t oldest, eta;
+	int64_t oldest, eta, now;
 	double rate;
 
 	if (state == NULL)
@@ -278,16 +493,19 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
 	}
 	fprintf(out, "gateway       %s\n", gw != NULL ? gw : "?");
 	inflight = cli_get_u64(kv, STATUS_K_MQTT_INFLIGHT, 0);
-	fprintf(out, "broker        %s (%" PRIu64 " connections, %" PRIu64
+	now = status_now(kv, age_s);
+	fmt_ago(e, sizeof(e), cli_get_i64(kv, STATUS_K_MQTT_STATE_SINCE, 0),
+	    now);
+	fprintf(out, "broker        %s%s%s (%" PRIu64 " connections, %" PRIu64
 	    " lost), %" PRIu64 " batches in flight\n",
 	    cli_get_u64(kv, STATUS_K_MQTT_CONNECTED, 0) ? "connected" :
-	    "NOT CONNECTED, retrying", cli_get_u64(kv, STATUS_K_MQTT_CONNECTS, 0),
+	    "NOT CONNECTED, retrying", e[0] != '\0' ? " for " : "", e,
+	    cli_get_u64(kv, STATUS_K_MQTT_CONNECTS, 0),
 	    cli_get_u64(kv, STATUS_K_MQTT_DISCONNECTS, 0), inflight);
 	render_broker_address(kv, out);
+	render_broker_state(kv, now, out);
+	render_clock(kv, out);
 	render_certificate(kv, out);
-	fprintf(out, "concentrators %" PRIu64 " of %" PRIu64 " open\n",
-	    cli_get_u64(kv, STATUS_K_PORTS_OPEN, 0),
-	    cli_get_u64(kv, STATUS_K_PORTS, 0));
 
 	batches = cli_get_u64(kv, STATUS_K_SPOOL_BATCHES, 0);
 	sbytes = cli_get_u64(kv, STATUS_K_SPOOL_BYTES, 0);
@@ -373,7 +591,6 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
 		fprintf(out, "              %" PRIu64 " damaged spool ranges set "
 		    "aside in STATE_DIR/spool/quarantine\n",
 		    cli_get_u64(kv, STATUS_K_SPOOL_QUARANTINED, 0));
-	render_frame_drops(kv, out);
 	if (cli_get(kv, STATUS_K_DURABILITY_MS) != NULL)
 		fprintf(out, "durability    synced every %" PRIu64 " ms, last "
 		    "%" PRIu64 " ms ago; %" PRIu64 " records of open batches "
@@ -384,5 +601,9 @@ cli_status_render(const struct cli_kv *kv, double age_s, int pid_alive,
 	if (cli_get_u64(kv, STATUS_K_COMMIT_ERRORS, 0) > 0)
 		fprintf(out, "              %" PRIu64 " failed syncs (see the "
 		    "log)\n", cli_get_u64(kv, STATUS_K_COMMIT_ERRORS, 0));
+	render_ports(kv, now, out);
+	render_devices(kv, now, out);
+	render_rejects(kv, out);
+	render_reload(kv, now, out);
 	return h;
 }

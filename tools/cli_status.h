@@ -15,10 +15,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CLI_STATUS_KEYS_MAX	256
+/* About 250 keys of the daemon's own, 4 per concentrator and 4 per
+ * device (at most 256 devices, daemon/devstats.h). */
+#define CLI_STATUS_KEYS_MAX	1536
 #define CLI_STATUS_KEY_MAX	48
 #define CLI_STATUS_VAL_MAX	128
 #define CLI_STATUS_FILE_MAX	(64 * 1024)
+/* Devices listed by the text report (--json has all). */
+#define CLI_DEVICES_SHOWN	8
 /* Status older than this many rewrite periods: the daemon is not running. */
 #define CLI_STALE_PERIODS	3
 
