@@ -1406,11 +1406,61 @@ test_crash_kill9(void **state)
 	free(acked);
 }
 
+/*
+ * spool_oldest_age_s once reported the age of the oldest entry of the
+ * oldest segment with anything left, acknowledged or not: after a restart
+ * with a backlog whose first batches were delivered, the waiting batches
+ * looked as old as the segment (hours), not as old as they are.
+ */
+static void
+test_oldest_age_is_oldest_waiting(void **state)
+{
+	struct spool_stats st;
+	struct spool *sp;
+	uint64_t s;
+
+	(void)state;
+	sp = open_spool(NULL);
+	for (s = 1; s <= 4; s++) {
+		assert_int_equal(append(sp, s, STREAM, 200), 0);
+		fake_now += 3600 * 1000;	/* one an hour */
+	}
+	assert_int_equal(spool_sync(sp), 0);
+	spool_stats(sp, &st);
+	assert_int_equal(st.oldest_age_ms, 4 * 3600 * 1000);
+	spool_free(sp);
+
+	/* A restart; the first two are delivered. */
+	sp = open_spool(NULL);
+	for (s = 1; s <= 2; s++) {
+		expect_next(sp, SPOOL_NEXT_ANY, s, 1);
+		assert_int_equal(spool_ack(sp, s), 0);
+	}
+	spool_stats(sp, &st);
+	assert_int_equal(st.batches, 2);
+	assert_int_equal(st.oldest_age_ms, 2 * 3600 * 1000);
+	fake_now += 60 * 1000;
+	spool_stats(sp, &st);
+	assert_int_equal(st.oldest_age_ms, 2 * 3600 * 1000 + 60 * 1000);
+	spool_free(sp);
+
+	/* Again after a restart: the acks are read back. */
+	sp = open_spool(NULL);
+	spool_stats(sp, &st);
+	assert_int_equal(st.oldest_age_ms, 2 * 3600 * 1000 + 60 * 1000);
+	expect_next(sp, SPOOL_NEXT_ANY, 3, 1);
+	assert_int_equal(spool_ack(sp, 3), 0);
+	spool_stats(sp, &st);
+	assert_int_equal(st.oldest_age_ms, 1 * 3600 * 1000 + 60 * 1000);
+	spool_free(sp);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_oldest_age_is_oldest_waiting),
 		T(test_append_reopen_ack),
 		T(test_reopen_after_partial_ack),
 		T(test_out_of_order_acks_delete_segments),
