@@ -35,6 +35,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
+#include "daemon/status.h"
 #include "tools/cli_check.h"
 #include "tools/cli_decode.h"
 #include "tools/cli_device.h"
@@ -166,7 +167,8 @@ cmd_status(int argc, char **argv)
 	    != 0) {
 		fprintf(stderr, "fieldbridge: %s: %s%s\n", path, strerror(-r),
 		    r == -ENOENT ? " (has fieldbridged ever run with this "
-		    "state directory?)" : "");
+		    "state directory?)" : r == -EACCES ? " (readable by the "
+		    "group " STATUS_GROUP ": ask to be added to it)" : "");
 		goto out;
 	}
 	if (cli_status_parse(buf, len, kv) != 0) {
