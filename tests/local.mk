@@ -180,6 +180,13 @@ tests_test_status_SOURCES = tests/test_status.c tests/testutil.c \
 tests_test_status_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_status_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
+# The per device counters of the status file (daemon/devstats.c).
+check_PROGRAMS += tests/test_devstats
+TESTS += tests/test_devstats
+tests_test_devstats_SOURCES = tests/test_devstats.c
+tests_test_devstats_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_devstats_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
 # The Cayenne LPP payload decoder (daemon/decode_lpp.c).
 check_PROGRAMS += tests/test_decode_lpp
 TESTS += tests/test_decode_lpp
