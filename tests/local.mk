@@ -48,6 +48,11 @@ dist_noinst_SCRIPTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
 TESTS += tests/e2e/test_mqtt_shapes
 dist_noinst_SCRIPTS += tests/e2e/test_mqtt_shapes
 
+# The status file's concentrator, device, reload and broker keys, and
+# `fieldbridge status` (text and --json), against what happened.
+TESTS += tests/e2e/test_status_report
+dist_noinst_SCRIPTS += tests/e2e/test_status_report
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log
