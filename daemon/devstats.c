@@ -6,7 +6,9 @@
  * of the registry come here (loop.c): an EUI anybody can invent must not
  * push a real device out of the table.  "Heard" is any frame attributed to
  * the device; last_seen only moves on an accepted record, so a forger
- * cannot make a dead collar look alive.
+ * cannot make a dead collar look alive.  A full table forgets the device
+ * whose last accepted record is the oldest, those with none first: frames
+ * forged in registered devices' names cannot push out one that sends.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@ struct devstat {
 	char		name[DEVSTATS_NAME_MAX + 1];
 	time_t		last_seen;	/* 0: no accepted record */
 	uint64_t	heard_n;	/* any frame: the order heard */
+	uint64_t	seen_n;		/* accepted records: that order; 0 none */
 	uint64_t	records;
 	uint64_t	refused;
 };
@@ -43,8 +46,18 @@ devstats_free(struct devstats *ds)
 	free(ds);
 }
 
-/* The entry of eui; a new one (replacing the least recently heard when
- * full). */
+/* Forgotten first: no accepted record, or the oldest one; then the least
+ * recently heard. */
+static int
+devstats_older(const struct devstat *a, const struct devstat *b)
+{
+	if (a->seen_n != b->seen_n)
+		return a->seen_n < b->seen_n;
+	return a->heard_n < b->heard_n;
+}
+
+/* The entry of eui; a new one (replacing the one devstats_older puts
+ * first when full). */
 static struct devstat *
 devstats_get(struct devstats *ds, uint64_t eui, const char *name)
 {
@@ -61,7 +74,7 @@ devstats_get(struct devstats *ds, uint64_t eui, const char *name)
 			e = &ds->e[ds->n++];
 		else {
 			for (e = &ds->e[0], i = 1; i < ds->n; i++)
-				if (ds->e[i].heard_n < e->heard_n)
+				if (devstats_older(&ds->e[i], e))
 					e = &ds->e[i];
 			ds->forgotten++;
 		}
@@ -83,6 +96,7 @@ devstats_record(struct devstats *ds, uint64_t eui, const char *name,
 	if (ds == NULL)
 		return;
 	e = devstats_get(ds, eui, name);
+	e->seen_n = e->heard_n;
 	e->last_seen = now;
 	e->records++;
 }

@@ -2,7 +2,8 @@
  * devstats.h - per device counters for the status file: when each
  * registered device was last heard (an accepted record), how many records
  * it sent and how many of its frames identity refused.  Bounded: at most
- * DEVSTATS_MAX devices, the one heard longest ago forgotten first.  The
+ * DEVSTATS_MAX devices; the one whose last accepted record is the oldest
+ * (one with none first) is forgotten first, so forged frames keep nobody.  The
  * loop counts (loop.c, loop_rx); status.c's table names the keys.
  */
 #ifndef FB_DEVSTATS_H

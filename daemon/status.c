@@ -115,7 +115,8 @@
  *                              Only devices in the registry are listed
  *                              (anybody can invent EUIs), the most
  *                              recently heard first; beyond 256 the one
- *                              heard longest ago is forgotten.
+ *                              whose last accepted record is oldest
+ *                              (none first) is forgotten.
  *
  * Text values (errors, paths, names) are one line of at most
  * STATUS_TEXT_MAX bytes (status_text).  The file is mode 0640, group

@@ -159,7 +159,7 @@ test_last_seen_moves_only_on_accepted_records(void **state)
 /* DEVSTATS_MAX devices, then one more: the one heard longest ago goes and
  * devices_forgotten says so; one heard again recently stays. */
 static void
-test_full_table_forgets_the_one_heard_longest_ago(void **state)
+test_full_table_forgets_the_one_seen_longest_ago(void **state)
 {
 	struct devstats *ds;
 	uint64_t base = UINT64_C(0x0004A30B00000000), i;
@@ -189,19 +189,31 @@ test_full_table_forgets_the_one_heard_longest_ago(void **state)
 	assert_int_equal(dev_num(t, EUI_A, "_last_seen"), (long long)T0 + 1001);
 	free(t);
 
-	/* A refused frame is heard too (the order, not last_seen). */
+	/* A refused frame keeps nobody: the device whose last accepted
+	 * record is the oldest goes, whatever is forged in its name. */
 	devstats_refused(ds, base + 2, "n");
 	devstats_record(ds, EUI_B, "trough-2", T0 + 1002);
 	t = dump(ds);
 	assert_int_equal(num(t, "devices_forgotten"), 2);
-	assert_int_equal(dev_num(t, base + 2, "_refused"), 1);
+	assert_null(dev(t, base + 2, "_records", v, sizeof(v)));
+	assert_int_equal(dev_num(t, base + 3, "_records"), 1);
+	free(t);
+
+	/* One with only refused frames goes before any that sent. */
+	devstats_refused(ds, base + 5000, "forged");
+	devstats_record(ds, base + 5001, "n", T0 + 1003);
+	t = dump(ds);
+	assert_int_equal(num(t, "devices_forgotten"), 4);
+	assert_null(dev(t, base + 5000, "_refused", v, sizeof(v)));
 	assert_null(dev(t, base + 3, "_records", v, sizeof(v)));
+	assert_int_equal(dev_num(t, base + 4, "_records"), 1);
+	assert_int_equal(dev_num(t, base + 5001, "_records"), 1);
 	free(t);
 
 	/* A forgotten device that comes back starts again from zero. */
-	devstats_record(ds, base + 1, "n", T0 + 1003);
+	devstats_record(ds, base + 1, "n", T0 + 1004);
 	t = dump(ds);
-	assert_int_equal(num(t, "devices_forgotten"), 3);
+	assert_int_equal(num(t, "devices_forgotten"), 5);
 	assert_int_equal(dev_num(t, base + 1, "_records"), 1);
 	free(t);
 	devstats_free(ds);
@@ -270,7 +282,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_records_per_device),
 		cmocka_unit_test(test_last_seen_moves_only_on_accepted_records),
-		cmocka_unit_test(test_full_table_forgets_the_one_heard_longest_ago),
+		cmocka_unit_test(test_full_table_forgets_the_one_seen_longest_ago),
 		cmocka_unit_test(test_unknown_euis_are_not_listed),
 		cmocka_unit_test(test_names_follow_the_registry),
 	};
