@@ -20,7 +20,7 @@
 #define STATUS_MODE		0640
 /* A text value is cut to this many bytes (the reader takes 127) and has
  * its control characters replaced: a value is one line. */
-#define STATUS_TEXT_MAX		120
+#define STATUS_TEXT_MAX		400
 
 /* Written by status.c from what the loop knows. */
 #define STATUS_K_STATE			"state"

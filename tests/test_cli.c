@@ -88,7 +88,7 @@ test_parse(void **state)
 static void
 test_parse_garbage(void **state)
 {
-	char junk[300];
+	char junk[CLI_STATUS_VAL_MAX + 8];
 	size_t i;
 
 	(void)state;

@@ -15,6 +15,9 @@
 #include "daemon/status.h"
 #include "tools/cli_status.h"
 
+_Static_assert(STATUS_TEXT_MAX < CLI_STATUS_VAL_MAX,
+    "every text value the daemon writes is read whole");
+
 int
 cli_status_parse(const char *text, size_t len, struct cli_kv *kv)
 {

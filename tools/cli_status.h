@@ -19,7 +19,7 @@
  * device (at most 256 devices, daemon/devstats.h). */
 #define CLI_STATUS_KEYS_MAX	1536
 #define CLI_STATUS_KEY_MAX	48
-#define CLI_STATUS_VAL_MAX	128
+#define CLI_STATUS_VAL_MAX	512
 #define CLI_STATUS_FILE_MAX	(64 * 1024)
 /* Devices listed by the text report (--json has all). */
 #define CLI_DEVICES_SHOWN	8
