@@ -34,6 +34,13 @@
  *   mqtt_addresses             the name's addresses, ","   uplink.c
  *   mqtt_resolve_error         last lookup failure         uplink.c
  *   mqtt_error_ipv4/_ipv6      last failure per family     uplink.c
+ *   mqtt_last_error            the last failure in plain words (a TLS
+ *                              cause with the clock's hint, a take-over);
+ *                              empty once connected; at most 120 chars
+ *                                                          uplink.c
+ *   mqtt_takeovers             episodes of another client taking our
+ *                              client id over, since start uplink.c
+ *   tls_cert_expires, tls_cert_days  the client certificate uplink.c
  *   ports, ports_open          concentrators               status.c
  *   sandbox                    how the worker is confined  status.c
  *   records_accepted           since start                 status.c

@@ -53,6 +53,11 @@
 #define STATUS_K_MQTT_RESOLVE_ERROR	"mqtt_resolve_error"
 #define STATUS_K_MQTT_ERROR_IPV4	"mqtt_error_ipv4"
 #define STATUS_K_MQTT_ERROR_IPV6	"mqtt_error_ipv6"
+/* The uplink's last failure in plain words (a TLS problem explained, a
+ * take-over of our client id), empty when connected without trouble; the
+ * take-over episodes since start (uplink.h). */
+#define STATUS_K_MQTT_LAST_ERROR	"mqtt_last_error"
+#define STATUS_K_MQTT_TAKEOVERS		"mqtt_takeovers"
 /* The client certificate's end of validity (Unix time; 0: unknown) and
  * the days left (negative: expired). */
 #define STATUS_K_TLS_CERT_EXPIRES	"tls_cert_expires"
