@@ -36,6 +36,7 @@
 #include "daemon/log.h"
 #include "daemon/topic.h"
 #include "radio/radio.h"
+#include "radio/serial.h"
 
 enum conf_type {
 	CT_STR,		/* string copied into a char array */
@@ -948,6 +949,11 @@ conf_check_radio(struct conf_ctx *x, const config_setting_t *list,
 		return;			/* reported by conf_check_driver */
 	if (cc->baud == 0)
 		cc->baud = drv->baud != 0 ? (int)drv->baud : 115200;
+	if (!serial_baud_valid((unsigned int)cc->baud))
+		conf_error(x, config_setting_get_elem(list, (unsigned int)i),
+		    "concentrators[%d]: baud %d is not a standard line speed "
+		    "(9600, 19200, 38400, 57600, 115200, 230400, ...)", i,
+		    cc->baud);
 	if (drv->check == NULL)
 		return;
 	conf_radio_params(cc, &rp);

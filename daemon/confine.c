@@ -20,7 +20,8 @@
  *        directory belongs to root (confine_become_user);
  *     2. loop_run -> loop_open: registry and keys through the parent,
  *        sequence file, spool, MQTT client, timers; TLS files by the
- *        relative paths tls/... (cwd: the state directory);
+ *        relative paths tls/... (cwd: the state directory), named in
+ *        messages as configured; unusable ones exit PRIVSEP_EXIT_FATAL;
  *     3. confine_hook: sandbox_confine (chroot, drop the capability,
  *        no_new_privs, the child's seccomp filter);
  *     4. the poll loop: each serial (re)open asks the parent; SIGHUP
@@ -70,7 +71,6 @@
 
 struct confine {
 	const struct conf	*conf;		/* the parent's, host paths */
-	struct conf		 child_conf;	/* TLS paths inside the chroot */
 	struct sandbox_conf	 sc;
 	const char		*serial_paths[CONF_CONCENTRATORS_MAX + 1];
 	struct privsep_copy	 copies[PRIVSEP_COPIES_MAX];
@@ -163,6 +163,8 @@ confine_hook(void *arg)
 	return 0;
 }
 
+_Static_assert(LOOP_EXIT_CONFIG == PRIVSEP_EXIT_FATAL,
+    "the parent passes the worker's configuration errors on");
 _Static_assert(PRIVSEP_SERIAL_MAX >= CONF_CONCENTRATORS_MAX,
     "the parent keeps a lock per concentrator");
 _Static_assert(PRIVSEP_LOCK_KEY_MAX == SERLOCK_KEY_MAX,
@@ -283,8 +285,8 @@ confine_child_main(struct privsep_child *ch, void *arg)
 	 * inherited from main() is closed. */
 	if (privsep_child_notify_fd(ch) >= 0)
 		notify_adopt(privsep_child_notify_fd(ch));
-	/* The TLS paths of child_conf are relative to the state directory,
-	 * before the chroot (loop_open checks them) and after it. */
+	/* The uplink's TLS copies (CONFINE_TLS_*) are relative to the state
+	 * directory, before the chroot (loop_open loads them) and after it. */
 	if (chdir(cf->sc.state_dir) != 0) {
 		log_warn("cannot enter the state directory %s",
 		    cf->sc.state_dir);
@@ -345,13 +347,6 @@ confine_prepare(const struct conf *c, const char *conf_path, int debug,
 		return -ENOMEM;
 	}
 	cf->conf = c;
-	cf->child_conf = *c;
-	snprintf(cf->child_conf.mqtt.ca, sizeof(cf->child_conf.mqtt.ca), "%s",
-	    CONFINE_TLS_CA);
-	snprintf(cf->child_conf.mqtt.cert, sizeof(cf->child_conf.mqtt.cert),
-	    "%s", CONFINE_TLS_CERT);
-	snprintf(cf->child_conf.mqtt.key, sizeof(cf->child_conf.mqtt.key),
-	    "%s", CONFINE_TLS_KEY);
 
 	cf->sc.state_dir = c->state_dir;
 	cf->sc.user = c->user;
@@ -421,7 +416,12 @@ confine_prepare(const struct conf *c, const char *conf_path, int debug,
 	snprintf(cf->desc, sizeof(cf->desc), "%s", sandbox_mode_name(mode));
 	cf->lo.conf_path = conf_path;
 	cf->lo.debug = debug;
-	cf->lo.conf = &cf->child_conf;
+	/* The configuration as written, TLS paths included, for messages;
+	 * the uplink reads the copies. */
+	cf->lo.conf = c;
+	cf->lo.tls_ca = CONFINE_TLS_CA;
+	cf->lo.tls_cert = CONFINE_TLS_CERT;
+	cf->lo.tls_key = CONFINE_TLS_KEY;
 	cf->lo.sandbox_desc = cf->desc;
 	cf->lo.hook_arg = cf;
 	cf->lo.confine = confine_hook;

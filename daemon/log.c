@@ -149,6 +149,17 @@ log_fatal(const char *mod, int with_errno, const char *fmt, ...)
 }
 
 void
+log_fatal_status(const char *mod, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_CRIT, mod, 0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
 log_ratelimit_init(struct log_ratelimit *rl, const char *what,
     uint32_t interval_ms, uint32_t burst)
 {

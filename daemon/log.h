@@ -35,6 +35,10 @@ void	log_vmsg(int prio, const char *mod, int with_errno, const char *fmt,
 	    va_list ap) __attribute__((format(printf, 4, 0)));
 void	log_fatal(const char *mod, int with_errno, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4), noreturn));
+/* The same with an exit status of the caller's: sysexits' EX_CONFIG for
+ * a configuration that a restart cannot mend (loop.h). */
+void	log_fatal_status(const char *mod, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4), noreturn));
 /* Each line of a multi-line message (a configuration's errors) as a
  * line of its own. */
 void	log_lines(int prio, const char *mod, const char *msg);
@@ -49,6 +53,7 @@ void	log_lines(int prio, const char *mod, const char *msg);
 #define log_debug(...)	log_msg(LOG_DEBUG, LOG_MODULE, 0, __VA_ARGS__)
 #define fatal(...)	log_fatal(LOG_MODULE, 1, __VA_ARGS__)
 #define fatalx(...)	log_fatal(LOG_MODULE, 0, __VA_ARGS__)
+#define fatalx_status(st, ...)	log_fatal_status(LOG_MODULE, (st), __VA_ARGS__)
 
 /*
  * A rate limiter for one kind of line (e.g. "frames dropped on port lora0

@@ -978,6 +978,7 @@ loop_tick(struct loop *d, uint64_t now_ms)
 	while (read(d->tfd, &junk, sizeof(junk)) > 0)
 		;
 	d->clock_synced = loop_clock_check(d);
+	uplink_set_clock_synced(d->up, d->clock_synced);
 	for (k = 0; k < d->nports; k++)
 		if (d->ports[k].port != NULL)
 			(void)radio_port_tick(d->ports[k].port, now_ms);
@@ -1122,14 +1123,21 @@ loop_open(struct loop *d)
 	int r, k;
 	size_t i;
 
+	/* Configuration errors exit LOOP_EXIT_CONFIG: a restart would find
+	 * them again.  Out of memory or the parent gone may pass. */
 	if ((r = loop_load_registry(d, &d->reg, err, sizeof(err))) != 0)
-		fatalx("%s", err);
+		fatalx_status(r == -ENOMEM || r == -EPIPE ? 1 :
+		    LOOP_EXIT_CONFIG, "%s", err);
 	log_info("registry: %zu devices, %zu streams", registry_count(d->reg),
 	    registry_stream_count(d->reg));
 	if (loop_check_streams(d->reg) != 0)
-		fatalx("registry: rename the stream");
-	if (check_files(d->conf_path, &d->conf, stderr) != 0)
-		fatalx("TLS files missing, see above");
+		fatalx_status(LOOP_EXIT_CONFIG, "registry %s: rename the "
+		    "stream", d->conf.registry);
+	/* The parent's copies exist (it would not have started without its
+	 * files); the configured paths are checked here. */
+	if (d->o->tls_ca == NULL &&
+	    check_files(d->conf_path, &d->conf, stderr) != 0)
+		fatalx_status(LOOP_EXIT_CONFIG, "TLS files missing, see above");
 
 	/* From here on state files are named relative to the state
 	 * directory, which is where the sandbox will chroot. */
@@ -1190,12 +1198,22 @@ loop_open(struct loop *d)
 	for (k = 0; k < d->conf.nstreams; k++)
 		if (batcher_set_decoder(d->bt, d->conf.streams[k].name,
 		    d->conf.streams[k].decoder) != 0)
-			fatalx("stream %s: cannot set its decoder",
-			    d->conf.streams[k].name);
+			fatalx_status(LOOP_EXIT_CONFIG, "stream %s: cannot "
+			    "set its decoder", d->conf.streams[k].name);
 	/* Records the last run held in open batches, before any new one. */
 	(void)outbox_recover(d->ob, d->bt);
 	if ((r = uplink_new(&d->conf, &ops, d, &d->up)) != 0)
-		fatalx("cannot create the MQTT client: %s", strerror(-r));
+		fatalx_status(r == -EINVAL ? LOOP_EXIT_CONFIG : 1, "cannot "
+		    "create the MQTT client: %s", strerror(-r));
+	if (d->o->tls_ca != NULL)
+		uplink_tls_files(d->up, d->o->tls_ca, d->o->tls_cert,
+		    d->o->tls_key);
+	/* Unusable at start is a configuration error; a renewal that goes
+	 * wrong later is not fatal (uplink.c keeps the files it had). */
+	if (uplink_load_tls(d->up, err, sizeof(err)) != 0)
+		fatalx_status(LOOP_EXIT_CONFIG, "cannot load the TLS files: %s; "
+		    "fix them (`fieldbridge check` says more), then start "
+		    "again", err);
 	outbox_set_uplink(d->ob, d->up);
 
 	log_ratelimit_init(&d->rl_tx, "warnings", LOOP_RL_INTERVAL_MS,
@@ -1207,8 +1225,8 @@ loop_open(struct loop *d)
 		p->cc = &d->conf.conc[k];
 		loop_port_state(p, "down");
 		if ((drv = radio_driver_find(p->cc->driver)) == NULL)
-			fatalx("%s: unknown driver %s", p->cc->name,
-			    p->cc->driver);
+			fatalx_status(LOOP_EXIT_CONFIG, "%s: unknown driver "
+			    "%s", p->cc->name, p->cc->driver);
 		p->drv = drv;
 		for (i = 0; i < IDENT_VERDICT_COUNT; i++) {
 			snprintf(err, sizeof(err), "%s: %s drops", p->cc->name,
@@ -1360,6 +1378,7 @@ loop_run(const struct loop_opts *o)
 	d->start_ms = now_ms;
 	d->next_nosandbox_warn_ms = now_ms + LOOP_NOSANDBOX_WARN_MS;
 	d->clock_synced = loop_clock_check(d);
+	uplink_set_clock_synced(d->up, d->clock_synced);
 	if (!d->clock_synced)
 		log_notice("the wall clock is not synchronised; records are "
 		    "marked \"sync\":false until it is");

@@ -40,7 +40,20 @@ struct loop_opts {
 			    char *err, size_t errlen);
 	/* Watched for POLLHUP: the parent is gone, so stop (-1: none). */
 	int		 parent_fd;
+	/* Where the uplink reads the CA, certificate and key (the parent's
+	 * copies, relative to the state directory); NULL: the configured
+	 * paths.  Messages name the configured paths either way. */
+	const char	*tls_ca, *tls_cert, *tls_key;
 };
+
+/*
+ * The exit status of a configuration the worker cannot use (sysexits'
+ * EX_CONFIG): the TLS material, the registry, a setting.  A restart
+ * cannot mend it, so the privsep parent passes it on (it is
+ * PRIVSEP_EXIT_FATAL) and systemd does not restart
+ * (RestartPreventExitStatus=78).
+ */
+#define LOOP_EXIT_CONFIG	78
 
 /* Run the daemon; returns the exit status.  Initialise o with
  * LOOP_OPTS_INIT. */

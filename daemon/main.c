@@ -7,8 +7,9 @@
  * Start-up order, as the sandbox needs it (docs/library-notes.md): everything
  * that reads a file outside the state directory lazily happens here, before the
  * fork and the chroot: the configuration, the time zone, OpenSSL's
- * configuration, libmosquitto's initialisation, a first registry load (to
- * fail early and clearly), and the sd_notify socket, which the child
+ * configuration, libmosquitto's initialisation, a first registry load and
+ * a look at the TLS files (to fail early and clearly, exiting
+ * PRIVSEP_EXIT_FATAL), and the sd_notify socket, which the child
  * inherits.
  */
 #define LOG_MODULE	"main"
@@ -115,6 +116,11 @@ main_run(struct loop_opts *o, enum sandbox_mode mode)
 		return PRIVSEP_EXIT_FATAL;
 	}
 	registry_free(reg);
+	/* Before the parent copies them for the worker: named as configured. */
+	if (check_files(o->conf_path, c, stderr) != 0) {
+		log_errx("TLS files missing, see above");
+		return PRIVSEP_EXIT_FATAL;
+	}
 	if ((r = notify_open()) != 0)
 		log_warnx("cannot connect to $NOTIFY_SOCKET: %s, not notifying "
 		    "systemd", strerror(-r));

@@ -37,10 +37,15 @@
  *   mqtt_state_since           Unix time mqtt_state took its value
  *                                                          uplink.c
  *   mqtt_last_error            the last failure to connect or of the
- *                              connection (lookup, TCP, TLS, CONNACK,
- *                              link lost, TLS files), empty: none since
- *                              start                       uplink.c
+ *                              connection in plain words (lookup, TCP,
+ *                              TLS with its cause and the clock's hint,
+ *                              CONNACK, link lost, TLS files, a take-over
+ *                              of our client id); kept once connected
+ *                              again; empty: none since start  uplink.c
  *   mqtt_last_error_at         its Unix time, 0: none      uplink.c
+ *   mqtt_takeovers             episodes of another client taking our
+ *                              client id over, since start uplink.c
+ *   tls_cert_expires, tls_cert_days  the client certificate uplink.c
  *   ports, ports_open          concentrators               status.c
  *   sandbox                    how the worker is confined  status.c
  *   records_accepted           since start                 status.c

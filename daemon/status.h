@@ -82,11 +82,13 @@
 #define STATUS_K_MQTT_ERROR_IPV4	"mqtt_error_ipv4"
 #define STATUS_K_MQTT_ERROR_IPV6	"mqtt_error_ipv6"
 /* Unix time mqtt_state took its value; the last failure to connect or of
- * the connection (resolution, TCP, TLS, CONNACK, lost link, TLS files) in
- * words, empty if none since start, and its Unix time (0: none). */
+ * the connection in plain words (resolution, TCP, TLS explained, CONNACK,
+ * lost link, TLS files, a take-over of our client id), empty if none since
+ * start, and its Unix time (0: none); take-over episodes since start. */
 #define STATUS_K_MQTT_STATE_SINCE	"mqtt_state_since"
 #define STATUS_K_MQTT_LAST_ERROR	"mqtt_last_error"
 #define STATUS_K_MQTT_LAST_ERROR_AT	"mqtt_last_error_at"
+#define STATUS_K_MQTT_TAKEOVERS		"mqtt_takeovers"
 /* The client certificate's end of validity (Unix time; 0: unknown) and
  * the days left (negative: expired). */
 #define STATUS_K_TLS_CERT_EXPIRES	"tls_cert_expires"

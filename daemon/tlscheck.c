@@ -52,16 +52,6 @@
 #define TLSCHECK_TOPIC_MAX	256
 #define TLSCHECK_CHECK_TOPIC	"check"
 
-static void
-tlscheck_date(time_t t, char *buf, size_t sz)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sz, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-		(void)snprintf(buf, sz, "%lld", (long long)t);
-}
-
 /* Reads path whole into d (gnutls_free).  Returns 0 or -errno. */
 static int
 tlscheck_read(const char *path, gnutls_datum_t *d, struct stat *st)
@@ -173,18 +163,6 @@ tlscheck_certs_free(gnutls_x509_crt_t *list, int n)
 	gnutls_free(list);
 }
 
-static void
-tlscheck_clock_hint(char *buf, size_t sz, time_t now, int synced)
-{
-	char date[64];
-
-	tlscheck_date(now, date, sizeof(date));
-	(void)snprintf(buf, sz, "; this gateway's clock says %s%s", date,
-	    synced ? " (NTP-synchronised)" : " and is NOT synchronised: if "
-	    "that date is wrong, fix the clock (NTP, `timedatectl`) before "
-	    "replacing the certificate");
-}
-
 /* Validity of one certificate against now; `what` names it. */
 static void
 tlscheck_dates(struct check_out *o, const char *at, const char *path,
@@ -196,9 +174,9 @@ tlscheck_dates(struct check_out *o, const char *at, const char *path,
 	time_t na = gnutls_x509_crt_get_expiration_time(crt);
 	long days = tlsctx_days(na, now);
 
-	tlscheck_date(nb, from, sizeof(from));
-	tlscheck_date(na, until, sizeof(until));
-	tlscheck_clock_hint(hint, sizeof(hint), now, synced);
+	tlsctx_date(nb, from, sizeof(from));
+	tlsctx_date(na, until, sizeof(until));
+	tlsctx_clock_hint(hint, sizeof(hint), now, synced);
 	if (nb != (time_t)-1 && now < nb)
 		check_error(o, at, "%s: %s is not valid before %s%s", path,
 		    what, from, hint);
@@ -359,14 +337,12 @@ struct tlscheck_conn {
 
 /* OpenSSL's verify callback has no argument of ours: the CLI checks one
  * connection at a time, so one static slot is enough. */
-static int tlscheck_verify_err;
+static struct tlsctx_verify tlscheck_verify;
 
 static int
 tlscheck_verify_cb(int ok, X509_STORE_CTX *x)
 {
-	if (!ok && tlscheck_verify_err == 0)
-		tlscheck_verify_err = X509_STORE_CTX_get_error(x);
-	return ok;
+	return tlsctx_verify_note(&tlscheck_verify, ok, x);
 }
 
 /* The configured name as SNI, as the uplink sends it (library-notes.md:
@@ -446,68 +422,25 @@ out:
 	return -e;
 }
 
-/* The broker's certificate, as OpenSSL's verify result says. */
+/* A failed handshake, in tlsctx.c's words, at the setting at fault. */
 static void
-tlscheck_explain_verify(struct check_out *o, const struct tlscheck_at *at,
-    const struct conf *c, int v, int synced)
+tlscheck_explain(struct check_out *o, const struct tlscheck_at *at,
+    const struct conf *c, const char *ssl_log, SSL_CTX *ctx, int synced)
 {
-	const char *clock = synced ? "" : " (this gateway's clock is not "
-	    "NTP-synchronised: check the date first)";
+	const struct tlsctx_files f = { c->mqtt.ca, c->mqtt.cert, c->mqtt.key,
+	    NULL, NULL, NULL };
+	char msg[2 * TLSCHECK_MSG_MAX];
+	enum tlsctx_fault w;
 
-	switch (v) {
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-		check_error(o, at->host, "the broker's certificate has "
-		    "expired%s", clock);
-		break;
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-		check_error(o, at->host, "the broker's certificate is not valid "
-		    "yet%s", clock);
-		break;
-	case X509_V_ERR_HOSTNAME_MISMATCH:
-	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		check_error(o, at->host, "host name mismatch: the broker's "
-		    "certificate is not for \"%s\"; set mqtt.host to a name "
-		    "its certificate lists", c->mqtt.host);
-		break;
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-		check_error(o, at->ca, "unknown CA: the broker's certificate "
-		    "was not issued by the CA in %s; install the CA "
-		    "certificate your broker operator gives you",
-		    c->mqtt.ca);
-		break;
-	default:
-		check_error(o, at->host, "the broker's certificate is refused: "
-		    "%s", X509_verify_cert_error_string(v));
-	}
-}
-
-/* The broker's alert about our certificate, from OpenSSL's text. */
-static void
-tlscheck_explain_tls(struct check_out *o, const struct tlscheck_at *at,
-    const struct conf *c, const char *ssl_log, int synced)
-{
-	const char *clock = synced ? "" : "; this gateway's clock is not "
-	    "NTP-synchronised: check the date first";
-
-	if (strstr(ssl_log, "certificate expired") != NULL)
-		check_error(o, at->cert, "the broker refused %s as expired or "
-		    "not yet valid%s", c->mqtt.cert, clock);
-	else if (strstr(ssl_log, "unknown ca") != NULL ||
-	    strstr(ssl_log, "bad certificate") != NULL ||
-	    strstr(ssl_log, "certificate unknown") != NULL ||
-	    strstr(ssl_log, "certificate required") != NULL)
-		check_error(o, at->cert, "the broker does not accept %s (%s): "
-		    "it trusts another CA for clients; ask the broker operator "
-		    "for a certificate for this gateway", c->mqtt.cert,
-		    ssl_log);
+	if (tlscheck_verify.err != 0)
+		w = tlsctx_explain_verify(msg, sizeof(msg), &tlscheck_verify,
+		    &f, c->mqtt.host, time(NULL), synced);
 	else
-		check_error(o, at->host, "TLS with %s:%d failed: %s",
-		    c->mqtt.host, c->mqtt.port,
-		    ssl_log[0] != '\0' ? ssl_log : "no reason given");
+		w = tlsctx_explain_alert(msg, sizeof(msg), ssl_log, &f,
+		    tlsctx_cert_not_before(ctx), tlsctx_cert_not_after(ctx),
+		    c->mqtt.host, c->mqtt.port, time(NULL), synced);
+	check_error(o, w == TLSCTX_FAULT_CA ? at->ca : w == TLSCTX_FAULT_CERT ?
+	    at->cert : at->host, "%s", msg);
 }
 
 static void
@@ -551,6 +484,8 @@ tlscheck_connect(struct check_out *o, const struct conf *c,
 {
 	static const char payload[] = "{\"check\":\"fieldbridge check "
 	    "--connect\"}";
+	const struct tlsctx_files files = { c->mqtt.ca, c->mqtt.cert,
+	    c->mqtt.key, NULL, NULL, NULL };
 	struct addrinfo hints, *res = NULL, *ai;
 	struct tlscheck_conn k;
 	struct mosquitto *m = NULL;
@@ -599,9 +534,8 @@ tlscheck_connect(struct check_out *o, const struct conf *c,
 		goto out;
 	}
 
-	if ((ctx = tlsctx_new(c->mqtt.ca, c->mqtt.cert, c->mqtt.key,
-	    c->mqtt.tls_min, c->mqtt.host, numeric, msg, sizeof(msg)))
-	    == NULL) {
+	if ((ctx = tlsctx_new(&files, c->mqtt.tls_min, c->mqtt.host, numeric,
+	    msg, sizeof(msg))) == NULL) {
 		check_error(o, at->cert, "the daemon's TLS set-up fails: %s",
 		    msg);
 		goto out;
@@ -609,7 +543,7 @@ tlscheck_connect(struct check_out *o, const struct conf *c,
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, tlscheck_verify_cb);
 	SSL_CTX_set_info_callback(ctx, tlscheck_ssl_info);
 	SSL_CTX_set_app_data(ctx, &k);
-	tlscheck_verify_err = 0;
+	memset(&tlscheck_verify, 0, sizeof(tlscheck_verify));
 
 	(void)mosquitto_lib_init();
 	if ((m = mosquitto_new(id, true, &k)) == NULL) {
@@ -634,15 +568,12 @@ tlscheck_connect(struct check_out *o, const struct conf *c,
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = tlscheck_wait(m, &k.got_connack, &k);
 	if (k.connack == -1) {
-		if (tlscheck_verify_err != 0)
-			tlscheck_explain_verify(o, at, c, tlscheck_verify_err,
-			    synced);
-		else if (rc == MOSQ_ERR_TIMEOUT)
+		if (tlscheck_verify.err == 0 && rc == MOSQ_ERR_TIMEOUT)
 			check_error(o, at->host, "%s (%s) port %d accepted TCP "
 			    "but never completed TLS and MQTT: is it an MQTT "
 			    "over TLS port?", c->mqtt.host, addr, c->mqtt.port);
 		else
-			tlscheck_explain_tls(o, at, c, k.ssl_log, synced);
+			tlscheck_explain(o, at, c, k.ssl_log, ctx, synced);
 		goto out;
 	}
 	if (k.connack != 0) {

@@ -122,6 +122,9 @@
 #define UPLINK_ADDR_STR_MAX	INET6_ADDRSTRLEN
 #define UPLINK_ERR_MAX		160	/* one status line's error text */
 #define UPLINK_ADDRS_STR_MAX	(UPLINK_ADDRS_MAX * (UPLINK_ADDR_STR_MAX + 1))
+/* A failure explained (tlsctx.c), for the log; the status file's copy is
+ * cut at STATUS_TEXT_MAX, what `fieldbridge status` reads whole. */
+#define UPLINK_WHY_MAX		512
 
 enum uplink_state {
 	UPLINK_IDLE,
@@ -165,10 +168,22 @@ struct uplink {
 	char			 host[CONF_HOST_MAX + 1];
 	int			 host_numeric;	/* an address, not a name */
 	int			 port;
+	/* Read from ca, cert, key; named as configured in messages. */
 	char			 ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+	char			 ca_name[PATH_MAX], cert_name[PATH_MAX];
+	char			 key_name[PATH_MAX];
+	struct tlsctx_files	 files;		/* points at the six above */
 	SSL_CTX			*ctx;		/* for new connections */
-	time_t			 cert_not_after; /* of ctx's certificate */
+	time_t			 cert_not_before, cert_not_after; /* of ctx's */
 	uint32_t		 tls_sig;	/* of the files in ctx */
+	uint32_t		 tls_bad_sig;	/* files that failed to load */
+	struct tlsctx_verify	 verify;	/* the round's first verify error */
+	int			 clock_synced;
+	char			 tls_warned[UPLINK_WHY_MAX]; /* last warned */
+	/* Early closes by the broker (uplink.h, UPLINK_TAKEOVER_*). */
+	uint64_t		 early_ms[UPLINK_TAKEOVER_COUNT];
+	int			 nearly;
+	int			 takeover;	/* in an episode */
 	char			 client_id[CONF_GATEWAY_ID_MAX + 1];
 	/* Topics from templates (topic.h), expanded per publish. */
 	char			 prefix[CONF_PREFIX_MAX + 1];
@@ -209,7 +224,7 @@ struct uplink {
 	/* For the status file: since when in this state, the last failure
 	 * (wall clock: a technician reads them as dates). */
 	time_t			 state_since;
-	char			 last_err[2 * UPLINK_ERR_MAX];
+	char			 last_err[UPLINK_WHY_MAX];
 	time_t			 last_err_at;
 
 	struct uplink_slot	*slots;
@@ -276,13 +291,22 @@ uplink_set_state(struct uplink *u, enum uplink_state st)
 	u->state = st;
 }
 
-/* The last failure, for the status file (the caller logs it). */
+/* The last failure, for the status file (the caller logs it): kept,
+ * with its time, after the link is back. */
+static void
+uplink_error_text(struct uplink *u, const char *text)
+{
+	(void)snprintf(u->last_err, sizeof(u->last_err), "%s", text);
+	u->last_err_at = time(NULL);
+}
+
 static void
 uplink_error(struct uplink *u, const char *what, const char *why)
 {
-	(void)snprintf(u->last_err, sizeof(u->last_err), "%.100s: %.200s",
-	    what, why);
-	u->last_err_at = time(NULL);
+	char text[UPLINK_WHY_MAX];
+
+	(void)snprintf(text, sizeof(text), "%.100s: %.400s", what, why);
+	uplink_error_text(u, text);
 }
 
 /* "[::1]:8883" or "127.0.0.1:8883". */
@@ -329,6 +353,7 @@ uplink_cb_connect(struct mosquitto *m, void *obj, int rc)
 	uplink_set_state(u, UPLINK_UP);
 	u->up_ms = u->now_ms;
 	u->st.connects++;
+	u->tls_warned[0] = '\0';
 	log_info("connected to %s:%d (%s) as %s", u->host, u->port, addr,
 	    u->client_id);
 	r = mosquitto_publish(u->mosq, &u->status_mid, u->status_topic,
@@ -417,6 +442,18 @@ uplink_try_find_fd(const struct uplink *u, int fd)
 	return -1;
 }
 
+/* OpenSSL's verify callback: the first error of the round, for the log. */
+static int
+uplink_verify_cb(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct uplink *u = ssl != NULL ?
+	    SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+
+	return u != NULL ? tlsctx_verify_note(&u->verify, ok, x) : ok;
+}
+
 /*
  * OpenSSL's info callback for every connection of our context: the SNI at
  * the start of a handshake, the race's winner at its end (see the top of
@@ -476,9 +513,9 @@ uplink_ctx_build(struct uplink *u, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 
-	if ((ctx = tlsctx_new(u->ca, u->cert, u->key, u->tls_min, u->host,
+	if ((ctx = tlsctx_new(&u->files, u->tls_min, u->host,
 	    u->host_numeric, err, errlen)) == NULL)
-		return -EIO;
+		return -EINVAL;
 	/* libmosquitto ignores MOSQ_OPT_TLS_ALPN with an own context
 	 * (docs/library-notes.md); 0 is success here. */
 	if (u->alpn_len > 0 &&
@@ -488,12 +525,41 @@ uplink_ctx_build(struct uplink *u, char *err, size_t errlen)
 		SSL_CTX_free(ctx);
 		return -EIO;
 	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, uplink_verify_cb);
 	SSL_CTX_set_info_callback(ctx, uplink_ssl_info);
 	SSL_CTX_set_app_data(ctx, u);
 	SSL_CTX_free(u->ctx);
 	u->ctx = ctx;
+	u->cert_not_before = tlsctx_cert_not_before(ctx);
 	uplink_cert_expiry(u);
 	return 0;
+}
+
+/*
+ * A failed attempt's TLS cause in plain words (tlsctx.c, the wording of
+ * `fieldbridge check --connect`): our verdict on the broker's certificate,
+ * else the alert the broker sent about ours.  0 when rc and libmosquitto's
+ * last error say nothing about TLS.
+ */
+static int
+uplink_tls_why(struct uplink *u, int rc, char *why, size_t sz)
+{
+	if (u->verify.err != 0)
+		(void)tlsctx_explain_verify(why, sz, &u->verify, &u->files,
+		    u->host, time(NULL), u->clock_synced);
+	else if (rc == MOSQ_ERR_TLS || strstr(u->lib_err, " alert ") != NULL)
+		(void)tlsctx_explain_alert(why, sz, u->lib_err, &u->files,
+		    u->cert_not_before, u->cert_not_after, u->host, u->port,
+		    time(NULL), u->clock_synced);
+	else
+		return 0;
+	/* A warning once per cause; the retries say it at info level. */
+	if (strcmp(why, u->tls_warned) != 0) {
+		log_warnx("cannot connect to %s:%d: %s", u->host, u->port, why);
+		(void)snprintf(u->tls_warned, sizeof(u->tls_warned), "%s", why);
+	}
+	uplink_error_text(u, why);
+	return 1;
 }
 
 /* ---- connection attempts ---- */
@@ -523,10 +589,12 @@ uplink_fail_addr(struct uplink *u, int i, const char *why)
 static void
 uplink_try_failed(struct uplink *u, int i, int rc, int err)
 {
-	char why[UPLINK_ERR_MAX];
+	char why[UPLINK_WHY_MAX];
 
 	if (rc == MOSQ_ERR_ERRNO)
 		(void)snprintf(why, sizeof(why), "%s", strerror(err));
+	else if (uplink_tls_why(u, rc, why, sizeof(why)))
+		;
 	else if (rc == MOSQ_ERR_TLS && u->lib_err[0] != '\0')
 		(void)snprintf(why, sizeof(why), "TLS: %.150s", u->lib_err);
 	else
@@ -937,16 +1005,25 @@ uplink_round_start(struct uplink *u, uint64_t now_ms)
 	/* The files are re-read for each round: a renewed certificate is
 	 * picked up by the next connection (uplink_reload_tls forces one). */
 	sig = uplink_tls_sig(u);
-	if (u->ctx == NULL || sig != u->tls_sig) {
-		if (uplink_ctx_build(u, err, sizeof(err)) != 0) {
-			log_warnx("cannot load the TLS files: %s", err);
-			uplink_error(u, "the TLS files", err);
-			uplink_set_state(u, UPLINK_IDLE);
-			uplink_schedule(u, now_ms);
-			return;
+	if ((u->ctx == NULL || sig != u->tls_sig) && sig != u->tls_bad_sig) {
+		if (uplink_ctx_build(u, err, sizeof(err)) == 0)
+			u->tls_sig = sig;
+		else {
+			/* Said once per set of files; a renewal that went
+			 * wrong keeps the gateway on the files it had. */
+			u->tls_bad_sig = sig;
+			log_warnx("cannot load the TLS files: %s%s", err,
+			    u->ctx != NULL ? "; connecting with the previous "
+			    "ones until they are fixed (then reload)" : "");
+			uplink_error(u, "cannot load the TLS files", err);
 		}
-		u->tls_sig = sig;
 	}
+	if (u->ctx == NULL) {
+		u->state = UPLINK_IDLE;
+		uplink_schedule(u, now_ms);
+		return;
+	}
+	memset(&u->verify, 0, sizeof(u->verify));
 	uplink_resolver_refresh(u);
 	uplink_set_state(u, UPLINK_RESOLVING);
 	u->res_deadline_ms = now_ms + UPLINK_RESOLVE_TIMEOUT_MS;
@@ -961,15 +1038,67 @@ uplink_round_start(struct uplink *u, uint64_t now_ms)
 	uplink_resolve_finish(u, now_ms);
 }
 
+/*
+ * The broker closed a connection it had accepted: within
+ * UPLINK_TAKEOVER_AFTER_MS of the CONNACK, the close counts towards a
+ * take-over episode (uplink.h), said once per episode.
+ */
+static void
+uplink_takeover_note(struct uplink *u, uint64_t now_ms)
+{
+	char text[UPLINK_WHY_MAX];
+	uint64_t first;
+	int i, n = 0, min;
+
+	if (now_ms - u->up_ms >= UPLINK_TAKEOVER_AFTER_MS)
+		return;
+	if (u->nearly == UPLINK_TAKEOVER_COUNT) {
+		memmove(u->early_ms, u->early_ms + 1,
+		    sizeof(u->early_ms[0]) * (UPLINK_TAKEOVER_COUNT - 1));
+		u->nearly--;
+	}
+	u->early_ms[u->nearly++] = now_ms;
+	first = now_ms;
+	for (i = 0; i < u->nearly; i++)
+		if (now_ms - u->early_ms[i] <= UPLINK_TAKEOVER_WINDOW_MS) {
+			n++;
+			if (u->early_ms[i] < first)
+				first = u->early_ms[i];
+		}
+	if (n < UPLINK_TAKEOVER_COUNT)
+		return;
+	min = (int)((now_ms - first + 59999) / 60000);
+	if (min < 1)
+		min = 1;
+	/* Each close of the episode is a take-over, not a lost link, in
+	 * the status file; the log says it once. */
+	(void)snprintf(text, sizeof(text), "client id %s taken over %d times "
+	    "in %d min: another client uses it (a cloned SD card or a "
+	    "duplicate gateway_id?)", u->client_id, n, min);
+	uplink_error_text(u, text);
+	if (u->takeover)
+		return;
+	u->takeover = 1;
+	u->st.takeovers++;
+	log_warnx("the broker closed our session %d times in %d minute%s "
+	    "right after it was accepted: another client is probably using "
+	    "client id %s (a cloned SD card or a duplicate gateway_id?); "
+	    "reconnecting with back-off", n, min, min == 1 ? "" : "s",
+	    u->client_id);
+}
+
 /* Tear down after a lost connection or a failed winner. */
 static void
 uplink_down(struct uplink *u, int rc, uint64_t now_ms)
 {
 	enum uplink_state was = u->state;
-	char why[UPLINK_ERR_MAX];
+	char why[UPLINK_WHY_MAX];
 	int err = errno, cur = u->cur;
 
-	if (rc == MOSQ_ERR_ERRNO)
+	if (was == UPLINK_CONNECTING && uplink_tls_why(u, rc, why,
+	    sizeof(why)))
+		;
+	else if (rc == MOSQ_ERR_ERRNO)
 		(void)snprintf(why, sizeof(why), "%s", strerror(err));
 	else
 		(void)snprintf(why, sizeof(why), "%s",
@@ -990,6 +1119,10 @@ uplink_down(struct uplink *u, int rc, uint64_t now_ms)
 		uplink_error(u, "connection lost", why);
 		if (now_ms - u->up_ms >= UPLINK_STABLE_MS)
 			u->failures = 0;
+		/* Closed by the broker, with nothing wrong on our side. */
+		if (rc == MOSQ_ERR_CONN_LOST || (rc == MOSQ_ERR_ERRNO &&
+		    (err == ECONNRESET || err == EPIPE)))
+			uplink_takeover_note(u, now_ms);
 	} else if (cur >= 0)
 		uplink_fail_addr(u, cur, why);
 	else {
@@ -1200,6 +1333,15 @@ uplink_tick(struct uplink *u, uint64_t now_ms)
 	case UPLINK_STOPPED:
 		return -1;
 	}
+	if (u->state == UPLINK_UP && now_ms - u->up_ms >=
+	    UPLINK_TAKEOVER_AFTER_MS && (u->takeover || u->nearly > 0)) {
+		if (u->takeover)
+			log_info("connected for %d s: client id %s is ours "
+			    "again", UPLINK_TAKEOVER_AFTER_MS / 1000,
+			    u->client_id);
+		u->takeover = 0;
+		u->nearly = 0;
+	}
 	rc = mosquitto_loop_misc(u->mosq);
 	uplink_after(u, rc, now_ms);
 	if (u->state == UPLINK_IDLE || u->state == UPLINK_STOPPED)
@@ -1240,6 +1382,35 @@ uplink_reload_tls(struct uplink *u, uint64_t now_ms)
 	if (was == UPLINK_UP && u->ops.on_disconnect != NULL)
 		u->ops.on_disconnect(u->arg, MOSQ_ERR_SUCCESS);
 	return 1;
+}
+
+void
+uplink_tls_files(struct uplink *u, const char *ca, const char *cert,
+    const char *key)
+{
+	snprintf(u->ca, sizeof(u->ca), "%s", ca);
+	snprintf(u->cert, sizeof(u->cert), "%s", cert);
+	snprintf(u->key, sizeof(u->key), "%s", key);
+	u->files.ca = u->ca;
+	u->files.cert = u->cert;
+	u->files.key = u->key;
+}
+
+int
+uplink_load_tls(struct uplink *u, char *err, size_t errlen)
+{
+	uint32_t sig = uplink_tls_sig(u);
+	int r;
+
+	if ((r = uplink_ctx_build(u, err, errlen)) == 0)
+		u->tls_sig = sig;
+	return r;
+}
+
+void
+uplink_set_clock_synced(struct uplink *u, int synced)
+{
+	u->clock_synced = synced;
 }
 
 void
@@ -1388,6 +1559,7 @@ uplink_status(const struct uplink *u, FILE *f)
 	status_i64(f, STATUS_K_MQTT_STATE_SINCE, (int64_t)u->state_since);
 	status_text(f, STATUS_K_MQTT_LAST_ERROR, u->last_err);
 	status_i64(f, STATUS_K_MQTT_LAST_ERROR_AT, (int64_t)u->last_err_at);
+	status_u64(f, STATUS_K_MQTT_TAKEOVERS, u->st.takeovers);
 	status_i64(f, STATUS_K_TLS_CERT_EXPIRES, (int64_t)u->cert_not_after);
 	if (u->cert_not_after != 0)
 		status_i64(f, STATUS_K_TLS_CERT_DAYS, tlsctx_days(u->cert_not_after, time(NULL)));
@@ -1442,9 +1614,13 @@ uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
 	u->host_numeric = inet_pton(AF_INET, u->host, &a6) == 1 ||
 	    inet_pton(AF_INET6, u->host, &a6) == 1;
 	u->port = c->mqtt.port;
-	snprintf(u->ca, sizeof(u->ca), "%s", c->mqtt.ca);
-	snprintf(u->cert, sizeof(u->cert), "%s", c->mqtt.cert);
-	snprintf(u->key, sizeof(u->key), "%s", c->mqtt.key);
+	uplink_tls_files(u, c->mqtt.ca, c->mqtt.cert, c->mqtt.key);
+	snprintf(u->ca_name, sizeof(u->ca_name), "%s", c->mqtt.ca);
+	snprintf(u->cert_name, sizeof(u->cert_name), "%s", c->mqtt.cert);
+	snprintf(u->key_name, sizeof(u->key_name), "%s", c->mqtt.key);
+	u->files.ca_name = u->ca_name;
+	u->files.cert_name = u->cert_name;
+	u->files.key_name = u->key_name;
 	snprintf(u->client_id, sizeof(u->client_id), "%s",
 	    c->mqtt.client_id[0] != '\0' ? c->mqtt.client_id : c->gateway_id);
 	snprintf(u->prefix, sizeof(u->prefix), "%s", c->mqtt.topic_prefix);

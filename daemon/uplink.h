@@ -34,6 +34,21 @@ struct uplink;
 #define UPLINK_STATUS_OFFLINE	"offline"
 /* A connection that lasted this long resets the backoff to its minimum. */
 #define UPLINK_STABLE_MS	30000
+/*
+ * Take-overs of our client id.  An MQTT broker closes a session when
+ * another client connects with the same client id (MQTT 3.1.1 section
+ * 3.1.4); two gateways with one id (a cloned SD card, a duplicate
+ * gateway_id) then throw each other out for ever.  A connection closed by
+ * the broker (not by us, not for a TLS or protocol error) within
+ * UPLINK_TAKEOVER_AFTER_MS of its CONNACK counts; UPLINK_TAKEOVER_COUNT of
+ * them within UPLINK_TAKEOVER_WINDOW_MS make an episode, warned about once.
+ * A connection that lasts UPLINK_TAKEOVER_AFTER_MS ends the episode.
+ * Three, not two: one early close is a broker restart, two may be a
+ * restart and a network blip.
+ */
+#define UPLINK_TAKEOVER_COUNT		3
+#define UPLINK_TAKEOVER_WINDOW_MS	(5 * 60 * 1000)
+#define UPLINK_TAKEOVER_AFTER_MS	60000
 /* Addresses of the broker's name tried in one round (the rest ignored). */
 #define UPLINK_ADDRS_MAX	8
 /* Resolver sockets polled at once (one per name server asked). */
@@ -55,6 +70,7 @@ struct uplink_stats {
 	uint64_t	published;
 	uint64_t	acked;
 	uint64_t	dead_links;	/* closed for silence (half-open) */
+	uint64_t	takeovers;	/* take-over episodes (above) */
 };
 
 /* Copies what it needs from c; no connection yet. */
@@ -62,6 +78,18 @@ int	uplink_new(const struct conf *c, const struct uplink_ops *ops,
 	    void *arg, struct uplink **out);
 void	uplink_free(struct uplink *u);
 
+/* Read the CA, certificate and key from these paths (the confined
+ * worker's copies) instead of the configured ones, which messages keep
+ * naming.  Before the first uplink_load_tls or uplink_start. */
+void	uplink_tls_files(struct uplink *u, const char *ca, const char *cert,
+	    const char *key);
+/* Load the TLS files now (at start: unusable material is a configuration
+ * error).  0, or -EINVAL with "FILE: what is wrong" in err, FILE as
+ * configured. */
+int	uplink_load_tls(struct uplink *u, char *err, size_t errlen);
+/* Whether the wall clock is NTP-synchronised, for the hints of
+ * certificate validity errors (the loop knows, wallclock.h). */
+void	uplink_set_clock_synced(struct uplink *u, int synced);
 /* Allow connecting: the first attempt is made on the next tick. */
 void	uplink_start(struct uplink *u, uint64_t now_ms);
 /* After SIGHUP: if the CA, certificate or key file changed since the
@@ -105,7 +133,8 @@ const struct uplink_stats *uplink_stats(const struct uplink *u);
  * mqtt_address (the address connected to, empty when none),
  * mqtt_addresses (the last answer used), mqtt_resolve_error and
  * mqtt_error_ipv4/mqtt_error_ipv6 (the last failure per family, empty when
- * none); docs/operations.md. */
+ * none), mqtt_last_error (the last failure in plain words: TLS, take-over),
+ * mqtt_takeovers (episodes); docs/operations.md. */
 void	uplink_status(const struct uplink *u, FILE *f);
 /* The address connected to ("" when none). */
 const char *uplink_address(const struct uplink *u);

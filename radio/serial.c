@@ -77,6 +77,14 @@ serial_speed(unsigned int baud, speed_t *speed)
 }
 
 int
+serial_baud_valid(unsigned int baud)
+{
+	speed_t speed;
+
+	return serial_speed(baud, &speed) == 0;
+}
+
+int
 serial_configure(int fd, unsigned int baud)
 {
 	struct termios t;

@@ -18,6 +18,9 @@
  * standard rate; -ENOTTY: not a terminal; -EBUSY: another process holds
  * the line: serlock_holder names it). */
 int	serial_open(const char *path, unsigned int baud);
+/* Whether baud is a standard rate serial_open can set (for conf.c: an
+ * unknown one is a configuration error, not a line to retry). */
+int	serial_baud_valid(unsigned int baud);
 /* Configure an already open fd (e.g. one received from a parent), and
  * make it ours alone (serial_exclusive).  It also takes an advisory flock
  * on the line, never waiting and never failing for it: `fieldbridge ports

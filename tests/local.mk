@@ -241,6 +241,12 @@ EXTRA_DIST += systemd/fieldbridge.service
 TESTS += tests/e2e/test_confine tests/e2e/test_resilience
 dist_noinst_SCRIPTS += tests/e2e/test_confine tests/e2e/test_resilience
 
+# A second client with our client id, recognised and survived; a
+# configuration the worker cannot use exits 78 naming the configured file
+# (issue 12).
+TESTS += tests/e2e/test_takeover tests/e2e/test_exit_config
+dist_noinst_SCRIPTS += tests/e2e/test_takeover tests/e2e/test_exit_config
+
 # Tests of radio (moved here: each local.mk builds only its own folder).
 check_PROGRAMS += tests/test_sframe
 TESTS += tests/test_sframe

@@ -376,6 +376,11 @@ render_broker_state(const struct cli_kv *kv, int64_t now, FILE *out)
 		fprintf(out, "              last error%s%s%s: %s\n",
 		    ago[0] != '\0' ? " " : "", ago, ago[0] != '\0' ? " ago" : "",
 		    err);
+	if (cli_get_u64(kv, STATUS_K_MQTT_TAKEOVERS, 0) > 0)
+		fprintf(out, "              client id taken over by another "
+		    "client %" PRIu64 " time(s) since start: a cloned SD card "
+		    "or a duplicate gateway_id?\n",
+		    cli_get_u64(kv, STATUS_K_MQTT_TAKEOVERS, 0));
 }
 
 /* The last SIGHUP's result. */
