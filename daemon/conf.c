@@ -920,6 +920,68 @@ conf_walk(struct conf_ctx *x, const config_setting_t *grp,
 	}
 }
 
+/* Each setting of tab whose value differs between a and b, by its dotted
+ * name.  A list of a different length is one change (its name). */
+static unsigned int
+conf_diff_tab(const struct conf_key *tab, const void *a, const void *b,
+    const char *prefix, conf_diff_fn *cb, void *arg)
+{
+	const struct conf_key *k;
+	const char *pa, *pb;
+	char key[160];
+	unsigned int n = 0;
+	int i, na, nb;
+
+	for (k = tab; k->name != NULL; k++) {
+		pa = (const char *)a + k->off;
+		pb = (const char *)b + k->off;
+		(void)snprintf(key, sizeof(key), "%s%s%s", prefix,
+		    *prefix != '\0' ? "." : "", k->name);
+		switch (k->type) {
+		case CT_STR:
+		case CT_PATH:
+			if (strncmp(pa, pb, k->size) == 0)
+				continue;
+			break;
+		case CT_INT:
+		case CT_ENUM:
+			if (*(const int *)(const void *)pa ==
+			    *(const int *)(const void *)pb)
+				continue;
+			break;
+		case CT_GROUP:
+			n += conf_diff_tab(k->sub, a, b, key, cb, arg);
+			continue;
+		case CT_LIST:
+			na = *(const int *)(const void *)((const char *)a +
+			    k->count_off);
+			nb = *(const int *)(const void *)((const char *)b +
+			    k->count_off);
+			if (na != nb)
+				break;
+			for (i = 0; i < na; i++) {
+				(void)snprintf(key, sizeof(key), "%s%s%s.[%d]",
+				    prefix, *prefix != '\0' ? "." : "",
+				    k->name, i);
+				n += conf_diff_tab(k->sub,
+				    pa + (size_t)i * k->elem_size,
+				    pb + (size_t)i * k->elem_size, key, cb, arg);
+			}
+			continue;
+		}
+		cb(arg, key);
+		n++;
+	}
+	return n;
+}
+
+unsigned int
+conf_diff(const struct conf *a, const struct conf *b, conf_diff_fn *cb,
+    void *arg)
+{
+	return conf_diff_tab(conf_root_keys, a, b, "", cb, arg);
+}
+
 void
 conf_radio_params(const struct conf_concentrator *cc, struct radio_params *rp)
 {

@@ -147,6 +147,16 @@ int	conf_load(const char *path, struct conf *out, char *err, size_t errlen);
 int	conf_load_string(const char *text, const char *name,
 	    const char *basedir, struct conf *out, char *err, size_t errlen);
 
+/*
+ * The settings whose values differ between a and b, each passed to cb by
+ * its name as written in the file ("mqtt.host", "concentrators.[1].sf";
+ * a list of another length as "concentrators").  Returns how many.  The
+ * daemon applies none of them without a restart: SIGHUP names them.
+ */
+typedef void conf_diff_fn(void *arg, const char *setting);
+unsigned int conf_diff(const struct conf *a, const struct conf *b,
+	    conf_diff_fn *cb, void *arg);
+
 /* The radio settings of a concentrator, for its port and driver. */
 void	conf_radio_params(const struct conf_concentrator *cc,
 	    struct radio_params *rp);

@@ -273,6 +273,16 @@ out:
 	return r;
 }
 
+/* privsep's hangup, in the parent: it can read fieldbridge.conf. */
+static void
+confine_hangup(void *arg)
+{
+	struct confine *cf = arg;
+
+	if (cf->lo.conf_path != NULL)
+		loop_conf_changes(cf->lo.conf_path, cf->conf);
+}
+
 static int
 confine_child_main(struct privsep_child *ch, void *arg)
 {
@@ -404,6 +414,8 @@ confine_prepare(const struct conf *c, const char *conf_path, int debug,
 	cf->pc.log = confine_parent_log;
 	if (notify_enabled())
 		cf->pc.notify = confine_notify;
+	cf->pc.hangup = confine_hangup;
+	cf->pc.hangup_arg = cf;
 	/* The child's second source for the clock's state (wallclock.h). */
 	cf->pc.flag_src = WALLCLOCK_TIMESYNCD_FLAG;
 #ifdef FB_TEST_HOOKS

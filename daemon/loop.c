@@ -858,11 +858,46 @@ loop_reload(struct loop *d)
 	log_info("registry reloaded: %zu devices", registry_count(reg));
 }
 
+static void
+loop_conf_changed(void *arg, const char *setting)
+{
+	log_warnx("%s: %s changed: it takes effect only after a restart "
+	    "(systemctl restart fieldbridge)", (const char *)arg, setting);
+}
+
+void
+loop_conf_changes(const char *path, const struct conf *running)
+{
+	struct conf *c;
+	char *err;
+	int r;
+
+	c = malloc(sizeof(*c));
+	err = malloc(CONF_ERR_MAX);
+	if (c == NULL || err == NULL) {
+		log_warnx("%s: not compared: out of memory", path);
+		goto out;
+	}
+	if ((r = conf_load(path, c, err, CONF_ERR_MAX)) != 0)
+		log_warnx("%s has errors; the daemon runs on as started, and "
+		    "would not start with it: %s", path,
+		    err[0] != '\0' ? err : strerror(-r));
+	else if (conf_diff(running, c, loop_conf_changed, (void *)path) == 0)
+		log_info("%s: unchanged", path);
+out:
+	free(c);
+	free(err);
+}
+
 /* SIGHUP: the registry, and a renewed certificate (the parent has already
- * refreshed the chroot's copies when it passes SIGHUP on). */
+ * refreshed the chroot's copies when it passes SIGHUP on); the settings
+ * of fieldbridge.conf that need a restart are named. */
 static void
 loop_hangup(struct loop *d, uint64_t now_ms)
 {
+	/* Confined, the parent has done it (it can read the file). */
+	if (d->o->confine == NULL && d->conf_path != NULL)
+		loop_conf_changes(d->conf_path, &d->conf);
 	loop_reload(d);
 	(void)uplink_reload_tls(d->up, now_ms);
 }

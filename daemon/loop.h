@@ -55,6 +55,13 @@ struct loop_opts {
  */
 #define LOOP_EXIT_CONFIG	78
 
+/*
+ * fieldbridge.conf is read at start only: logs, for each setting of path
+ * whose value differs from running, that it needs a restart (or that the
+ * file now has errors).  On SIGHUP, by whichever process can read path.
+ */
+void	loop_conf_changes(const char *path, const struct conf *running);
+
 /* Run the daemon; returns the exit status.  Initialise o with
  * LOOP_OPTS_INIT. */
 #define LOOP_OPTS_INIT	{ .conf_path = NULL, .parent_fd = -1, .exit_confine = 1 }

@@ -65,6 +65,15 @@ topic_template_check(const char *tmpl, const char **why)
 	return 0;
 }
 
+/* A value that stays one topic level: not empty, no '/', no wildcard,
+ * not a broker's own ('$').  The registry and the config check theirs
+ * already; this is the last word before a publish. */
+static int
+topic_level_ok(const char *v)
+{
+	return v[0] != '\0' && v[0] != '$' && strpbrk(v, "/+#") == NULL;
+}
+
 int
 topic_expand(const char *tmpl, const char *prefix, const char *gateway,
     const char *stream, char *out, size_t size)
@@ -82,7 +91,8 @@ topic_expand(const char *tmpl, const char *prefix, const char *gateway,
 		v = p;
 		n = 1;
 		if (*p == '{' && (k = topic_placeholder(p, &len)) >= 0) {
-			if ((v = vals[k]) == NULL)
+			if ((v = vals[k]) == NULL ||
+			    (k != 0 && !topic_level_ok(v)))
 				return -EINVAL;
 			n = strlen(v);
 			p += len - 1;

@@ -32,7 +32,9 @@ int	topic_template_check(const char *tmpl, const char **why);
 /*
  * Expands tmpl into out (size bytes, NUL-terminated); stream may be NULL
  * when tmpl has no {stream}.  0, -ENAMETOOLONG (over size - 1 or
- * TOPIC_MAX_BYTES), -EINVAL (a placeholder without a value).
+ * TOPIC_MAX_BYTES), -EINVAL (a placeholder without a value, or a gateway
+ * or stream that is not one topic level: empty, with '/', '+' or '#', or
+ * starting with '$'; so no name steers a publish out of its place).
  */
 int	topic_expand(const char *tmpl, const char *prefix, const char *gateway,
 	    const char *stream, char *out, size_t size);

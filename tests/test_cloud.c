@@ -84,6 +84,31 @@ test_topic_expand(void **state)
 	assert_int_equal(topic_template_check("", &why), -EINVAL);
 }
 
+/* No stream or gateway name steers a publish out of its place. */
+static void
+test_topic_hostile_names(void **state)
+{
+	static const char *const bad[] = { "a/b", "../x", "x/..", "/", "+",
+	    "#", "a+b", "a#", "$SYS", "", NULL };
+	char t[TOPIC_MAX_BYTES + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; bad[i] != NULL; i++) {
+		strcpy(t, "untouched");
+		assert_int_equal(topic_expand(TOPIC_DEFAULT_BATCH, "fb", "gw",
+		    bad[i], t, sizeof(t)), -EINVAL);
+		assert_int_equal(topic_expand(TOPIC_DEFAULT_BATCH, "fb", bad[i],
+		    "s", t, sizeof(t)), -EINVAL);
+	}
+	/* One level, however odd, stays one level. */
+	assert_int_equal(topic_expand(TOPIC_DEFAULT_BATCH, "fb/site", "gw",
+	    "..", t, sizeof(t)), 0);
+	assert_string_equal(t, "fb/site/gw/..");
+	assert_int_equal(topic_expand(TOPIC_DEFAULT_BATCH, "fb", "gw", "a$b",
+	    t, sizeof(t)), 0);
+}
+
 static void
 test_conf_keys(void **state)
 {
@@ -184,6 +209,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_topic_expand),
+		cmocka_unit_test(test_topic_hostile_names),
 		cmocka_unit_test(test_conf_keys),
 		cmocka_unit_test(test_cloud_limits),
 	};

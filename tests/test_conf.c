@@ -537,6 +537,57 @@ test_from_string(void **state)
 	    "(1..65535)");
 }
 
+static char	diffs[512];
+
+static void
+note_diff(void *arg, const char *setting)
+{
+	(void)arg;
+	strncat(diffs, setting, sizeof(diffs) - strlen(diffs) - 2);
+	strcat(diffs, " ");
+}
+
+/* SIGHUP names what only a restart applies: each changed setting by its
+ * name in the file, a list of another length by the list's name. */
+static void
+test_diff(void **state)
+{
+	struct conf a, b;
+
+	(void)state;
+	write_conf(0, NULL);
+	assert_int_equal(load(&a), 0);
+	assert_int_equal(load(&b), 0);
+	diffs[0] = '\0';
+	assert_int_equal(conf_diff(&a, &b, note_diff, NULL), 0);
+	assert_string_equal(diffs, "");
+
+	write_conf(9, "  host = \"broker.example\"; keepalive_s = 60;");
+	assert_int_equal(load(&b), 0);
+	assert_int_equal(conf_diff(&a, &b, note_diff, NULL), 2);
+	assert_string_equal(diffs, "mqtt.host mqtt.keepalive_s ");
+
+	diffs[0] = '\0';
+	write_conf(6, "  { name = \"lora0\"; path = \"/dev/ttyUSB0\"; "
+	    "driver = \"fbsp\"; baud = 115200; sf = 10; }");
+	assert_int_equal(load(&b), 0);
+	assert_int_equal(conf_diff(&a, &b, note_diff, NULL), 1);
+	assert_string_equal(diffs, "concentrators.[0].sf ");
+
+	diffs[0] = '\0';
+	write_conf(6, "  { name = \"lora0\"; path = \"/dev/ttyUSB0\"; },"
+	    " { name = \"lora1\"; path = \"/dev/ttyUSB1\"; }");
+	assert_int_equal(load(&b), 0);
+	assert_int_equal(conf_diff(&a, &b, note_diff, NULL), 1);
+	assert_string_equal(diffs, "concentrators ");
+
+	diffs[0] = '\0';
+	write_conf(2, "state_dir = \"/var/lib/elsewhere\";");
+	assert_int_equal(load(&b), 0);
+	assert_int_equal(conf_diff(&a, &b, note_diff, NULL), 1);
+	assert_string_equal(diffs, "state_dir ");
+}
+
 int
 main(void)
 {
@@ -576,6 +627,7 @@ main(void)
 		T(test_bad_file_keeps_old_conf),
 		T(test_missing_file),
 		T(test_from_string),
+		T(test_diff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,6 +87,11 @@ struct privsep_conf {
 	 * messages (NotifyAccess=main: only the parent may talk to systemd),
 	 * read by the parent and passed to notify. */
 	privsep_notify_fn *notify;
+	/* Called in the parent on SIGHUP, after the copies are refreshed
+	 * and before the child is told: the settings only a restart
+	 * applies (daemon/confine.c names them).  NULL: none. */
+	void		(*hangup)(void *arg);
+	void		*hangup_arg;
 	unsigned int	 backoff_min_ms;	/* 0: PRIVSEP_BACKOFF_MIN_MS */
 	unsigned int	 backoff_max_ms;	/* 0: PRIVSEP_BACKOFF_MAX_MS */
 	unsigned int	 restarts_max;	/* quick restarts in a row before the

@@ -790,6 +790,8 @@ privsep_signals(struct privsep_parent *pp)
 		case SIGHUP:
 			/* Copies first: the child's reload must see them. */
 			(void)privsep_copy_all(pp, 1);
+			if (pp->pc->hangup != NULL)
+				pp->pc->hangup(pp->pc->hangup_arg);
 			if (pp->child > 0)
 				(void)kill(pp->child, SIGHUP);
 			break;
