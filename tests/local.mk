@@ -300,6 +300,13 @@ tests_test_registry_SOURCES = tests/test_registry.c
 tests_test_registry_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_registry_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
+# Rules per device and class (least privilege).
+check_PROGRAMS += tests/test_rules
+TESTS += tests/test_rules
+tests_test_rules_SOURCES = tests/test_rules.c
+tests_test_rules_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_rules_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/test_airtime
 TESTS += tests/test_airtime
 tests_test_airtime_SOURCES = tests/test_airtime.c
