@@ -43,6 +43,11 @@ TESTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
 dist_noinst_SCRIPTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
 	tests/e2e/test_outage_zlib
 
+# Rules per device and class: refusals by reason, legitimate nodes lose
+# nothing.
+TESTS += tests/e2e/test_rules
+dist_noinst_SCRIPTS += tests/e2e/test_rules
+
 # ALPN and the user name sent only when configured (a listener of the
 # test's own), and Azure's topic layout through mosquitto (issue 13).
 TESTS += tests/e2e/test_mqtt_shapes
