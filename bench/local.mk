@@ -36,3 +36,9 @@ bench_textdrv_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
 bench_textdrv_LDADD = $(FB_LIBS)
 
 EXTRA_DIST += bench/powercut.py
+
+# The rules' check per record: 10,000 devices in 100 classes.
+noinst_PROGRAMS += bench/policy_bench
+bench_policy_bench_SOURCES = bench/policy_bench.c
+bench_policy_bench_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+bench_policy_bench_LDADD = $(FB_LIBS)

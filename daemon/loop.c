@@ -6,7 +6,8 @@
  *   port (serial bytes -> driver) --RADIO_EV_RX--> ident_input
  *     IDENT_REPLY  -> radio_port_transmit on the same port, same radio
  *                     parameters as the packet it answers
- *     IDENT_RECORD -> struct record -> batcher_add
+ *     IDENT_RECORD -> rules_check (the device's rules per class,
+ *                     policy/rules.h) -> struct record -> batcher_add
  *     a verdict    -> drop counter by reason, rate-limited log line
  *   accepted record -> outbox (journal + batcher; outbox.c): sealed
  *   batch -> spool on disk -> uplink_publish while uplink_ready(), live
@@ -21,7 +22,7 @@
  * SIGUSR1 logs the counters.
  *
  * The counters (frames dropped by identity per verdict, records the
- * batcher refused, frames each driver discarded per verdict, batches the
+ * device's rules refused per verdict, records the batcher refused, frames each driver discarded per verdict, batches the
  * spool dropped or could not number) are counted here and reported by
  * status.c: as the counters line every daemon.stats_interval_s, on
  * SIGUSR1 and at exit, and as STATE_DIR/status every
@@ -68,6 +69,7 @@
 #include "daemon/wallclock.h"
 #include "policy/ident.h"
 #include "policy/registry.h"
+#include "policy/rules.h"
 #include "radio/port.h"
 #include "radio/serial.h"
 #include "radio/radio.h"
@@ -94,6 +96,15 @@ static const int loop_ident_order[] = {
 	-IDENT_DROP_STALE, -IDENT_DROP_REVOKED, -IDENT_DROP_RATE,
 	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION, -IDENT_DROP_NO_SESSION,
 };
+
+/* The rules' drop counters, named by rules_strverdict(), in the order of
+ * the counters line and the status file, after "stream". */
+static const int loop_rules_order[] = {
+	-RULES_DROP_NONE, -RULES_DROP_STREAM, -RULES_DROP_KIND,
+	-RULES_DROP_SIZE, -RULES_DROP_RATE,
+};
+/* Devices named in the start-up line about devices without rules. */
+#define LOOP_RULES_NAMED	3
 
 #define LOOP_SENT_MAX		16	/* downlinks remembered per port */
 
@@ -129,6 +140,7 @@ struct loop_port {
 struct loop_counters {
 	uint64_t	records;	/* accepted into the batcher */
 	uint64_t	ident[IDENT_VERDICT_COUNT];
+	uint64_t	rules[RULES_VERDICT_COUNT];	/* refused by rules */
 	uint64_t	stream;		/* batcher_add refused */
 	uint64_t	replies;	/* downlinks queued */
 	uint64_t	replies_failed;
@@ -145,6 +157,7 @@ struct loop {
 	uint64_t		 next_nosandbox_warn_ms;
 	int			 unhealthy_logged;
 	struct registry		*reg;
+	struct rules		*rules;		/* of reg */
 	struct ident		*ident;
 	struct devstats		*devs;
 	gid_t			 status_gid;	/* (gid_t)-1: our own */
@@ -176,6 +189,7 @@ struct loop {
 	uint64_t		 next_status_ms;
 	struct loop_counters	 c;
 	struct log_ratelimit	 rl_tx;
+	struct log_ratelimit	 rl_rules[RULES_VERDICT_COUNT];
 	struct ident_out	 iout;
 };
 
@@ -406,6 +420,12 @@ loop_snapshot(struct loop *d, uint64_t now_ms, const char *state,
 	}
 	l->drops[l->ndrops].name = "stream";
 	l->drops[l->ndrops++].value = d->c.stream;
+	for (i = 0; i < sizeof(loop_rules_order) / sizeof(loop_rules_order[0]);
+	    i++) {
+		l->drops[l->ndrops].name =
+		    rules_strverdict(-loop_rules_order[i]);
+		l->drops[l->ndrops++].value = d->c.rules[loop_rules_order[i]];
+	}
 	for (i = 0; i < d->nserial && l->ndrops < STATUS_DROPS_MAX; i++) {
 		l->drops[l->ndrops].name = d->serial_keys[i];
 		l->drops[l->ndrops++].value = loop_serial_total(d, i);
@@ -569,6 +589,35 @@ loop_kind_name(unsigned int kind)
 	}
 }
 
+/* A record the device's rules refused: counted, and said why. */
+static void
+loop_rules_refused(struct loop *d, const struct ident_out *o, int v,
+    uint64_t now_ms)
+{
+	const struct rules_set *set = o->dev->rules;
+	char eui[17], why[64];
+
+	d->c.rules[-v]++;
+	devstats_refused(d->devs, o->dev->eui, o->dev->name);
+	registry_format_eui(o->dev->eui, eui);
+	why[0] = '\0';
+	if (v == RULES_DROP_KIND)
+		snprintf(why, sizeof(why), o->payload_len > 0 ?
+		    " (kind %u not allowed)" : " (empty payload)",
+		    o->payload_len > 0 ? o->payload[0] : 0);
+	else if (v == RULES_DROP_SIZE)
+		snprintf(why, sizeof(why), " (%zu bytes, at most %u)",
+		    o->payload_len, set->max_payload);
+	else if (v == RULES_DROP_STREAM)
+		snprintf(why, sizeof(why), " (stream \"%s\" not allowed)",
+		    registry_stream_name(d->reg, o->dev->stream));
+	else if (v == RULES_DROP_NONE)
+		snprintf(why, sizeof(why), " (no class, no rules)");
+	log_rl(&d->rl_rules[-v], now_ms, LOG_INFO, LOG_MODULE,
+	    "record from %s (%s) refused: %s%s", eui, o->dev->name,
+	    rules_strverdict(v), why);
+}
+
 static void
 loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 {
@@ -623,6 +672,11 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 		 * node's receive window.  It acknowledges nothing. */
 		if (o->reply_len > 0)
 			loop_reply(d, p, rx, o, now_ms);
+		if ((v = rules_check(d->rules, o->dev, o->payload,
+		    o->payload_len, now_ms)) != RULES_OK) {
+			loop_rules_refused(d, o, v, now_ms);
+			break;
+		}
 		memset(&rec, 0, sizeof(rec));
 		rec.eui = o->dev->eui;
 		rec.fcnt = o->fcnt;
@@ -821,9 +875,51 @@ loop_load_registry(struct loop *d, struct registry **out, char *err,
 	return registry_load(d->conf.registry, d->conf.keys, out, err, errlen);
 }
 
+/*
+ * What the registry's rules mean for the data, said at every load: loudly
+ * when the file predates rules (everything passes, as it did), and which
+ * devices will have every record refused.
+ */
+static void
+loop_rules_report(const struct registry *reg)
+{
+	const struct device *dev;
+	size_t i, none = 0, stream = 0;
+	char eui[17];
+
+	if (registry_rules_implicit(reg))
+		log_warnx("registry: no 'classes' list, so every device may "
+		    "send any kind and size (implicit class \"%s\"); define "
+		    "classes to restrict them (docs/operations.md, \"Rules "
+		    "per device\")", RULES_CLASS_DEFAULT);
+	else
+		log_info("registry: %zu classes of rules",
+		    registry_class_count(reg));
+	for (i = 0; i < registry_count(reg); i++) {
+		dev = registry_at(reg, i);
+		if (dev->revoked)
+			continue;
+		registry_format_eui(dev->eui, eui);
+		if (dev->rules == NULL && none++ < LOOP_RULES_NAMED)
+			log_warnx("registry: device %s (line %u) has no class "
+			    "and no rules: its records will be refused "
+			    "(rule_none)", eui, dev->line);
+		else if (dev->rules != NULL && !dev->rules_stream_ok &&
+		    stream++ < LOOP_RULES_NAMED)
+			log_warnx("registry: device %s (line %u): its rules do "
+			    "not allow its stream \"%s\": its records will be "
+			    "refused (rule_stream)", eui, dev->line,
+			    registry_stream_name(reg, dev->stream));
+	}
+	if (none > LOOP_RULES_NAMED || stream > LOOP_RULES_NAMED)
+		log_warnx("registry: %zu devices without rules, %zu whose "
+		    "rules refuse their stream", none, stream);
+}
+
 static void
 loop_reload(struct loop *d)
 {
+	struct rules *rules;
 	struct registry *reg = NULL;
 	char err[512];
 	int r;
@@ -844,17 +940,29 @@ loop_reload(struct loop *d)
 		registry_free(reg);
 		return;
 	}
+	if ((rules = rules_new(reg, mono_ms())) == NULL) {
+		log_warnx("registry not reloaded: out of memory");
+		(void)snprintf(d->reload_result, sizeof(d->reload_result),
+		    "%s", strerror(ENOMEM));
+		registry_free(reg);
+		return;
+	}
 	if ((r = ident_set_registry(d->ident, reg)) != 0) {
 		log_warnx("registry not reloaded: %s", strerror(-r));
 		(void)snprintf(d->reload_result, sizeof(d->reload_result),
 		    "%s", strerror(-r));
+		rules_free(rules);
 		registry_free(reg);
 		return;
 	}
+	rules_carry(rules, d->rules);
+	rules_free(d->rules);
+	d->rules = rules;
 	registry_free(d->reg);
 	d->reg = reg;
 	(void)snprintf(d->reload_result, sizeof(d->reload_result), "%s",
 	    STATUS_RELOAD_OK);
+	loop_rules_report(reg);
 	log_info("registry reloaded: %zu devices", registry_count(reg));
 }
 
@@ -1049,6 +1157,8 @@ loop_tick(struct loop *d, uint64_t now_ms)
 		log_rl_flush(&d->ports[k].rl_misc, now_ms);
 	}
 	log_rl_flush(&d->rl_tx, now_ms);
+	for (k = 1; k < RULES_VERDICT_COUNT; k++)
+		log_rl_flush(&d->rl_rules[k], now_ms);
 	/* Draining: all delivered, or out of time -> say goodbye. */
 	if (d->draining && !uplink_stopped(d->up)) {
 		if ((outbox_live_empty(d->ob) && uplink_inflight(d->up) == 0) ||
@@ -1165,6 +1275,9 @@ loop_open(struct loop *d)
 		    LOOP_EXIT_CONFIG, "%s", err);
 	log_info("registry: %zu devices, %zu streams", registry_count(d->reg),
 	    registry_stream_count(d->reg));
+	loop_rules_report(d->reg);
+	if ((d->rules = rules_new(d->reg, mono_ms())) == NULL)
+		fatalx("cannot create the rules' state: out of memory");
 	if (loop_check_streams(d->reg) != 0)
 		fatalx_status(LOOP_EXIT_CONFIG, "registry %s: rename the "
 		    "stream", d->conf.registry);
@@ -1253,6 +1366,12 @@ loop_open(struct loop *d)
 
 	log_ratelimit_init(&d->rl_tx, "warnings", LOOP_RL_INTERVAL_MS,
 	    LOOP_RL_BURST);
+	for (i = 1; i < RULES_VERDICT_COUNT; i++) {
+		snprintf(err, sizeof(err), "%s refusals",
+		    rules_strverdict(-(int)i));
+		log_ratelimit_init(&d->rl_rules[i], err, LOOP_RL_INTERVAL_MS,
+		    LOOP_RL_BURST);
+	}
 	loop_serial_init(d);
 	for (k = 0; k < d->conf.nconc; k++) {
 		p = &d->ports[k];
@@ -1334,6 +1453,7 @@ loop_close(struct loop *d)
 	budget_free(d->budget);
 	ident_free(d->ident);
 	devstats_free(d->devs);
+	rules_free(d->rules);
 	registry_free(d->reg);
 	seqno_free(d->seq);
 	if (d->tfd >= 0)

@@ -79,6 +79,10 @@
  *   drop_NAME                  frames dropped by identity, NAME as
  *                              ident_strverdict() says     status.c
  *   drop_stream                records the batcher refused status.c
+ *   drop_rule_none, drop_rule_stream, drop_rule_kind, drop_rule_size,
+ *   drop_rule_rate             authenticated records the device's rules
+ *                              refused, NAME as rules_strverdict() says
+ *                                                          status.c
  *   drop_serial_NAME           frames a driver discarded, NAME from the
  *                              driver's verdict table      status.c
  *   drop_spool_batches/_records  dropped by the spool      status.c
@@ -134,7 +138,9 @@
  *
  *   records accepted N, batches sealed N, delivered N (records N),
  *   dropped: unknown=N bad_tag=N replay=N stale=N revoked=N rate=N
- *   malformed=N direction=N stream=N serial_NAME=N ... serial_other=N
+ *   malformed=N direction=N no_session=N stream=N rule_none=N
+ *   rule_stream=N rule_kind=N rule_size=N rule_rate=N serial_NAME=N ...
+ *   serial_other=N
  *   queue=N (records N) lost=N (records N)
  *
  * all on one line; "queue" is the spool's drops, "lost" the batches that

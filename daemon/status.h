@@ -173,8 +173,9 @@ struct status_loop {
 	const char	*sandbox;
 	uint64_t	 records_accepted, records_pending;
 	uint64_t	 batches_sealed, batches_delivered, records_delivered;
-	/* In the order of the line: identity verdicts, "stream", then the
-	 * serial ones (named "serial_" + the driver's verdict). */
+	/* In the order of the line: identity verdicts, "stream", the
+	 * rules' verdicts ("rule_" + why), then the serial ones (named
+	 * "serial_" + the driver's verdict). */
 	struct status_drop drops[STATUS_DROPS_MAX];
 	size_t		 ndrops;
 	uint64_t	 spool_dropped_batches, spool_dropped_records;

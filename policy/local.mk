@@ -4,5 +4,8 @@ libfb_a_SOURCES += policy/registry.c policy/registry.h \
 
 libfb_a_SOURCES += policy/ident.c policy/ident.h policy/rate.c policy/rate.h
 
+# Rules per device and class (least privilege), read by registry.c.
+libfb_a_SOURCES += policy/rules.c policy/rules.h
+
 # The downlink airtime budget's decisions (time on air is radio/airtime.c).
 libfb_a_SOURCES += policy/budget.c policy/budget.h

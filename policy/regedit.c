@@ -4,7 +4,9 @@
  * The scanner follows registry.c's reading of the files: one top-level
  * `NAME = ( { ... }, ... );`, comments (#, //, block) and strings (with
  * backslash escapes) skipped, so that a brace or an id inside a comment
- * is never taken for an entry.  Inside an entry (brace depth 1) the
+ * is never taken for an entry.  Parentheses inside an entry (a device's
+ * own `commands` list) belong to the entry; the list ends at the first
+ * ')' outside one, so a `classes` list after it is never touched.  Inside an entry (brace depth 1) the
  * setting `id = "<16 hex digits>"` names the device.  Everything is
  * bounded by len; the text need not be NUL-terminated.
  */
@@ -82,13 +84,18 @@ regedit_find(const char *t, size_t len, uint64_t eui, struct regedit_pos *p)
 		}
 		switch (t[i]) {
 		case '(':
-			if (opened || brace != 0)
+			/* Inside an entry: a device's `commands` list. */
+			if (brace != 0)
+				break;
+			if (opened)
 				return -EINVAL;
 			paren = opened = 1;
 			p->tail = i + 1;
 			break;
 		case ')':
-			if (paren != 1 || brace != 0)
+			if (brace != 0)
+				break;
+			if (paren != 1)
 				return -EINVAL;
 			paren = 0;
 			p->close = i;

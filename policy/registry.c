@@ -2,11 +2,19 @@
  * registry.c - loads the device registry and the keys file into one sorted
  * array of devices, which policy/ident.c consults for every frame.
  *
- * Both files are libconfig with a single top-level list:
+ * Both files are libconfig with a single top-level list, the devices file
+ * optionally a second one, the classes of rules (policy/rules.c):
  *
  *   devices = ( { id = "70B3D57ED0001001"; name = "collar-001";
- *                 stream = "cattle"; revoked = false; }, ... );
+ *                 stream = "cattle"; revoked = false; class = "collar";
+ *                 <rules of its own> }, ... );
+ *   classes = ( { name = "collar"; <rules> }, ... );
  *   keys = ( { id = "70B3D57ED0001001"; secret = "<64 hex digits>"; }, ... );
+ *
+ * A device may name a class defined further down: it gets a placeholder,
+ * filled by the class's entry; one left empty is an unknown class.  Once
+ * both lists are read, every device points at its compiled rule set
+ * (registry_finish_rules).
  *
  * libconfig builds a tree of about 800 bytes per device, 8 MB for a
  * 10,000-device site, several times the daemon's whole memory budget.  So a
@@ -35,6 +43,7 @@
 #include <libconfig.h>
 
 #include "policy/registry.h"
+#include "policy/rules.h"
 
 #define REGISTRY_ARENA_BLOCK	16384
 #define REGISTRY_PREFIX		"e="
@@ -53,6 +62,11 @@ struct registry {
 	const char		**streams;
 	size_t			 nstreams;
 	struct registry_blk	*arena;
+	struct rules_set	**classes;	/* in the order first named */
+	size_t			 nclasses;
+	struct rules_set	**own;		/* devices' own rules */
+	size_t			 nown, capown;
+	int			 has_classes;	/* the file has the list */
 };
 
 /* One file being read: position for messages, the current entry's text. */
@@ -75,6 +89,13 @@ struct registry_ctx {
 typedef int (*registry_entry_fn)(struct registry_ctx *,
     struct registry_scan *, const config_setting_t *);
 
+/* A top-level list of a file; seen is set when the file has it. */
+struct registry_list {
+	const char		*name;
+	registry_entry_fn	 fn;
+	int			*seen;
+};
+
 static int
 registry_err(struct registry_scan *s, unsigned line, const char *fmt, ...)
 {
@@ -92,13 +113,15 @@ registry_err(struct registry_scan *s, unsigned line, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static const char *
-registry_strdup(struct registry *reg, const char *str)
+/* n bytes, 8-byte aligned, zeroed, freed with the registry. */
+static void *
+registry_alloc(void *arg, size_t n)
 {
-	size_t n = strlen(str) + 1;
+	struct registry *reg = arg;
 	struct registry_blk *b = reg->arena;
+	size_t at = b != NULL ? (b->used + 7) & ~(size_t)7 : 0;
 
-	if (b == NULL || b->cap - b->used < n) {
+	if (b == NULL || at > b->cap || b->cap - at < n) {
 		size_t cap = n > REGISTRY_ARENA_BLOCK ? n :
 		    REGISTRY_ARENA_BLOCK;
 
@@ -108,10 +131,21 @@ registry_strdup(struct registry *reg, const char *str)
 		b->used = 0;
 		b->cap = cap;
 		reg->arena = b;
+		at = 0;
 	}
-	memcpy(b->data + b->used, str, n);
-	b->used += n;
-	return b->data + b->used - n;
+	b->used = at + n;
+	return memset(b->data + at, 0, n);
+}
+
+static const char *
+registry_strdup(struct registry *reg, const char *str)
+{
+	size_t n = strlen(str) + 1;
+	char *p;
+
+	if ((p = registry_alloc(reg, n)) == NULL)
+		return NULL;
+	return memcpy(p, str, n);
 }
 
 int
@@ -151,8 +185,7 @@ registry_format_eui(uint64_t eui, char buf[17])
 	buf[16] = '\0';
 }
 
-/* An MQTT topic level we can publish under without escaping. */
-static int
+int
 registry_stream_valid(const char *s)
 {
 	size_t n;
@@ -371,37 +404,36 @@ out:
 	return r;
 }
 
-/*
- * The file: `NAME = ( {..}, {..} );` and nothing else but comments.
- */
-static int
-registry_scan_list(struct registry_ctx *ctx, struct registry_scan *s,
-    const char *name, registry_entry_fn fn)
+/* An identifier starting with c (already read) into word; returns its
+ * length, 0 when c starts none. */
+static size_t
+registry_word(struct registry_scan *s, int c, char *word, size_t size)
 {
-	char word[32];
 	size_t n = 0;
-	unsigned at;
-	int c, r;
 
-	if ((c = registry_next(s)) == -2)
-		return -EINVAL;
-	at = s->line;
-	if (c == EOF)
-		return registry_err(s, at, "no '%s' list", name);
-	if (c == '@')
-		return registry_err(s, at, "@include is not allowed here");
 	while (c != EOF && (isalnum(c) || c == '_' || c == '-' || c == '*')) {
-		if (n < sizeof(word) - 1)
+		if (n < size - 1)
 			word[n++] = (char)c;
 		c = registry_getc(s);
 	}
 	word[n] = '\0';
 	registry_ungetc(s, c);
-	if (n == 0)
-		return registry_err(s, at, "expected '%s = ( ... );'", name);
-	if (strcmp(word, name) != 0)
-		return registry_err(s, at, "unknown setting '%s' (expected "
-		    "'%s')", word, name);
+	return n;
+}
+
+/*
+ * After a list's name: `= ( {..}, {..} )` and an optional ';' or ','.
+ * *next gets the token after it (registry_next).
+ */
+static int
+registry_scan_entries(struct registry_ctx *ctx, struct registry_scan *s,
+    const struct registry_list *l, int *next)
+{
+	const char *name = l->name;
+	int c, r;
+
+	if (l->seen != NULL)
+		*l->seen = 1;
 	if ((c = registry_next(s)) == -2)
 		return -EINVAL;
 	if (c != '=' && c != ':')
@@ -422,7 +454,7 @@ registry_scan_list(struct registry_ctx *ctx, struct registry_scan *s,
 			    "an entry of '%s'", name);
 		s->entry_line = s->line;
 		if ((r = registry_collect(s)) != 0 ||
-		    (r = registry_entry(ctx, s, fn)) != 0)
+		    (r = registry_entry(ctx, s, l->fn)) != 0)
 			return r;
 		if ((c = registry_next(s)) == -2)
 			return -EINVAL;
@@ -438,27 +470,199 @@ registry_scan_list(struct registry_ctx *ctx, struct registry_scan *s,
 		c = registry_next(s);
 	if (c == -2)
 		return -EINVAL;
-	if (c != EOF)
-		return registry_err(s, s->line, "unexpected text after the "
-		    "'%s' list", name);
+	*next = c;
+	return 0;
+}
+
+/*
+ * The file: `NAME = ( {..}, {..} );` for lists[0], then optionally each of
+ * the other lists in their order, and nothing else but comments.
+ */
+static int
+registry_scan_list(struct registry_ctx *ctx, struct registry_scan *s,
+    const struct registry_list *lists, size_t nlists)
+{
+	char word[32];
+	size_t k, last = 0;
+	unsigned at;
+	int c, r;
+
+	if ((c = registry_next(s)) == -2)
+		return -EINVAL;
+	at = s->line;
+	if (c == EOF)
+		return registry_err(s, at, "no '%s' list", lists[0].name);
+	if (c == '@')
+		return registry_err(s, at, "@include is not allowed here");
+	if (registry_word(s, c, word, sizeof(word)) == 0)
+		return registry_err(s, at, "expected '%s = ( ... );'",
+		    lists[0].name);
+	if (strcmp(word, lists[0].name) != 0) {
+		for (k = 1; k < nlists; k++)
+			if (strcmp(word, lists[k].name) == 0)
+				return registry_err(s, at, "the '%s' list must "
+				    "come after the '%s' list", word,
+				    lists[0].name);
+		return registry_err(s, at, "unknown setting '%s' (expected "
+		    "'%s')", word, lists[0].name);
+	}
+	if ((r = registry_scan_entries(ctx, s, &lists[0], &c)) != 0)
+		return r;
+	while (c != EOF) {
+		at = s->line;
+		k = nlists;
+		if (registry_word(s, c, word, sizeof(word)) > 0)
+			for (k = last + 1; k < nlists; k++)
+				if (strcmp(word, lists[k].name) == 0)
+					break;
+		if (k == nlists)
+			return registry_err(s, at, "unexpected text after the "
+			    "'%s' list", lists[last].name);
+		last = k;
+		if ((r = registry_scan_entries(ctx, s, &lists[k], &c)) != 0)
+			return r;
+	}
 	if (ferror(s->f))
 		return registry_err(s, s->line, "read error");
 	return 0;
 }
 
-/* ---- the two kinds of entry ---- */
+/* ---- the three kinds of entry ---- */
+
+#define REGISTRY_RULE_KEYS "streams, kinds, max_payload, rate_per_min, " \
+	"rate_burst, commands"
+
+/* A rule's setting into set: 1 when e is none, 0, or -errno reported. */
+static int
+registry_rule_setting(struct registry *reg, struct registry_scan *s,
+    struct rules_set *set, const config_setting_t *e)
+{
+	const config_setting_t *where = e;
+	char msg[160];
+	int r;
+
+	r = rules_parse_setting(set, e, registry_alloc, reg, &where, msg,
+	    sizeof(msg));
+	if (r == -EINVAL)
+		return registry_err(s, registry_line(s, where), "%s", msg);
+	return r;
+}
+
+/* A class name in a class entry or a device's `class`. */
+static int
+registry_class_name_ok(struct registry_scan *s, const config_setting_t *e,
+    const char **out)
+{
+	const char *name;
+
+	if (config_setting_type(e) != CONFIG_TYPE_STRING)
+		return registry_err(s, registry_line(s, e), "'%s' must be a "
+		    "string", config_setting_name(e));
+	name = config_setting_get_string(e);
+	if (!registry_stream_valid(name) ||
+	    strlen(name) > RULES_CLASS_NAME_MAX)
+		return registry_err(s, registry_line(s, e), "bad class name "
+		    "\"%.70s\": 1 to %d of A-Z a-z 0-9 _ . -", name,
+		    RULES_CLASS_NAME_MAX);
+	*out = name;
+	return 0;
+}
+
+static struct rules_set *
+registry_class_find(const struct registry *reg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < reg->nclasses; i++)
+		if (strcmp(reg->classes[i]->name, name) == 0)
+			return reg->classes[i];
+	return NULL;
+}
+
+/* The class of that name, a placeholder until its entry is read. */
+static int
+registry_class_ref(struct registry *reg, struct registry_scan *s,
+    const char *name, unsigned line, struct rules_set **out)
+{
+	struct rules_set *c, **v;
+
+	if ((c = registry_class_find(reg, name)) != NULL) {
+		*out = c;
+		return 0;
+	}
+	if (reg->nclasses >= RULES_CLASSES_MAX)
+		return registry_err(s, line, "too many classes (at most %d)",
+		    RULES_CLASSES_MAX);
+	if ((v = realloc(reg->classes, (reg->nclasses + 1) *
+	    sizeof(*v))) == NULL)
+		return -ENOMEM;
+	reg->classes = v;
+	if ((c = registry_alloc(reg, sizeof(*c))) == NULL ||
+	    (c->name = registry_strdup(reg, name)) == NULL)
+		return -ENOMEM;
+	c->line = line;
+	v[reg->nclasses++] = c;
+	*out = c;
+	return 0;
+}
+
+static int
+registry_class_entry(struct registry_ctx *ctx, struct registry_scan *s,
+    const config_setting_t *g)
+{
+	struct registry *reg = ctx->reg;
+	struct rules_set set, *c;
+	const char *name = NULL;
+	int i, n = config_setting_length(g), r;
+
+	memset(&set, 0, sizeof(set));
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+		const char *key = config_setting_name(e);
+
+		if (key == NULL)
+			return registry_err(s, registry_line(s, e),
+			    "unnamed value in a class entry");
+		if (strcmp(key, "name") == 0) {
+			if ((r = registry_class_name_ok(s, e, &name)) != 0)
+				return r;
+			continue;
+		}
+		if ((r = registry_rule_setting(reg, s, &set, e)) < 0)
+			return r;
+		if (r == 1)
+			return registry_err(s, registry_line(s, e),
+			    "unknown setting '%s' in a class entry (known: "
+			    "name, " REGISTRY_RULE_KEYS ")", key);
+	}
+	if (name == NULL)
+		return registry_err(s, s->entry_line, "class without 'name'");
+	if ((c = registry_class_find(reg, name)) != NULL && c->defined)
+		return registry_err(s, s->entry_line, "duplicate class \"%s\" "
+		    "(first at line %u)", name, c->line);
+	if ((r = registry_class_ref(reg, s, name, s->entry_line, &c)) != 0)
+		return r;
+	set.name = c->name;
+	set.line = s->entry_line;
+	set.defined = 1;
+	*c = set;
+	return 0;
+}
 
 static int
 registry_device_entry(struct registry_ctx *ctx, struct registry_scan *s,
     const config_setting_t *g)
 {
 	struct registry *reg = ctx->reg;
-	const char *id = NULL, *name = "", *stream = NULL;
-	int revoked = 0, i, n = config_setting_length(g);
+	const char *id = NULL, *name = "", *stream = NULL, *cname = NULL;
+	int revoked = 0, i, n = config_setting_length(g), r, has_own = 0;
+	struct rules_set own, *cls = NULL, *set = NULL, **ov;
+	unsigned cline = 0;
 	struct device *d;
 	uint64_t eui = 0;
 	size_t k;
 
+	memset(&own, 0, sizeof(own));
 	for (i = 0; i < n; i++) {
 		config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
 		const char *key = config_setting_name(e);
@@ -467,6 +671,18 @@ registry_device_entry(struct registry_ctx *ctx, struct registry_scan *s,
 		if (key == NULL)
 			return registry_err(s, registry_line(s, e),
 			    "unnamed value in a device entry");
+		if (strcmp(key, "class") == 0) {
+			if ((r = registry_class_name_ok(s, e, &cname)) != 0)
+				return r;
+			cline = registry_line(s, e);
+			continue;
+		}
+		if ((r = registry_rule_setting(reg, s, &own, e)) < 0)
+			return r;
+		if (r == 0) {
+			has_own = 1;
+			continue;
+		}
 		if (strcmp(key, "revoked") == 0) {
 			if (t != CONFIG_TYPE_BOOL)
 				return registry_err(s, registry_line(s, e),
@@ -478,7 +694,8 @@ registry_device_entry(struct registry_ctx *ctx, struct registry_scan *s,
 		    strcmp(key, "stream") != 0)
 			return registry_err(s, registry_line(s, e),
 			    "unknown setting '%s' in a device entry "
-			    "(known: id, name, stream, revoked)", key);
+			    "(known: id, name, stream, revoked, class, "
+			    REGISTRY_RULE_KEYS ")", key);
 		if (t != CONFIG_TYPE_STRING)
 			return registry_err(s, registry_line(s, e),
 			    "'%s' must be a string", key);
@@ -517,6 +734,26 @@ registry_device_entry(struct registry_ctx *ctx, struct registry_scan *s,
 	if (reg->ndev >= REGISTRY_DEVICES_MAX)
 		return registry_err(s, s->entry_line, "too many devices (at "
 		    "most %d)", REGISTRY_DEVICES_MAX);
+	if (cname != NULL &&
+	    (r = registry_class_ref(reg, s, cname, cline, &cls)) != 0)
+		return r;
+	set = cls;
+	if (has_own) {
+		if ((set = registry_alloc(reg, sizeof(*set))) == NULL)
+			return -ENOMEM;
+		if (reg->nown == reg->capown) {
+			k = reg->capown == 0 ? 16 : 2 * reg->capown;
+			if ((ov = realloc(reg->own, k * sizeof(*ov))) == NULL)
+				return -ENOMEM;
+			reg->own = ov;
+			reg->capown = k;
+		}
+		ov = reg->own;
+		*set = own;
+		set->parent = cls;
+		set->line = s->entry_line;
+		ov[reg->nown++] = set;
+	}
 	if (reg->ndev == reg->capdev) {
 		size_t cap = reg->capdev == 0 ? 64 : 2 * reg->capdev;
 
@@ -530,6 +767,7 @@ registry_device_entry(struct registry_ctx *ctx, struct registry_scan *s,
 	d->eui = eui;
 	d->line = s->entry_line;
 	d->revoked = (uint8_t)(revoked != 0);
+	d->rules = set;
 	for (k = 0; k < reg->nstreams; k++)
 		if (strcmp(reg->streams[k], stream) == 0)
 			break;
@@ -693,7 +931,8 @@ out:
 
 static int
 registry_read(struct registry_ctx *ctx, FILE *f, const char *path,
-    const char *list, registry_entry_fn fn, char *err, size_t errlen)
+    const struct registry_list *lists, size_t nlists, char *err,
+    size_t errlen)
 {
 	struct registry_scan *s;
 	int r;
@@ -705,7 +944,7 @@ registry_read(struct registry_ctx *ctx, FILE *f, const char *path,
 	s->line = 1;
 	s->err = err;
 	s->errlen = errlen;
-	r = registry_scan_list(ctx, s, list, fn);
+	r = registry_scan_list(ctx, s, lists, nlists);
 	gnutls_memset(s->buf, 0, sizeof(s->buf));
 	free(s);
 	return r;
@@ -747,6 +986,56 @@ registry_finish_devices(struct registry_ctx *ctx, const char *path,
 	return 0;
 }
 
+/*
+ * Every device gets its compiled rules: its class's, its own on top of
+ * them, or, with neither, those of the class "default".  A file without
+ * a `classes` list has an implicit "default" that allows any kind and
+ * size, so that a registry written before rules existed keeps its data
+ * flowing; with the list, "default" is the operator's, or there is none
+ * and such devices send nothing (docs/operations.md).
+ */
+static int
+registry_finish_rules(struct registry_ctx *ctx, const char *path, char *err,
+    size_t errlen)
+{
+	struct registry *reg = ctx->reg;
+	const struct rules_set *undef = NULL;
+	struct rules_set *deflt = NULL;
+	struct device *d;
+	size_t i;
+
+	for (i = 0; i < reg->nclasses; i++)
+		if (!reg->classes[i]->defined && (undef == NULL ||
+		    reg->classes[i]->line < undef->line))
+			undef = reg->classes[i];
+	if (undef != NULL) {
+		snprintf(err, errlen, "%s:%u: unknown class \"%s\" (not in "
+		    "the 'classes' list)", path, undef->line, undef->name);
+		return -EINVAL;
+	}
+	if (!reg->has_classes) {
+		if ((deflt = registry_alloc(reg, sizeof(*deflt))) == NULL ||
+		    (deflt->name = registry_strdup(reg,
+		    RULES_CLASS_DEFAULT)) == NULL)
+			return -ENOMEM;
+		rules_allow_all(deflt);
+	} else
+		deflt = registry_class_find(reg, RULES_CLASS_DEFAULT);
+	for (i = 0; i < reg->nclasses; i++)
+		rules_inherit(reg->classes[i], NULL);
+	for (i = 0; i < reg->nown; i++)
+		rules_inherit(reg->own[i], reg->own[i]->parent != NULL ?
+		    reg->own[i]->parent : deflt);
+	for (i = 0; i < reg->ndev; i++) {
+		d = &reg->dev[i];
+		if (d->rules == NULL)
+			d->rules = deflt;
+		d->rules_stream_ok = (uint8_t)(d->rules != NULL &&
+		    rules_stream_allowed(d->rules, reg->streams[d->stream]));
+	}
+	return 0;
+}
+
 static int
 registry_finish_keys(struct registry_ctx *ctx, const char *keys_path,
     char *err, size_t errlen)
@@ -777,20 +1066,30 @@ static int
 registry_load_files(FILE *df, const char *devices_path, FILE *kf,
     const char *keys_path, struct registry **out, char *err, size_t errlen)
 {
+	struct registry_list dlists[] = {
+		{ "devices", registry_device_entry, NULL },
+		{ "classes", registry_class_entry, NULL },
+	};
+	const struct registry_list klists[] = {
+		{ "keys", registry_key_entry, NULL },
+	};
 	struct registry_ctx ctx;
 	struct registry *reg = NULL;
 	int r;
 
 	if ((reg = calloc(1, sizeof(*reg))) == NULL)
 		return -ENOMEM;
+	dlists[1].seen = &reg->has_classes;
 	ctx.reg = reg;
 	ctx.devices_path = devices_path;
-	if ((r = registry_read(&ctx, df, devices_path, "devices",
-	    registry_device_entry, err, errlen)) != 0 ||
+	if ((r = registry_read(&ctx, df, devices_path, dlists, 2, err,
+	    errlen)) != 0 ||
 	    (r = registry_finish_devices(&ctx, devices_path, err,
 	    errlen)) != 0 ||
-	    (r = registry_read(&ctx, kf, keys_path, "keys",
-	    registry_key_entry, err, errlen)) != 0 ||
+	    (r = registry_finish_rules(&ctx, devices_path, err,
+	    errlen)) != 0 ||
+	    (r = registry_read(&ctx, kf, keys_path, klists, 1, err,
+	    errlen)) != 0 ||
 	    (r = registry_finish_keys(&ctx, keys_path, err, errlen)) != 0)
 		goto out;
 	/* Give back the growth slack. */
@@ -918,6 +1217,8 @@ registry_free(struct registry *reg)
 		gnutls_memset(reg->dev, 0, reg->capdev * sizeof(*reg->dev));
 	free(reg->dev);
 	free(reg->streams);
+	free(reg->classes);
+	free(reg->own);
 	while ((b = reg->arena) != NULL) {
 		reg->arena = b->next;
 		free(b);
@@ -965,4 +1266,22 @@ const char *
 registry_stream_name(const struct registry *reg, uint16_t idx)
 {
 	return reg != NULL && idx < reg->nstreams ? reg->streams[idx] : NULL;
+}
+
+size_t
+registry_class_count(const struct registry *reg)
+{
+	return reg != NULL ? reg->nclasses : 0;
+}
+
+const struct rules_set *
+registry_class_at(const struct registry *reg, size_t i)
+{
+	return reg != NULL && i < reg->nclasses ? reg->classes[i] : NULL;
+}
+
+int
+registry_rules_implicit(const struct registry *reg)
+{
+	return reg != NULL && !reg->has_classes;
 }

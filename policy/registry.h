@@ -11,7 +11,12 @@
  * scanner finds each `{ ... }` of the top-level list and hands only that to
  * libconfig, so a 10,000-device registry never holds a whole libconfig tree
  * (which costs ~800 bytes a device) and the daemon stays within its memory
- * budget.  Per device we keep about 60 bytes plus its name.
+ * budget.  Per device we keep about 70 bytes plus its name.
+ *
+ * The devices file may follow its `devices` list with a `classes` list:
+ * named rule sets that devices reference (policy/rules.h says what a rule
+ * is).  It comes second so that `fieldbridge device`, which edits the
+ * first list, keeps editing the devices.
  */
 #ifndef FB_REGISTRY_H
 #define FB_REGISTRY_H
@@ -27,6 +32,8 @@
 #define REGISTRY_STREAMS_MAX	1024	/* distinct streams */
 #define REGISTRY_ENTRY_MAX	4096	/* bytes of one { ... } entry */
 
+struct rules_set;
+
 struct device {
 	uint64_t	eui;
 	const char	*name;		/* owned by the registry; may be "" */
@@ -35,6 +42,10 @@ struct device {
 	uint16_t	stream;		/* index into the registry's streams */
 	uint8_t		revoked;
 	uint8_t		has_key;	/* private to registry.c */
+	uint8_t		rules_stream_ok; /* its rules allow its stream */
+	/* Its class's rules or its own (policy/rules.h); NULL: it has no
+	 * rule, so nothing it sends goes upstream. */
+	const struct rules_set *rules;
 };
 
 struct registry;
@@ -59,6 +70,17 @@ const struct device *registry_at(const struct registry *reg, size_t i);
 size_t	registry_index(const struct registry *reg, const struct device *dev);
 size_t	registry_stream_count(const struct registry *reg);
 const char *registry_stream_name(const struct registry *reg, uint16_t idx);
+/* An MQTT topic level we publish under without escaping: 1 to
+ * REGISTRY_STREAM_MAX of A-Z a-z 0-9 _ . - */
+int	registry_stream_valid(const char *s);
+
+/* Classes, in the order of the file. */
+size_t	registry_class_count(const struct registry *reg);
+const struct rules_set *registry_class_at(const struct registry *reg,
+	    size_t i);
+/* Whether the file has no `classes` list, so that every device without
+ * rules of its own may send anything (docs/operations.md). */
+int	registry_rules_implicit(const struct registry *reg);
 
 /* "70B3D57ED0001234" <-> uint64_t (16 hex digits, either case). */
 int	registry_parse_eui(const char *s, uint64_t *eui);

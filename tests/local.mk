@@ -43,6 +43,11 @@ TESTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
 dist_noinst_SCRIPTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
 	tests/e2e/test_outage_zlib
 
+# Rules per device and class: refusals by reason, legitimate nodes lose
+# nothing.
+TESTS += tests/e2e/test_rules
+dist_noinst_SCRIPTS += tests/e2e/test_rules
+
 # ALPN and the user name sent only when configured (a listener of the
 # test's own), and Azure's topic layout through mosquitto (issue 13).
 TESTS += tests/e2e/test_mqtt_shapes
@@ -317,6 +322,13 @@ TESTS += tests/test_registry
 tests_test_registry_SOURCES = tests/test_registry.c
 tests_test_registry_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_registry_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# Rules per device and class (least privilege).
+check_PROGRAMS += tests/test_rules
+TESTS += tests/test_rules
+tests_test_rules_SOURCES = tests/test_rules.c
+tests_test_rules_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_rules_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/test_airtime
 TESTS += tests/test_airtime

@@ -86,6 +86,33 @@ test_append_replace_remove(void **state)
 	free(s);
 }
 
+/* A device's own `commands` list and a `classes` list after the devices
+ * (policy/rules.h): regedit_find refused the first, and must never take
+ * the second for the devices. */
+static void
+test_rules_lists_left_alone(void **state)
+{
+	static const char t[] = "devices = (\n"
+	    "  { id = \"70B3D57ED0001001\"; stream = \"a\"; commands = ( "
+	    "{ kind = 1; max_size = 4; } ); }\n);\n"
+	    "classes = ( { name = \"c\"; commands = ( { kind = 2; "
+	    "max_size = 8; } ); } );\n";
+	struct regedit_pos p;
+	char *s;
+
+	(void)state;
+	assert_int_equal(regedit_find(t, strlen(t), A, &p), 0);
+	assert_true(p.found);
+	assert_int_equal(p.nentries, 1);
+	assert_int_equal(t[p.close], ')');
+	assert_int_equal(t[p.close + 1], ';');
+	assert_int_equal(t[p.close + 3], 'c');
+	s = edit(t, B, "{ id = \"70B3D57ED0002002\"; }", 0);
+	assert_non_null(strstr(s, "} ); },\n  { id = \"70B3D57ED0002002\"; "
+	    "}\n);\nclasses = ( { name"));
+	free(s);
+}
+
 static void
 test_malformed(void **state)
 {
@@ -109,6 +136,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_append_replace_remove),
+		cmocka_unit_test(test_rules_lists_left_alone),
 		cmocka_unit_test(test_malformed),
 	};
 

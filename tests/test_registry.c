@@ -369,7 +369,8 @@ test_bad_entries(void **state)
 	expect_err("devices = (\n  { id = \"70B3D57ED0001001\"; stream = \"s\";"
 	    "\n  colour = \"red\"; }\n);\n", KEY1,
 	    "@/devices.conf:3: unknown setting 'colour' in a device entry "
-	    "(known: id, name, stream, revoked)");
+	    "(known: id, name, stream, revoked, class, "
+	    "streams, kinds, max_payload, rate_per_min, rate_burst, commands)");
 	expect_err("devices = (\n  { name = \"x\"; stream = \"s\"; }\n);\n",
 	    KEY1, "@/devices.conf:2: device without 'id'");
 	expect_err("devices = (\n  { id = \"70B3D57ED0001001\"; }\n);\n",

@@ -3,11 +3,15 @@
  * The input is the devices file, then a NUL byte, then the keys file (no
  * NUL: the keys file is the example one).  Loading must either succeed
  * with a consistent, sorted registry or fail with a "FILE:LINE:" message.
+ * The devices file may carry a `classes` list and rules per device: every
+ * loaded device's rules must then be a consistent compiled set, and its
+ * commands sorted.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy/registry.h"
+#include "policy/rules.h"
 
 static const char keys_default[] =
     "keys = ( { id = \"70B3D57ED0001001\"; secret = "
@@ -27,6 +31,26 @@ const char *
 __lsan_default_suppressions(void)
 {
 	return "leak:strbuf_append\nleak:libconfig_yylex\n";
+}
+
+/* A compiled set: sizes within the link's, commands sorted and unique,
+ * an allowed kind of every "any". */
+static void
+check_rules(const struct rules_set *set)
+{
+	size_t i;
+
+	if (set->max_payload > LINK_PAYLOAD_MAX ||
+	    set->nstreams > RULES_STREAMS_MAX ||
+	    (set->kinds_any && set->kinds[3] != UINT64_MAX))
+		abort();
+	for (i = 0; i < set->nstreams; i++)
+		if (!registry_stream_valid(set->streams[i]))
+			abort();
+	for (i = 0; i < set->ncmds; i++)
+		if (set->cmds[i].max_size > LINK_PAYLOAD_MAX ||
+		    (i > 0 && set->cmds[i - 1].kind >= set->cmds[i].kind))
+			abort();
 }
 
 int
@@ -60,7 +84,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strlen(d->name) > REGISTRY_NAME_MAX ||
 		    (i > 0 && registry_at(reg, i - 1)->eui >= d->eui))
 			abort();
+		if (d->rules != NULL)
+			check_rules(d->rules);
+		else if (registry_rules_implicit(reg))
+			abort();
 	}
+	for (i = 0; i < registry_class_count(reg); i++)
+		check_rules(registry_class_at(reg, i));
 	registry_free(reg);
 	return 0;
 }
