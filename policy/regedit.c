@@ -12,6 +12,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,5 +184,92 @@ regedit_apply(const char *t, size_t len, const struct regedit_pos *p,
 	s[n] = '\0';
 	*out = s;
 	*outlen = n;
+	return 0;
+}
+
+/* The top-level setting key in entry (its "{ ... }"): where it starts and
+ * where it ends (after its ';' or ',', else before the '}').  0, -ENOENT,
+ * or -EINVAL when entry is not one balanced "{ ... }". */
+static int
+regedit_setting(const char *t, size_t len, const char *key, size_t *a,
+    size_t *b)
+{
+	size_t i = 0, n, kl = strlen(key);
+	int depth = 0;
+
+	*a = *b = 0;
+	if (len < 2 || t[0] != '{' || t[len - 1] != '}')
+		return -EINVAL;
+	while (i < len) {
+		if ((n = regedit_skip(t, len, i)) != i) {
+			if (n > len)
+				return -EINVAL;
+			i = n;
+			continue;
+		}
+		if (t[i] == '{' || t[i] == '(' || t[i] == '[')
+			depth++;
+		else if (t[i] == '}' || t[i] == ')' || t[i] == ']') {
+			if (--depth < 0)
+				return -EINVAL;
+			if (depth == 0 && *a != 0 && *b == 0)
+				*b = i;		/* the last setting, no ';' */
+		} else if (depth == 1 && (t[i] == ';' || t[i] == ',') &&
+		    *a != 0 && *b == 0)
+			*b = i + 1;
+		else if (depth == 1 && *a == 0 && strncmp(t + i, key, kl) == 0 &&
+		    !(isalnum((unsigned char)t[i - 1]) || t[i - 1] == '_') &&
+		    i + kl < len && !(isalnum((unsigned char)t[i + kl]) ||
+		    t[i + kl] == '_')) {
+			*a = i;
+			i += kl;
+			continue;
+		}
+		i++;
+	}
+	if (depth != 0)
+		return -EINVAL;
+	return *a != 0 ? 0 : -ENOENT;
+}
+
+int
+regedit_entry_set(const char *entry, const char *key, const char *value,
+    char **out)
+{
+	size_t len = strlen(entry), a, b, n;
+	char *s;
+	int r;
+
+	*out = NULL;
+	r = regedit_setting(entry, len, key, &a, &b);
+	if (r == -EINVAL)
+		return r;
+	if (r == -ENOENT)
+		a = b = len - 1;
+	else
+		while (a > 1 && (entry[a - 1] == ' ' || entry[a - 1] == '\t'))
+			a--;		/* the blank before it goes too, not a
+					 * line end that closes a comment */
+	n = a + (len - b) + (value != NULL ? strlen(key) + strlen(value) + 6 :
+	    0);
+	if ((s = malloc(n + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(s, entry, a);
+	s[a] = '\0';
+	if (value != NULL) {
+		/* Before the '}' of an entry that had no such setting. */
+		if (r == -ENOENT) {
+			while (a > 1 && (s[a - 1] == ' ' || s[a - 1] == '\t'))
+				a--;
+			s[a] = '\0';
+		}
+		(void)snprintf(s + a, n + 1 - a, " %s = %s;", key, value);
+		a = strlen(s);
+		if (entry[b] == '}')
+			s[a++] = ' ';
+	}
+	memcpy(s + a, entry + b, len - b);
+	s[a + len - b] = '\0';
+	*out = s;
 	return 0;
 }

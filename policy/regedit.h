@@ -35,4 +35,14 @@ int	regedit_find(const char *text, size_t len, uint64_t eui,
 int	regedit_apply(const char *text, size_t len, const struct regedit_pos *pos,
 	    const char *entry, char **out, size_t *outlen);
 
+/*
+ * One entry's text ("{ ... }", NUL-terminated) with its top-level setting
+ * key set to value (text as written: "true", "\"collar\"") in place, or
+ * added before its '}', or removed when value is NULL; every other byte
+ * kept (a device's own rules, comments).  *out is malloc'ed.  Returns 0,
+ * -EINVAL (not one balanced entry) or -ENOMEM.
+ */
+int	regedit_entry_set(const char *entry, const char *key, const char *value,
+	    char **out);
+
 #endif

@@ -130,6 +130,61 @@ test_malformed(void **state)
 		    -EINVAL);
 }
 
+static void
+expect_set(const char *entry, const char *key, const char *value,
+    const char *want)
+{
+	char *out = NULL;
+
+	assert_int_equal(regedit_entry_set(entry, key, value, &out), 0);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* One setting of an entry, every other byte kept: a device's own rules
+ * and comments survive a revocation and a re-provisioning. */
+static void
+test_entry_set(void **state)
+{
+	char *out = (char *)1;
+
+	(void)state;
+	expect_set("{ id = \"70B3D57ED0001001\"; stream = \"cattle\"; }",
+	    "revoked", "true", "{ id = \"70B3D57ED0001001\"; stream = "
+	    "\"cattle\"; revoked = true; }");
+	expect_set("{ id = \"A\"; revoked = true; kinds = [1, 2]; }",
+	    "revoked", NULL, "{ id = \"A\"; kinds = [1, 2]; }");
+	expect_set("{ id = \"A\"; revoked = false; }", "revoked", "true",
+	    "{ id = \"A\"; revoked = true; }");
+	/* Not fooled by a name, a nested list, or a comment. */
+	expect_set("{ name = \"revoked = true;\"; commands = ( { kind = 1; "
+	    "revoked = 1; } ); /* revoked */ }", "revoked", "true",
+	    "{ name = \"revoked = true;\"; commands = ( { kind = 1; "
+	    "revoked = 1; } ); /* revoked */ revoked = true; }");
+	expect_set("{ id = \"A\"; class = \"collar\" }", "class",
+	    "\"trough\"", "{ id = \"A\"; class = \"trough\"; }");
+	expect_set("{ id = \"A\"; stream_x = 1; }", "stream", "\"w\"",
+	    "{ id = \"A\"; stream_x = 1; stream = \"w\"; }");
+	expect_set("{ id = \"A\"; }", "revoked", NULL, "{ id = \"A\"; }");
+	/* A comment's line end stays: the setting does not fall into it. */
+	expect_set("{ id = \"A\"; # own\n name = \"\"; }", "name",
+	    "\"n\"", "{ id = \"A\"; # own\n name = \"n\"; }");
+	expect_set("{ id = \"A\"; # own\n}", "revoked", "true",
+	    "{ id = \"A\"; # own\n revoked = true; }");
+	expect_set("{ id = \"A\"; # own\n revoked = true; }", "revoked",
+	    NULL, "{ id = \"A\"; # own\n }");
+	/* Not one entry. */
+	assert_int_equal(regedit_entry_set("{ id = \"A\"; ", "revoked",
+	    "true", &out), -EINVAL);
+	assert_null(out);
+	assert_int_equal(regedit_entry_set("{ name = \"x }", "revoked",
+	    "true", &out), -EINVAL);
+	assert_int_equal(regedit_entry_set("", "revoked", "true", &out),
+	    -EINVAL);
+	assert_int_equal(regedit_entry_set("{ a = ( }", "revoked", "true",
+	    &out), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -138,6 +193,7 @@ main(void)
 		cmocka_unit_test(test_append_replace_remove),
 		cmocka_unit_test(test_rules_lists_left_alone),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_entry_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

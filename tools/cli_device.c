@@ -2,7 +2,7 @@
  * cli_device.c - `fieldbridge device`: provisioning of sensor nodes.
  *
  *	fieldbridge device [-c CONF] add ID --stream S [--name N]
- *	    [--record FILE]
+ *	    [--class C] [--record FILE]
  *	fieldbridge device [-c CONF] list | show ID | revoke ID
  *
  * add makes a 256-bit secret (gnutls_rnd, GNUTLS_RND_KEY), puts the device
@@ -42,6 +42,7 @@
 #include "daemon/conf.h"
 #include "daemon/fsutil.h"
 #include "policy/regedit.h"
+#include "policy/rules.h"
 #include "policy/registry.h"
 #include "tools/cli_device.h"
 #include "tools/cli_status.h"
@@ -65,10 +66,12 @@ static void
 device_usage(FILE *f)
 {
 	fprintf(f, "usage: fieldbridge device [-c CONF] add ID --stream S "
-	    "[--name N] [--record FILE]\n"
+	    "[--name N] [--class C] [--record FILE]\n"
 	    "       fieldbridge device [-c CONF] list | show ID | revoke ID\n"
 	    "  ID                 the node's EUI, 16 hex digits\n"
 	    "  -c, --config FILE  the daemon's configuration (default %s)\n"
+	    "      --class C      the device's class of rules (in the "
+	    "registry's classes list)\n"
 	    "      --record FILE  write the provisioning record to FILE (new, "
 	    "mode 0600)\n"
 	    "                     instead of standard output\n"
@@ -260,16 +263,58 @@ device_lookup(const struct registry *reg, const char *id, uint64_t *eui)
 	return registry_find(reg, *eui);
 }
 
-/* One registry entry; revoked adds "revoked = true;". */
+/* A new device's registry entry; revoked adds "revoked = true;", a class
+ * "class = ...;". */
 static int
 device_entry(char *buf, size_t sz, const char *id, const char *name,
-    const char *stream, int revoked)
+    const char *stream, const char *class, int revoked)
 {
 	int n = snprintf(buf, sz, "{ id = \"%s\"; name = \"%s\"; stream = "
-	    "\"%s\";%s }", id, name, stream, revoked ? " revoked = true;" :
-	    "");
+	    "\"%s\";%s%s%s%s }", id, name, stream, class != NULL ?
+	    " class = \"" : "", class != NULL ? class : "", class != NULL ?
+	    "\";" : "", revoked ? " revoked = true;" : "");
 
 	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
+}
+
+/* An existing device's entry as written in d, with the settings given
+ * (value NULL: removed; a key NULL ends the list) changed and every other
+ * byte kept: its own rules, its comments.  NULL after a message. */
+static char *
+device_entry_edit(const struct device_file *d, uint64_t eui,
+    const char *const *kv)
+{
+	struct regedit_pos p;
+	char *e, *n;
+
+	if (regedit_find(d->text, d->len, eui, &p) != 0 || !p.found ||
+	    (e = strndup(d->text + p.start, p.end - p.start)) == NULL) {
+		fprintf(stderr, "fieldbridge: %s: the device's entry cannot be "
+		    "edited: fix it by hand (fieldbridge check)\n", d->path);
+		return NULL;
+	}
+	for (; kv[0] != NULL; kv += 2) {
+		if (regedit_entry_set(e, kv[0], kv[1], &n) != 0) {
+			fprintf(stderr, "fieldbridge: %s: the device's entry "
+			    "cannot be edited: fix it by hand (fieldbridge "
+			    "check)\n", d->path);
+			free(e);
+			return NULL;
+		}
+		free(e);
+		e = n;
+	}
+	return e;
+}
+
+/* "\"text\"" into buf, for a setting's value; NULL when text is NULL. */
+static const char *
+device_quote(char *buf, size_t sz, const char *text)
+{
+	if (text == NULL)
+		return NULL;
+	(void)snprintf(buf, sz, "\"%s\"", text);
+	return buf;
 }
 
 /* Puts entry for eui into the registry d (validated with the keys file
@@ -304,15 +349,17 @@ device_stage(struct device_file *d, const struct device_file *k,
 static int
 device_add(const struct conf *c, struct device_file *d, struct device_file *k,
     const struct registry *reg, const char *idarg, const char *name,
-    const char *stream, const char *record)
+    const char *stream, const char *class, const char *record)
 {
 	static const char hexd[] = "0123456789abcdef";
 	struct regedit_pos dp, kp;
 	const struct device *dev;
 	uint8_t secret[LINK_SECRET_LEN];
 	char id[17], hex[2 * LINK_SECRET_LEN + 1], dent[DEVICE_ENTRY_MAX];
-	char kent[DEVICE_ENTRY_MAX];
-	char *dt = NULL, *kt = NULL;
+	char kent[DEVICE_ENTRY_MAX], qn[DEVICE_ENTRY_MAX], qs[DEVICE_ENTRY_MAX];
+	char qc[DEVICE_ENTRY_MAX];
+	const char *kv[9], *entry = dent;
+	char *dt = NULL, *kt = NULL, *edited = NULL;
 	size_t dl, kl, i;
 	uint64_t eui;
 	int r, rc = DEVICE_EXIT_REFUSED;
@@ -331,20 +378,45 @@ device_add(const struct conf *c, struct device_file *d, struct device_file *k,
 		    id);
 		return DEVICE_EXIT_REFUSED;
 	}
-	if (stream == NULL && dev != NULL)
-		stream = registry_stream_name(reg, dev->stream);
-	if (name == NULL)
-		name = dev != NULL ? dev->name : "";
-	if (stream == NULL || !device_stream_ok(stream) ||
-	    !device_name_ok(name)) {
+	if ((stream == NULL && dev == NULL) || (stream != NULL &&
+	    !device_stream_ok(stream)) || (class != NULL &&
+	    !device_stream_ok(class)) || (name != NULL &&
+	    !device_name_ok(name))) {
 		fprintf(stderr, "fieldbridge: %s: --stream (1 to %d of "
-		    "A-Z a-z 0-9 _ . -) is required, --name at most %d "
-		    "printable bytes without quotes or backslashes\n", id,
-		    REGISTRY_STREAM_MAX, REGISTRY_NAME_MAX);
+		    "A-Z a-z 0-9 _ . -) is required for a new device, --class "
+		    "is of the same letters, --name at most %d printable bytes "
+		    "without quotes or backslashes\n", id, REGISTRY_STREAM_MAX,
+		    REGISTRY_NAME_MAX);
 		return DEVICE_EXIT_USAGE;
 	}
+	/* A device back from revocation keeps its entry (its own rules,
+	 * comments), with what was given changed and "revoked" gone. */
+	i = 0;
+	if (name != NULL) {
+		kv[i++] = "name";
+		kv[i++] = device_quote(qn, sizeof(qn), name);
+	}
+	if (stream != NULL) {
+		kv[i++] = "stream";
+		kv[i++] = device_quote(qs, sizeof(qs), stream);
+	}
+	if (class != NULL) {
+		kv[i++] = "class";
+		kv[i++] = device_quote(qc, sizeof(qc), class);
+	}
+	kv[i++] = "revoked";
+	kv[i++] = NULL;
+	kv[i] = NULL;
+	if (dev != NULL && (entry = edited = device_entry_edit(d, eui,
+	    kv)) == NULL)
+		return DEVICE_EXIT_REFUSED;
+	if (name == NULL)
+		name = dev != NULL ? dev->name : "";
+	if (stream == NULL)
+		stream = registry_stream_name(reg, dev->stream);
 	if ((r = gnutls_rnd(GNUTLS_RND_KEY, secret, sizeof(secret))) < 0) {
 		fprintf(stderr, "fieldbridge: random: %s\n", gnutls_strerror(r));
+		free(edited);
 		return DEVICE_EXIT_USAGE;
 	}
 	for (i = 0; i < sizeof(secret); i++) {
@@ -358,13 +430,14 @@ device_add(const struct conf *c, struct device_file *d, struct device_file *k,
 	 * revoked (a revoked device needs no secret), then its secret, then
 	 * the device is let in. */
 	if (dev == NULL && (device_entry(dent, sizeof(dent), id, name, stream,
-	    1) != 0 || device_stage(d, k, eui, dent) != 0))
+	    class, 1) != 0 || device_stage(d, k, eui, dent) != 0))
 		goto out;
-	if (device_entry(dent, sizeof(dent), id, name, stream, 0) != 0 ||
+	if ((dev == NULL && device_entry(dent, sizeof(dent), id, name, stream,
+	    class, 0) != 0) ||
 	    regedit_find(k->text, k->len, eui, &kp) != 0 ||
 	    regedit_find(d->text, d->len, eui, &dp) != 0 ||
 	    regedit_apply(k->text, k->len, &kp, kent, &kt, &kl) != 0 ||
-	    regedit_apply(d->text, d->len, &dp, dent, &dt, &dl) != 0) {
+	    regedit_apply(d->text, d->len, &dp, entry, &dt, &dl) != 0) {
 		fprintf(stderr, "fieldbridge: %s or %s is not one list of "
 		    "entries: fix it by hand (fieldbridge check)\n", d->path,
 		    k->path);
@@ -378,9 +451,10 @@ device_add(const struct conf *c, struct device_file *d, struct device_file *k,
 		rc = DEVICE_EXIT_USAGE;
 		goto out;
 	}
-	printf("%s %s: name \"%s\", stream %s; its secret is in %s only\n",
-	    id, dev != NULL ? "re-provisioned after revocation" : "added",
-	    name, stream, k->path);
+	printf("%s %s: name \"%s\", stream %s%s%s; its secret is in %s "
+	    "only\n", id, dev != NULL ? "re-provisioned after revocation" :
+	    "added", name, stream, class != NULL ? ", class " : "",
+	    class != NULL ? class : "", k->path);
 	if (device_record(record, id, hex) != 0)
 		goto out;
 	device_reload(c);
@@ -391,6 +465,7 @@ out:
 	gnutls_memset(kent, 0, sizeof(kent));
 	device_text_free(kt, kl);
 	free(dt);
+	free(edited);
 	return rc;
 }
 
@@ -398,9 +473,10 @@ static int
 device_revoke(const struct conf *c, struct device_file *d,
     struct device_file *k, const struct registry *reg, const char *idarg)
 {
+	static const char *const kv[] = { "revoked", "true", NULL };
 	struct regedit_pos kp;
 	const struct device *dev;
-	char id[17], dent[DEVICE_ENTRY_MAX], *kt = NULL;
+	char id[17], *dent = NULL, *kt = NULL;
 	size_t kl = 0;
 	uint64_t eui;
 	int rc = DEVICE_EXIT_REFUSED;
@@ -417,8 +493,7 @@ device_revoke(const struct conf *c, struct device_file *d,
 	}
 	/* Revoked first (loadable with its secret still there), then its
 	 * secret deleted. */
-	if (device_entry(dent, sizeof(dent), id, dev->name,
-	    registry_stream_name(reg, dev->stream), 1) != 0 ||
+	if ((dent = device_entry_edit(d, eui, kv)) == NULL ||
 	    device_stage(d, k, eui, dent) != 0)
 		goto out;
 	if (regedit_find(k->text, k->len, eui, &kp) != 0 || (kp.found &&
@@ -434,6 +509,7 @@ device_revoke(const struct conf *c, struct device_file *d,
 	rc = 0;
 out:
 	device_text_free(kt, kl);
+	free(dent);
 	return rc;
 }
 
@@ -449,6 +525,21 @@ device_has_key(const struct device *dev)
 	return 0;
 }
 
+/* Its class's name, "(own rules)" or "none: it sends nothing". */
+static const char *
+device_class(const struct device *dev)
+{
+	const struct rules_set *r = dev->rules;
+
+	if (r == NULL)
+		return "none: nothing it sends goes upstream";
+	if (r->name != NULL)
+		return r->name;
+	if (r->parent != NULL && r->parent->name != NULL)
+		return r->parent->name;
+	return "(its own rules)";
+}
+
 static void
 device_print(const struct registry *reg, const struct device *dev, int long_)
 {
@@ -462,9 +553,9 @@ device_print(const struct registry *reg, const struct device *dev, int long_)
 		    registry_stream_name(reg, dev->stream), dev->name);
 		return;
 	}
-	printf("id:      %s\nname:    %s\nstream:  %s\nstate:   %s\n"
-	    "secret:  %s\n", id, dev->name,
-	    registry_stream_name(reg, dev->stream),
+	printf("id:      %s\nname:    %s\nstream:  %s\nclass:   %s\n"
+	    "state:   %s\nsecret:  %s\n", id, dev->name,
+	    registry_stream_name(reg, dev->stream), device_class(dev),
 	    dev->revoked ? "revoked" : "active",
 	    device_has_key(dev) ? "provisioned (in the keys file)" :
 	    "none: the node cannot join");
@@ -477,12 +568,13 @@ cli_device(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "stream", required_argument, NULL, 's' },
+		{ "class", required_argument, NULL, 'C' },
 		{ "record", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *conf_path = CONF_PATH_DEFAULT, *name = NULL, *stream = NULL;
-	const char *record = NULL, *cmd, *id = NULL;
+	const char *record = NULL, *cmd, *id = NULL, *class = NULL;
 	struct device_file d = { NULL, NULL, 0, { 0 } }, k = d;
 	struct registry *reg = NULL;
 	const struct device *dev;
@@ -503,6 +595,9 @@ cli_device(int argc, char **argv)
 			break;
 		case 's':
 			stream = optarg;
+			break;
+		case 'C':
+			class = optarg;
 			break;
 		case 'r':
 			record = optarg;
@@ -551,7 +646,8 @@ cli_device(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(cmd, "add") == 0)
-		rc = device_add(c, &d, &k, reg, id, name, stream, record);
+		rc = device_add(c, &d, &k, reg, id, name, stream, class,
+		    record);
 	else if (strcmp(cmd, "revoke") == 0)
 		rc = device_revoke(c, &d, &k, reg, id);
 	else if (strcmp(cmd, "list") == 0) {

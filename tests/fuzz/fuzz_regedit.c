@@ -12,6 +12,31 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* One entry's setting set, then removed: the result is still one entry
+ * ("{ ... }"), and setting it again changes nothing more. */
+static void
+fuzz_entry(const char *t, size_t len)
+{
+	char *e, *a, *b, *c;
+
+	if ((e = strndup(t, len)) == NULL)
+		return;
+	if (strlen(e) == len && regedit_entry_set(e, "revoked", "true",
+	    &a) == 0) {
+		if (a[0] != '{' || a[strlen(a) - 1] != '}' ||
+		    strstr(a, "revoked = true;") == NULL)
+			abort();
+		if (regedit_entry_set(a, "revoked", "true", &b) != 0 ||
+		    strcmp(a, b) != 0)
+			abort();
+		if (regedit_entry_set(a, "revoked", NULL, &c) == 0)
+			free(c);
+		free(b);
+		free(a);
+	}
+	free(e);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -38,6 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			free(out);
 		}
+		if (p.found)
+			fuzz_entry(t + p.start, p.end - p.start);
 	}
 	return 0;
 }
