@@ -238,6 +238,8 @@ EXTRA_DIST += tests/fuzz/corpus/privsep
 # The unit file: systemd-analyze verify and security (skips without it).
 TESTS += tests/test_unit.sh
 dist_noinst_SCRIPTS += tests/test_unit.sh
+TESTS += tests/test_completion.sh
+dist_noinst_SCRIPTS += tests/test_completion.sh
 EXTRA_DIST += systemd/fieldbridge.service
 
 # End to end, on the real binary: confinement seen from /proc, the test

@@ -25,6 +25,7 @@
 # FILE:LINE: FROM -> TO (rule) and exits 1 if there is any.
 set -eu
 
+self_path=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")	# before the cd
 top=${1:-${srcdir:-$(dirname "$0")/..}}
 cd "$top"
 
@@ -125,7 +126,7 @@ if [ -z "${FB_LAYERING_INNER:-}" ]; then
 	echo '#include "radio/radio.h"' > "$fake/node/a.c"
 	printf '#include "daemon/batch.h"\n#include "daemon/fsutil.h"\n' \
 	    > "$fake/daemon/store/ok.c"
-	out=$(FB_LAYERING_INNER=1 sh "$0" "$fake" 2>&1) && self=0 || self=$?
+	out=$(FB_LAYERING_INNER=1 sh "$self_path" "$fake" 2>&1) && self=0 || self=$?
 	rm -rf "$fake"
 	if [ "$self" -ne 1 ] || [ "$(echo "$out" | grep -c ' -> ')" -ne 8 ] ||
 	    echo "$out" | grep -q 'ok.c'; then
