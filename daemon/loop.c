@@ -91,6 +91,7 @@ static const int loop_ident_order[] = {
 	-IDENT_DROP_UNKNOWN, -IDENT_DROP_BAD_TAG, -IDENT_DROP_REPLAY,
 	-IDENT_DROP_STALE, -IDENT_DROP_REVOKED, -IDENT_DROP_RATE,
 	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION, -IDENT_DROP_NO_SESSION,
+	-IDENT_DROP_DOWNGRADE,
 };
 
 #define LOOP_SENT_MAX		16	/* downlinks remembered per port */
@@ -456,9 +457,11 @@ loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
 	tx.len = o->reply_len;
 	kind = o->reply[0] & 0x0f;
 	/* Replies to authenticated frames may use the whole airtime
-	 * budget, CHALLENGEs (anybody can make us send one) only a share
-	 * (policy/budget.h). */
-	cls = kind == LINK_CHALLENGE ? BUDGET_UNAUTH : BUDGET_AUTH;
+	 * budget, CHALLENGEs to version 1 HELLOs (anybody can make us send
+	 * one) only a share (policy/budget.h); a version 2 HELLO's MIC
+	 * verified, so its CHALLENGE goes with the authenticated. */
+	cls = kind == LINK_CHALLENGE && !o->reply_auth ? BUDGET_UNAUTH :
+	    BUDGET_AUTH;
 	if (d->budget != NULL) {
 		toa = airtime_tx_us(&tx.meta, tx.len);
 		r = toa < 0 ? (int)toa : budget_take(d->budget,
