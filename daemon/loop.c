@@ -128,6 +128,7 @@ struct loop_counters {
 	uint64_t	replies_failed;
 	uint64_t	tx_refused;	/* the concentrator did not send */
 	uint64_t	airtime_refused[BUDGET_CLASSES];
+	uint64_t	challenges[2];	/* queued, to v1 and to v2 HELLOs */
 };
 
 struct loop {
@@ -283,10 +284,13 @@ loop_airtime_status(struct loop *d, FILE *f, uint64_t now_ms)
 
 	fprintf(f, "downlinks_refused_by_concentrator=%llu\n"
 	    "downlinks_refused_airtime=%llu\n"
-	    "challenges_refused_airtime=%llu\n",
+	    "challenges_refused_airtime=%llu\n"
+	    "challenges_sent_v1=%llu\nchallenges_sent_v2=%llu\n",
 	    (unsigned long long)d->c.tx_refused,
 	    (unsigned long long)d->c.airtime_refused[BUDGET_AUTH],
-	    (unsigned long long)d->c.airtime_refused[BUDGET_UNAUTH]);
+	    (unsigned long long)d->c.airtime_refused[BUDGET_UNAUTH],
+	    (unsigned long long)d->c.challenges[0],
+	    (unsigned long long)d->c.challenges[1]);
 	if (d->budget == NULL) {
 		fprintf(f, "airtime_region=none\n");
 		return;
@@ -487,6 +491,8 @@ loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
 		return;
 	}
 	d->c.replies++;
+	if (kind == LINK_CHALLENGE)
+		d->c.challenges[o->reply_auth != 0]++;
 	s = &p->sent[p->sent_next++ % LOOP_SENT_MAX];
 	s->id = tx.id;
 	s->kind = (uint8_t)kind;
