@@ -148,7 +148,7 @@ struct fbnode_config {
 
 /*
  * One node.  The fields are the library's; read them through the
- * accessors below.  116 bytes on a Cortex-M (bench/run reports
+ * accessors below.  112 bytes on a Cortex-M (bench/run reports
  * node_ram_bytes_per_context); it holds the session keys, so fbnode_done
  * wipes it.
  */
