@@ -95,6 +95,7 @@ static const int loop_ident_order[] = {
 	-IDENT_DROP_UNKNOWN, -IDENT_DROP_BAD_TAG, -IDENT_DROP_REPLAY,
 	-IDENT_DROP_STALE, -IDENT_DROP_REVOKED, -IDENT_DROP_RATE,
 	-IDENT_DROP_MALFORMED, -IDENT_DROP_DIRECTION, -IDENT_DROP_NO_SESSION,
+	-IDENT_DROP_DOWNGRADE,
 };
 
 /* The rules' drop counters, named by rules_strverdict(), in the order of
@@ -146,6 +147,7 @@ struct loop_counters {
 	uint64_t	replies_failed;
 	uint64_t	tx_refused;	/* the concentrator did not send */
 	uint64_t	airtime_refused[BUDGET_CLASSES];
+	uint64_t	challenges[2];	/* queued, to v1 and to v2 HELLOs */
 };
 
 struct loop {
@@ -307,10 +309,13 @@ loop_airtime_status(struct loop *d, FILE *f, uint64_t now_ms)
 
 	fprintf(f, "downlinks_refused_by_concentrator=%llu\n"
 	    "downlinks_refused_airtime=%llu\n"
-	    "challenges_refused_airtime=%llu\n",
+	    "challenges_refused_airtime=%llu\n"
+	    "challenges_sent_v1=%llu\nchallenges_sent_v2=%llu\n",
 	    (unsigned long long)d->c.tx_refused,
 	    (unsigned long long)d->c.airtime_refused[BUDGET_AUTH],
-	    (unsigned long long)d->c.airtime_refused[BUDGET_UNAUTH]);
+	    (unsigned long long)d->c.airtime_refused[BUDGET_UNAUTH],
+	    (unsigned long long)d->c.challenges[0],
+	    (unsigned long long)d->c.challenges[1]);
 	if (d->budget == NULL) {
 		fprintf(f, "airtime_region=none\n");
 		return;
@@ -530,9 +535,11 @@ loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
 	tx.len = o->reply_len;
 	kind = o->reply[0] & 0x0f;
 	/* Replies to authenticated frames may use the whole airtime
-	 * budget, CHALLENGEs (anybody can make us send one) only a share
-	 * (policy/budget.h). */
-	cls = kind == LINK_CHALLENGE ? BUDGET_UNAUTH : BUDGET_AUTH;
+	 * budget, CHALLENGEs to version 1 HELLOs (anybody can make us send
+	 * one) only a share (policy/budget.h); a version 2 HELLO's MIC
+	 * verified, so its CHALLENGE goes with the authenticated. */
+	cls = kind == LINK_CHALLENGE && !o->reply_auth ? BUDGET_UNAUTH :
+	    BUDGET_AUTH;
 	if (d->budget != NULL) {
 		toa = airtime_tx_us(&tx.meta, tx.len);
 		r = toa < 0 ? (int)toa : budget_take(d->budget,
@@ -558,6 +565,8 @@ loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
 		return;
 	}
 	d->c.replies++;
+	if (kind == LINK_CHALLENGE)
+		d->c.challenges[o->reply_auth != 0]++;
 	s = &p->sent[p->sent_next++ % LOOP_SENT_MAX];
 	s->id = tx.id;
 	s->kind = (uint8_t)kind;

@@ -95,12 +95,18 @@
  *                                                          status.c
  *   downlinks_refused_by_concentrator, downlinks_refused_airtime,
  *   challenges_refused_airtime   downlinks not sent        loop.c
+ *   challenges_sent_v1, _v2    CHALLENGEs queued, answering
+ *                              version 1 / version 2 HELLOs  loop.c
  *   airtime_out_of_band        downlinks on no known sub-band  loop.c
  *   airtime_region             EU868|US915|none            loop.c
  *   airtime_PORT_BAND_limit_ms, _used_ms, _challenge_used_ms, _sent,
  *   _challenges_sent, _refused, _challenges_refused
  *                              the airtime budget per concentrator and
- *                              sub-band, for the bands in use  loop.c
+ *                              sub-band, for the bands in use (the
+ *                              challenge_ figures: the unauthenticated
+ *                              share, CHALLENGEs to version 1 HELLOs;
+ *                              a v2 HELLO's CHALLENGE is under _sent)
+ *                              loop.c
  *   port_NAME_path             the concentrator's configured path  loop.c
  *   port_NAME_state            open (line open, driver starting) | ready
  *                              (the concentrator said so) | retrying

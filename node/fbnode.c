@@ -8,6 +8,7 @@
  * Frames (all integers big-endian; byte 0 is version << 4 | type):
  *
  *   HELLO      0x11 | eui(8) | Nn(16)                    25 bytes  node -> gw
+ *   HELLO v2   0x21 | eui(8) | Nn(16) | jc(4) | mic(16)  45 bytes  node -> gw
  *   CHALLENGE  0x12 | eui(8) | Ng(16) | Tg(16)           41 bytes  gw -> node
  *   RESPONSE   0x13 | eui(8) | Tn(16)                    25 bytes  node -> gw
  *   DATA_UP    0x14 | sid(4) | fcnt(3) | ct(n) | mic(8)  16+n      node -> gw
@@ -17,6 +18,8 @@
  *   Tg  = HMAC(K, "FBLINK1 Tg" | Ng | Nn | eui)[0..15]
  *   Tn  = HMAC(K, "FBLINK1 Tn" | Nn | Ng | eui)[0..15]
  *   up key | down key = HKDF(IKM K, salt Nn | Ng, info "FBLINK1 keys" | eui)
+ *   Kh  = HKDF(IKM K, salt 32 zero bytes, info "FBLINK2 hello" | eui)
+ *   mic = HMAC(Kh, HELLO v2 bytes 0..28)[0..15]; jc: the join counter
  *   data: AES-128-CCM-8, aad = the 8 header bytes,
  *         nonce = dir (0 up, 1 down) | sid | fcnt | 00 00 00 00 00
  *
@@ -36,6 +39,9 @@
 #define FBNODE_LABEL_LEN	10	/* "FBLINK1 Tg", "FBLINK1 Tn" */
 #define FBNODE_KEYS_LABEL_LEN	12	/* "FBLINK1 keys" */
 #define FBNODE_SAVE_LABEL_LEN	12	/* "FBLINK1 save" */
+#define FBNODE_HELLO_LABEL_LEN	13	/* "FBLINK2 hello" */
+#define FBNODE_HELLO2_MAC_LEN	(FBNODE_HELLO_LEN + 4)	/* what the MIC
+								 * covers */
 #define FBNODE_SAVED_MAC_LEN	16
 #define FBNODE_SAVED_BODY_LEN	(FBNODE_SAVED_LEN - FBNODE_SAVED_MAC_LEN)
 #define FBNODE_SAVED_MAGIC	0x46424e53u	/* "FBNS" */
@@ -48,6 +54,8 @@ static const uint8_t fbnode_label_keys[FBNODE_KEYS_LABEL_LEN] = {
 	'F', 'B', 'L', 'I', 'N', 'K', '1', ' ', 'k', 'e', 'y', 's' };
 static const uint8_t fbnode_label_save[FBNODE_SAVE_LABEL_LEN] = {
 	'F', 'B', 'L', 'I', 'N', 'K', '1', ' ', 's', 'a', 'v', 'e' };
+static const uint8_t fbnode_label_hello[FBNODE_HELLO_LABEL_LEN] = {
+	'F', 'B', 'L', 'I', 'N', 'K', '2', ' ', 'h', 'e', 'l', 'l', 'o' };
 
 /* ---- bytes ---- */
 
@@ -117,9 +125,25 @@ fbnode_parse(const uint8_t *buf, size_t len, struct fbnode_frame *f)
 	memset(f, 0, sizeof(*f));
 	if (len < 1)
 		return FBNODE_DROP_SHORT;
-	if (buf[0] >> 4 != FBNODE_VERSION)
+	f->version = buf[0] >> 4;
+	if (f->version != FBNODE_VERSION && f->version != FBNODE_VERSION_2)
 		return FBNODE_DROP_VERSION;
 	f->type = buf[0] & 0x0f;
+	if (f->version == FBNODE_VERSION_2) {
+		/* Version 2 is the HELLO alone. */
+		if (f->type != FBNODE_HELLO) {
+			f->type = 0;
+			return FBNODE_DROP_TYPE;
+		}
+		if (len != FBNODE_HELLO2_LEN)
+			return FBNODE_DROP_LENGTH;
+		f->eui = fbnode_get_be(buf + 1, FBNODE_EUI_LEN);
+		f->nonce = buf + 1 + FBNODE_EUI_LEN;
+		f->join_ctr = (uint32_t)fbnode_get_be(buf + FBNODE_HELLO_LEN,
+		    4);
+		f->proof = buf + FBNODE_HELLO2_MAC_LEN;
+		return FBNODE_OK;
+	}
 	if (f->type == (FBNODE_FLAG_KEEPALIVE_REQ | FBNODE_DATA_UP)) {
 		f->type = FBNODE_DATA_UP;
 		f->flags = FBNODE_FLAG_KEEPALIVE_REQ;
@@ -221,7 +245,11 @@ fbnode_init(struct fbnode *n, uint64_t eui,
 	n->rejoin = FBNODE_REJOIN_SILENT_UPLINKS;
 	n->timeout_ms = FBNODE_HANDSHAKE_TIMEOUT_MS;
 	n->step = FBNODE_PERSIST_STEP;
+	n->join_step = FBNODE_JOIN_STEP;
 	if (cfg != NULL) {
+		if (cfg->join_step != 0)
+			n->join_step = cfg->join_step;
+		n->hello_v1 = cfg->hello_v1 != 0;
 		if (cfg->keepalive_req_uplinks != 0)
 			n->ka_req = cfg->keepalive_req_uplinks;
 		if (cfg->rejoin_silent_uplinks != 0)
@@ -233,7 +261,8 @@ fbnode_init(struct fbnode *n, uint64_t eui,
 		n->persist = cfg->persist != 0;
 	}
 	/* Asking must start before giving up, or the node never asks. */
-	if (n->ka_req >= n->rejoin || n->timeout_ms >= 0x80000000u)
+	if (n->ka_req >= n->rejoin || n->timeout_ms >= 0x80000000u ||
+	    (!n->hello_v1 && ops->mac_key == NULL))
 		return FBNODE_ERR_ARG;
 	return FBNODE_OK;
 }
@@ -268,25 +297,85 @@ fbnode_result_clear(struct fbnode_result *res)
 
 /* ---- the state machine ---- */
 
+/*
+ * The version 2 HELLO's MIC over its first FBNODE_HELLO2_MAC_LEN bytes:
+ * Kh from the back-end's HKDF (salt: HashLen zero bytes, RFC 5869's
+ * default), then HMAC-SHA-256 under Kh, truncated.
+ */
+static int
+fbnode_hello_mic(const struct fbnode *n, const uint8_t *msg,
+    uint8_t mic[FBNODE_HELLO_MIC_LEN])
+{
+	uint8_t salt[FBNODE_HMAC_LEN], kh[FBNODE_HELLO_KEY_LEN];
+	uint8_t info[FBNODE_HELLO_LABEL_LEN + FBNODE_EUI_LEN];
+	uint8_t full[FBNODE_HMAC_LEN];
+	int r = FBNODE_ERR_CRYPTO;
+
+	memset(salt, 0, sizeof(salt));
+	memcpy(info, fbnode_label_hello, FBNODE_HELLO_LABEL_LEN);
+	fbnode_put_be(info + FBNODE_HELLO_LABEL_LEN, n->eui, FBNODE_EUI_LEN);
+	if (n->ops->derive(n->arg, salt, sizeof(salt), info, sizeof(info),
+	    kh, sizeof(kh)) == 0 &&
+	    n->ops->mac_key(n->arg, kh, sizeof(kh), msg,
+	    FBNODE_HELLO2_MAC_LEN, full) == 0) {
+		memcpy(mic, full, FBNODE_HELLO_MIC_LEN);
+		r = FBNODE_OK;
+	}
+	fbnode_wipe(kh, sizeof(kh));
+	fbnode_wipe(full, sizeof(full));
+	return r;
+}
+
 int
 fbnode_join(struct fbnode *n, uint32_t now_ms, uint8_t *out, size_t cap,
     struct fbnode_result *res)
 {
+	size_t len = n->hello_v1 ? FBNODE_HELLO_LEN : FBNODE_HELLO2_LEN;
+	uint32_t ctr = n->join_ctr + 1;
+
 	fbnode_result_clear(res);
-	if (cap < FBNODE_HELLO_LEN)
+	if (cap < len)
 		return FBNODE_ERR_BUFFER;
+	if (!n->hello_v1 && n->join_ctr == 0xffffffffu)
+		return FBNODE_ERR_COUNTER;
 	fbnode_forget(n);
 	if (n->ops->random(n->arg, n->nn, sizeof(n->nn)) != 0)
 		return FBNODE_ERR_CRYPTO;
 	out[0] = fbnode_hdr(FBNODE_HELLO);
 	fbnode_put_be(out + 1, n->eui, FBNODE_EUI_LEN);
 	memcpy(out + 1 + FBNODE_EUI_LEN, n->nn, FBNODE_NONCE_LEN);
+	if (!n->hello_v1) {
+		out[0] = (uint8_t)(FBNODE_VERSION_2 << 4 | FBNODE_HELLO);
+		fbnode_put_be(out + FBNODE_HELLO_LEN, ctr, 4);
+		if (fbnode_hello_mic(n, out, out + FBNODE_HELLO2_MAC_LEN) != 0)
+			return FBNODE_ERR_CRYPTO;
+		/* Spent once the frame exists, sent or not. */
+		n->join_ctr = ctr;
+		if (ctr > n->join_resv) {
+			n->join_resv = ctr + n->join_step - 1 < ctr ?
+			    0xffffffffu : ctr + n->join_step - 1;
+			res->save_join = 1;
+		}
+	}
 	n->state = FBNODE_WAIT_CHALLENGE;
 	n->deadline_ms = now_ms + n->timeout_ms;
 	res->tx = out;
-	res->tx_len = FBNODE_HELLO_LEN;
+	res->tx_len = len;
 	res->persist = n->persist;	/* the saved session is over */
 	return FBNODE_OK;
+}
+
+void
+fbnode_set_join_counter(struct fbnode *n, uint32_t saved)
+{
+	n->join_ctr = saved;
+	n->join_resv = saved;
+}
+
+uint32_t
+fbnode_join_counter_saved(const struct fbnode *n)
+{
+	return n->join_resv;
 }
 
 /*
@@ -631,6 +720,7 @@ fbnode_strerror(int verdict)
 	case FBNODE_ERR_CRYPTO: return "crypto back-end failed";
 	case FBNODE_ERR_SAVED: return "saved session not valid";
 	case FBNODE_ERR_ARG: return "invalid argument";
+	case FBNODE_ERR_COUNTER: return "join counter spent, new secret needed";
 	default: return "unknown libfbnode result";
 	}
 }

@@ -25,6 +25,14 @@
  * start-up.  The saved up counter is a reservation FBNODE_PERSIST_STEP
  * ahead, so flash is written once per that many uplinks, and a restored
  * node continues above anything it may have sent.
+ *
+ * The join counter is not optional: a version 2 HELLO carries a counter
+ * the gateway requires to grow (it refuses a HELLO whose counter is not
+ * above the last it accepted, as a replay), so it must survive every
+ * reset.  Give fbnode_set_join_counter the value last saved before the
+ * first fbnode_join; whenever a result has save_join set, write
+ * fbnode_join_counter_saved() to non-volatile memory BEFORE transmitting
+ * that HELLO.  It too is a reservation, FBNODE_JOIN_STEP ahead.
  */
 #ifndef FBNODE_H
 #define FBNODE_H
@@ -35,6 +43,7 @@
 #include "node/fbnode_crypto.h"
 
 #define FBNODE_VERSION		1	/* link protocol version */
+#define FBNODE_VERSION_2	2	/* of the authenticated HELLO */
 #define FBNODE_NONCE_LEN	16
 #define FBNODE_PROOF_LEN	16	/* truncated HMAC-SHA-256 */
 #define FBNODE_MIC_LEN		8	/* CCM tag */
@@ -42,7 +51,11 @@
 #define FBNODE_FRAME_MAX	255	/* every buffer the library fills */
 #define FBNODE_PAYLOAD_MAX	(FBNODE_FRAME_MAX - FBNODE_DATA_OVERHEAD)
 #define FBNODE_FCNT_MAX		0xffffffu	/* 24-bit counters */
-#define FBNODE_HELLO_LEN	25
+#define FBNODE_HELLO_LEN	25	/* version 1 */
+#define FBNODE_HELLO2_LEN	45	/* version 2: + counter 4 + MIC 16 */
+#define FBNODE_HELLO_KEY_LEN	32	/* Kh */
+#define FBNODE_HELLO_MIC_LEN	16	/* truncated HMAC-SHA-256 */
+#define FBNODE_JOIN_STEP	16	/* joins per join counter save */
 #define FBNODE_CHALLENGE_LEN	41
 #define FBNODE_RESPONSE_LEN	25
 /* Defaults of struct fbnode_config (docs/link-protocol.md, "Keepalive"). */
@@ -111,6 +124,9 @@ enum fbnode_verdict {
 	FBNODE_ERR_SAVED = -17,		/* fbnode_restore: not a valid saved
 					 * session of this node */
 	FBNODE_ERR_ARG = -18,		/* invalid argument */
+	FBNODE_ERR_COUNTER = -19,	/* fbnode_join: the join counter is
+					 * spent (2^32 - 1 joins): the node
+					 * needs a new secret */
 };
 #define FBNODE_DROP_COUNT	12	/* 0 and the drops, for counters */
 
@@ -124,11 +140,15 @@ struct fbnode_config {
 						 * session (results set
 						 * persist); 0: it re-joins
 						 * after every reset */
+	uint8_t		hello_v1;		/* 1: version 1 HELLOs, no
+						 * join counter (for a gateway
+						 * before version 2) */
+	uint16_t	join_step;		/* FBNODE_JOIN_STEP */
 };
 
 /*
  * One node.  The fields are the library's; read them through the
- * accessors below.  104 bytes on a Cortex-M (bench/run reports
+ * accessors below.  112 bytes on a Cortex-M (bench/run reports
  * node_ram_bytes_per_context); it holds the session keys, so fbnode_done
  * wipes it.
  */
@@ -142,6 +162,10 @@ struct fbnode {
 	uint32_t	 up_reserved;	/* highest up counter saved */
 	uint32_t	 deadline_ms;	/* end of the handshake step */
 	uint32_t	 timeout_ms;
+	uint32_t	 join_ctr;	/* last join counter used */
+	uint32_t	 join_resv;	/* highest join counter saved */
+	uint16_t	 join_step;
+	uint8_t		 hello_v1;
 	uint16_t	 silent;	/* uplinks since a verified downlink */
 	uint16_t	 ka_req;
 	uint16_t	 rejoin;
@@ -159,13 +183,16 @@ struct fbnode {
  * downlink arrived; for a COMMAND, body points at its body (in the
  * caller's buffer).  persist: write fbnode_save() to non-volatile memory
  * before transmitting tx or acting on the downlink (only when
- * config.persist is set).
+ * config.persist is set).  save_join: write fbnode_join_counter_saved()
+ * to non-volatile memory before transmitting tx (a version 2 HELLO),
+ * whatever config.persist says.
  */
 struct fbnode_result {
 	const uint8_t	*tx;
 	size_t		 tx_len;
 	uint8_t		 kind;		/* enum fbnode_down_kind */
 	uint8_t		 persist;
+	uint8_t		 save_join;
 	uint8_t		 keepalive_req;	/* the DATA_UP in tx asks for one */
 	const uint8_t	*body;
 	size_t		 body_len;
@@ -182,8 +209,9 @@ int	fbnode_init(struct fbnode *n, uint64_t eui,
 void	fbnode_done(struct fbnode *n);
 
 /* Start a handshake from any state (the current session, if any, is
- * given up): a HELLO with a fresh nonce in out (FBNODE_HELLO_LEN bytes),
- * WAIT_CHALLENGE until now + the handshake timeout. */
+ * given up): a HELLO with a fresh nonce in out (FBNODE_HELLO2_LEN bytes,
+ * with the next join counter and its MIC; FBNODE_HELLO_LEN for a
+ * hello_v1 node), WAIT_CHALLENGE until now + the handshake timeout. */
 int	fbnode_join(struct fbnode *n, uint32_t now_ms, uint8_t *out,
 	    size_t cap, struct fbnode_result *res);
 /* A frame the radio received.  Returns FBNODE_OK when it acted (res says
@@ -202,6 +230,13 @@ int	fbnode_send(struct fbnode *n, const uint8_t *payload, size_t len,
  * deadline returns the node to IDLE.  Returns 1 when that happened (the
  * firmware then joins again, after its back-off), else 0. */
 int	fbnode_tick(struct fbnode *n, uint32_t now_ms);
+
+/* The join counter as last saved (0 if never): call once after
+ * fbnode_init, before the first fbnode_join.  The next HELLO carries a
+ * counter above it. */
+void	fbnode_set_join_counter(struct fbnode *n, uint32_t saved);
+/* The value to save when a result has save_join set. */
+uint32_t fbnode_join_counter_saved(const struct fbnode *n);
 
 /* The persisted session (config.persist): FBNODE_SAVED_LEN bytes, bound
  * to the secret by a MAC so a corrupt or foreign copy is refused. */
@@ -222,11 +257,14 @@ const char	*fbnode_strerror(int verdict);
  * (size, version, type), as docs/link-protocol.md orders the checks.
  */
 struct fbnode_frame {
+	uint8_t		 version;	/* 1, or 2 (a HELLO) */
 	uint8_t		 type;		/* enum fbnode_type */
 	uint8_t		 flags;		/* DATA_UP: FBNODE_FLAG_KEEPALIVE_REQ */
 	uint64_t	 eui;		/* HELLO, CHALLENGE, RESPONSE */
 	const uint8_t	*nonce;		/* HELLO: Nn; CHALLENGE: Ng */
-	const uint8_t	*proof;		/* CHALLENGE: Tg; RESPONSE: Tn */
+	const uint8_t	*proof;		/* CHALLENGE: Tg; RESPONSE: Tn;
+					 * v2 HELLO: MIC */
+	uint32_t	 join_ctr;	/* v2 HELLO */
 	uint32_t	 sid;		/* DATA_* */
 	uint32_t	 fcnt;		/* DATA_* */
 	const uint8_t	*ct;		/* DATA_*: ciphertext then MIC */

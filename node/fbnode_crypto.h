@@ -1,5 +1,5 @@
 /*
- * fbnode_crypto.h - the cryptography libfbnode needs, as a table of five
+ * fbnode_crypto.h - the cryptography libfbnode needs, as a table of six
  * functions a back-end fills in: the node's platform library, or its
  * secure element, in which case the node secret K never leaves the chip
  * (every operation that needs K is one call here; the library never sees
@@ -48,6 +48,12 @@ struct fbnode_crypto_ops {
 		    size_t len, uint8_t *out);
 	/* len bytes that nobody can predict: the node's nonce Nn. */
 	int	(*random)(void *arg, uint8_t *out, size_t len);
+	/* out = HMAC-SHA-256(key, msg) under a key the library derived
+	 * with derive (the version 2 HELLO's key Kh); key_len <= 64.
+	 * Needed only for version 2 HELLOs (fbnode_config.hello_v1 0). */
+	int	(*mac_key)(void *arg, const uint8_t *key, size_t key_len,
+		    const uint8_t *msg, size_t len,
+		    uint8_t out[FBNODE_HMAC_LEN]);
 };
 
 #endif

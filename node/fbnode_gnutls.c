@@ -1,6 +1,7 @@
 /*
  * fbnode_gnutls.c - the crypto back-end of libfbnode on GnuTLS (Linux):
- * HMAC-SHA-256 with gnutls_hmac_fast, HKDF with gnutls_hkdf_extract and
+ * HMAC-SHA-256 with gnutls_hmac_fast (under K, or a key the library
+ * derived), HKDF with gnutls_hkdf_extract and
  * _expand, AES-128-CCM-8 with GNUTLS_CIPHER_AES_128_CCM_8 and randomness
  * with gnutls_rnd, the calls docs/library-notes.md ("GnuTLS") vouches for.
  *
@@ -35,13 +36,22 @@ fbnode_gnutls_done(struct fbnode_gnutls *g)
 }
 
 static int
+fbnode_gnutls_mac_key(void *arg, const uint8_t *key, size_t key_len,
+    const uint8_t *msg, size_t len, uint8_t out[FBNODE_HMAC_LEN])
+{
+	(void)arg;
+	return gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, key_len, msg, len,
+	    out) == 0 ? 0 : -1;
+}
+
+static int
 fbnode_gnutls_mac(void *arg, const uint8_t *msg, size_t len,
     uint8_t out[FBNODE_HMAC_LEN])
 {
 	struct fbnode_gnutls *g = arg;
 
-	return gnutls_hmac_fast(GNUTLS_MAC_SHA256, g->k, FBNODE_SECRET_LEN,
-	    msg, len, out) == 0 ? 0 : -1;
+	return fbnode_gnutls_mac_key(arg, g->k, FBNODE_SECRET_LEN, msg, len,
+	    out);
 }
 
 static int
@@ -138,4 +148,5 @@ const struct fbnode_crypto_ops fbnode_gnutls_ops = {
 	fbnode_gnutls_seal,
 	fbnode_gnutls_open,
 	fbnode_gnutls_random,
+	fbnode_gnutls_mac_key,
 };

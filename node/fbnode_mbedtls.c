@@ -34,16 +34,25 @@ fbnode_mbedtls_done(struct fbnode_mbedtls *m)
 }
 
 static int
+fbnode_mbedtls_mac_key(void *arg, const uint8_t *key, size_t key_len,
+    const uint8_t *msg, size_t len, uint8_t out[FBNODE_HMAC_LEN])
+{
+	const mbedtls_md_info_t *md;
+
+	(void)arg;
+	if ((md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256)) == NULL)
+		return -1;
+	return mbedtls_md_hmac(md, key, key_len, msg, len, out) == 0 ? 0 : -1;
+}
+
+static int
 fbnode_mbedtls_mac(void *arg, const uint8_t *msg, size_t len,
     uint8_t out[FBNODE_HMAC_LEN])
 {
 	struct fbnode_mbedtls *m = arg;
-	const mbedtls_md_info_t *md;
 
-	if ((md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256)) == NULL)
-		return -1;
-	return mbedtls_md_hmac(md, m->k, FBNODE_SECRET_LEN, msg, len, out) ==
-	    0 ? 0 : -1;
+	return fbnode_mbedtls_mac_key(arg, m->k, FBNODE_SECRET_LEN, msg, len,
+	    out);
 }
 
 static int
@@ -118,4 +127,5 @@ const struct fbnode_crypto_ops fbnode_mbedtls_ops = {
 	fbnode_mbedtls_seal,
 	fbnode_mbedtls_open,
 	fbnode_mbedtls_random,
+	fbnode_mbedtls_mac_key,
 };

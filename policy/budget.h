@@ -2,8 +2,9 @@
  * budget.h - the downlink airtime budget: every transmission is charged
  * its time on air (radio/airtime.c) against the duty-cycle limit of its
  * regional sub-band, per concentrator, and refused when it would exceed
- * it.  Replies to authenticated frames (ACCEPT, KEEPALIVE, COMMAND) may
- * use the whole budget; CHALLENGEs, which answer frames anybody can
+ * it.  Replies to authenticated frames (ACCEPT, KEEPALIVE, COMMAND, and
+ * the CHALLENGE to a version 2 HELLO, whose MIC verified) may use the
+ * whole budget; CHALLENGEs to version 1 HELLOs, which anybody can
  * forge, only BUDGET_UNAUTH_SHARE_PCT of it, so a HELLO flood can never
  * take the airtime that joined nodes need (DESIGN.md invariant 6).
  *
@@ -29,7 +30,7 @@ enum budget_region {
 
 enum budget_class {
 	BUDGET_AUTH = 0,	/* a reply to an authenticated frame */
-	BUDGET_UNAUTH = 1,	/* a CHALLENGE to an unauthenticated HELLO */
+	BUDGET_UNAUTH = 1,	/* a CHALLENGE to an unauthenticated (v1) HELLO */
 };
 #define BUDGET_CLASSES	2
 

@@ -23,6 +23,10 @@
  *                      "stale", not "unknown", which tells a node that
  *                      missed its ACCEPT from an attacker replaying.
  *   two token buckets  HELLOs and data frames.
+ *   join counter       the highest of the device's authentic version 2
+ *                      HELLOs, and whether it ever sent one (then its
+ *                      version 1 HELLOs are refused: downgrade), with
+ *                      Kh, the key of their MIC, kept once derived.
  *
  * The gateway picks each sid at random, never 0, unique among all current
  * and previous sids, and finds a sid's device through an open-addressing
@@ -58,10 +62,12 @@
 #include "policy/rate.h"
 
 #define IDENT_SEEN_LEN		8	/* bytes of Nn remembered */
-#define IDENT_REC_VERSION	1
+#define IDENT_REC_VERSION	2
+#define IDENT_REC_V1		1	/* before the join counter */
 #define IDENT_REC_TAG_LEN	16
 #define IDENT_REC_LABEL		"FBSESS1 record"
-#define IDENT_REC_MAC_MAX	80	/* label 14, eui 8, record body 49 */
+#define IDENT_REC_MAC_MAX	80	/* label 14, eui 8, record body 54 */
+#define IDENT_REC_F_V2		0x01	/* flags: v2 HELLOs only */
 #define IDENT_TABLE_MIN		64
 #define IDENT_SID_TRIES		64
 
@@ -87,6 +93,11 @@ struct ident_node {
 						 * keepalive, 0: none yet */
 	uint8_t			 dirty;		/* changed since the last
 						 * checkpoint */
+	uint8_t			 v2;		/* an authentic v2 HELLO seen:
+						 * v1 HELLOs are refused */
+	uint8_t			 hkey_set;
+	uint32_t		 join_last;	/* highest v2 join counter */
+	uint8_t			 hkey[LINK_HELLO_KEY_LEN]; /* Kh */
 	uint8_t			 sess_nn[LINK_NONCE_LEN]; /* the session's */
 	uint8_t			 sess_ng[LINK_NONCE_LEN]; /*   nonces */
 	struct ident_pending	 pend[IDENT_PENDING_MAX];
@@ -313,6 +324,8 @@ ident_set_registry(struct ident *id, const struct registry *reg)
 			gnutls_memset(node->ks.up, 0, sizeof(node->ks.up));
 			gnutls_memset(node->ks.down, 0, sizeof(node->ks.down));
 			gnutls_memset(node->pend, 0, sizeof(node->pend));
+			gnutls_memset(node->hkey, 0, sizeof(node->hkey));
+			node->hkey_set = 0;
 		}
 		node->dev = nd;
 		ni = registry_index(reg, nd);
@@ -341,6 +354,35 @@ ident_set_registry(struct ident *id, const struct registry *reg)
 static int	ident_seal_down(struct ident *id, struct ident_node *n,
 		    const uint8_t *plain, size_t len, struct ident_out *out);
 
+/*
+ * A version 2 HELLO, before anything that costs: its MIC (one HMAC under
+ * the device's Kh, derived once), then its join counter.  A forged one
+ * fails the MIC and a replayed one the counter, and either leaves the
+ * device's HELLO tokens, its challenges and the air alone.  Only an
+ * authentic, fresh HELLO moves the counter (made durable at the next
+ * checkpoint, or with the session at the join) and marks the device as a
+ * version 2 node, whose version 1 HELLOs are refused from then on.
+ */
+static int
+ident_hello_auth(struct ident *id, struct ident_node *n,
+    const struct link_msg *m)
+{
+	if (!n->hkey_set) {
+		if (link_hello_key(n->dev->secret, n->dev->eui, n->hkey) != 0)
+			return IDENT_DROP_RATE;
+		n->hkey_set = 1;
+	}
+	if (link_hello_verify(n->hkey, m) != LINK_OK)
+		return IDENT_DROP_BAD_TAG;
+	if (m->join_ctr <= n->join_last)
+		return IDENT_DROP_REPLAY;
+	n->join_last = m->join_ctr;
+	n->v2 = 1;
+	n->dirty = 1;
+	id->st.hello_v2++;
+	return IDENT_OK;
+}
+
 static int
 ident_hello(struct ident *id, const struct link_msg *m, uint64_t now_ms,
     struct ident_out *out)
@@ -359,6 +401,11 @@ ident_hello(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	/* Out of memory: shed the load like a flood. */
 	if ((n = ident_node_get(id, dev, now_ms)) == NULL)
 		return IDENT_DROP_RATE;
+	if (m->version == LINK_VERSION_2) {
+		if ((i = ident_hello_auth(id, n, m)) != IDENT_OK)
+			return i;
+	} else if (n->v2)
+		return IDENT_DROP_DOWNGRADE;
 	if (rate_take(&n->hello_rate, &id->hello_rate, now_ms) != 0)
 		return IDENT_DROP_RATE;
 	for (i = 0; i < IDENT_HELLO_SEEN; i++)
@@ -392,6 +439,7 @@ ident_hello(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	if (len < 0)
 		return IDENT_DROP_MALFORMED;	/* cannot happen: fixed size */
 	out->reply_len = (size_t)len;
+	out->reply_auth = m->version == LINK_VERSION_2;
 	out->action = IDENT_REPLY;
 	return IDENT_OK;
 }
@@ -503,14 +551,23 @@ out:
  *	17 16  Nn			33 16  Ng  (the handshake's nonces,
  *	       public: they crossed the air; the keys are derived again from
  *	       them and the device secret, so the file holds no key)
- *	49 16  tag: HMAC-SHA-256(K, "FBSESS1 record" | eui8 | bytes 0..48),
+ *	49  4  highest join counter of an authentic version 2 HELLO
+ *	53  1  flags: IDENT_REC_F_V2, the device has sent one (its
+ *	       version 1 HELLOs are refused)
+ *	54 16  tag: HMAC-SHA-256(K, "FBSESS1 record" | eui8 | bytes 0..53),
  *	       first 16 bytes, so that a record edited, copied from another
  *	       device or left from before the device's secret changed is
  *	       refused rather than trusted (a lowered counter would let
  *	       replays in).
+ *
+ * sid 0 (previous sid 0, nonces zero) is a device with no session that
+ * has sent a version 2 HELLO: its join counter must survive a restart
+ * too.  Version 1 records (IDENT_REC_V1_LEN bytes: no bytes 49..53, the
+ * tag at 49) are read as join counter 0, no flags.
  */
 static int
-ident_rec_tag(const struct device *dev, const uint8_t *rec, uint8_t *tag)
+ident_rec_tag(const struct device *dev, const uint8_t *rec, size_t len,
+    uint8_t *tag)
 {
 	uint8_t msg[IDENT_REC_MAC_MAX], mac[32];
 	size_t off = sizeof(IDENT_REC_LABEL) - 1;
@@ -519,8 +576,8 @@ ident_rec_tag(const struct device *dev, const uint8_t *rec, uint8_t *tag)
 	memcpy(msg, IDENT_REC_LABEL, off);
 	for (i = 7; i >= 0; i--)
 		msg[off++] = (uint8_t)(dev->eui >> (8 * i));
-	memcpy(msg + off, rec, IDENT_REC_LEN - IDENT_REC_TAG_LEN);
-	off += IDENT_REC_LEN - IDENT_REC_TAG_LEN;
+	memcpy(msg + off, rec, len - IDENT_REC_TAG_LEN);
+	off += len - IDENT_REC_TAG_LEN;
 	r = gnutls_hmac_fast(GNUTLS_MAC_SHA256, dev->secret, LINK_SECRET_LEN,
 	    msg, off, mac);
 	memcpy(tag, mac, IDENT_REC_TAG_LEN);
@@ -554,7 +611,10 @@ ident_rec_encode(const struct ident_node *n, uint8_t *rec)
 	ident_put32(rec + 13, n->down_resv);
 	memcpy(rec + 17, n->sess_nn, LINK_NONCE_LEN);
 	memcpy(rec + 33, n->sess_ng, LINK_NONCE_LEN);
-	return ident_rec_tag(n->dev, rec, rec + 49);
+	ident_put32(rec + 49, n->join_last);
+	rec[53] = n->v2 ? IDENT_REC_F_V2 : 0;
+	return ident_rec_tag(n->dev, rec, IDENT_REC_LEN,
+	    rec + IDENT_REC_LEN - IDENT_REC_TAG_LEN);
 }
 
 /* Store n's session now (sync): 0 or -errno. */
@@ -611,7 +671,8 @@ ident_checkpoint(struct ident *id)
 	if (id->persist == NULL)
 		return 0;
 	for (i = 0; i < id->nnodes; i++) {
-		if ((n = id->nodes[i]) == NULL || !n->dirty || n->ks.sid == 0)
+		if ((n = id->nodes[i]) == NULL || !n->dirty ||
+		    (n->ks.sid == 0 && !n->v2))
 			continue;
 		if ((r = ident_rec_encode(n, rec)) == 0)
 			r = id->persist(id->persist_arg, n->dev->eui, rec,
@@ -637,33 +698,44 @@ ident_restore(struct ident *id, uint64_t eui, const uint8_t *rec, size_t len,
 	struct ident_node *n;
 	struct link_session_keys ks;
 	uint8_t tag[IDENT_REC_TAG_LEN];
-	uint32_t sid, prev, idx;
+	uint32_t sid, prev, idx, join = 0;
+	uint8_t flags = 0;
 	int r;
 
 	if ((dev = registry_find(id->reg, eui)) == NULL)
 		return -ENOENT;
 	if (dev->revoked)
 		return -EPERM;
-	if (len != IDENT_REC_LEN || rec[0] != IDENT_REC_VERSION)
+	if (!(len == IDENT_REC_LEN && rec[0] == IDENT_REC_VERSION) &&
+	    !(len == IDENT_REC_V1_LEN && rec[0] == IDENT_REC_V1))
 		return -EBADMSG;
-	if ((r = ident_rec_tag(dev, rec, tag)) != 0)
+	if ((r = ident_rec_tag(dev, rec, len, tag)) != 0)
 		return r;
 	/* A wrong tag: another secret (the device was re-provisioned) or
 	 * an edited record. */
-	if (gnutls_memcmp(tag, rec + 49, IDENT_REC_TAG_LEN) != 0)
+	if (gnutls_memcmp(tag, rec + len - IDENT_REC_TAG_LEN,
+	    IDENT_REC_TAG_LEN) != 0)
 		return -EKEYREJECTED;
 	sid = ident_get32(rec + 1);
 	prev = ident_get32(rec + 5);
+	if (rec[0] == IDENT_REC_VERSION) {
+		join = ident_get32(rec + 49);
+		flags = rec[53];
+	}
+	/* No session is a record only for a version 2 node's counter. */
+	if (sid == 0 && (prev != 0 || (flags & IDENT_REC_F_V2) == 0))
+		return -EBADMSG;
 	idx = (uint32_t)registry_index(id->reg, dev);
-	if (sid == 0 || sid == prev || ident_lookup(id, sid) != NULL ||
+	if ((sid != 0 && (sid == prev || ident_lookup(id, sid) != NULL)) ||
 	    (prev != 0 && ident_lookup(id, prev) != NULL) ||
 	    id->nodes[idx] != NULL)
 		return -EEXIST;
 	if ((n = ident_node_get(id, dev, now_ms)) == NULL)
 		return -ENOMEM;
+	memset(&ks, 0, sizeof(ks));
 	r = -ENOMEM;
-	if (link_session_derive(dev->secret, eui, rec + 17, rec + 33,
-	    &ks) != 0 || ident_insert(id, sid, idx) != 0)
+	if (sid != 0 && (link_session_derive(dev->secret, eui, rec + 17,
+	    rec + 33, &ks) != 0 || ident_insert(id, sid, idx) != 0))
 		goto fail;
 	if (prev != 0 && ident_insert(id, prev, idx) != 0) {
 		ident_remove(id, sid);
@@ -678,6 +750,8 @@ ident_restore(struct ident *id, uint64_t eui, const uint8_t *rec, size_t len,
 	n->down_last = n->down_resv;
 	memcpy(n->sess_nn, rec + 17, LINK_NONCE_LEN);
 	memcpy(n->sess_ng, rec + 33, LINK_NONCE_LEN);
+	n->join_last = join;
+	n->v2 = (flags & IDENT_REC_F_V2) != 0;
 	gnutls_memset(&ks, 0, sizeof(ks));
 	id->st.restored++;
 	return 0;
@@ -779,6 +853,7 @@ ident_input(struct ident *id, const uint8_t *frame, size_t len,
 	out->fcnt = 0;
 	out->payload_len = 0;
 	out->reply_len = 0;
+	out->reply_auth = 0;
 	out->eui = 0;
 	out->sid = 0;
 	if (link_parse(frame, len, &m) != LINK_OK)
@@ -812,6 +887,7 @@ ident_downlink(struct ident *id, uint64_t eui, const uint8_t *body,
 	out->fcnt = 0;
 	out->payload_len = 0;
 	out->reply_len = 0;
+	out->reply_auth = 0;
 	if ((dev = registry_find(id->reg, eui)) == NULL)
 		return -ENOENT;
 	out->dev = dev;
@@ -865,6 +941,8 @@ ident_strverdict(int verdict)
 		return "direction";
 	case IDENT_DROP_NO_SESSION:
 		return "no_session";
+	case IDENT_DROP_DOWNGRADE:
+		return "downgrade";
 	default:
 		return "invalid";
 	}

@@ -31,7 +31,8 @@
  * skips at most this many, which the node accepts (gaps are lost
  * frames). */
 #define IDENT_DOWN_RESERVE	16
-#define IDENT_REC_LEN		65	/* a durable session record */
+#define IDENT_REC_LEN		70	/* a durable session record */
+#define IDENT_REC_V1_LEN	65	/* one stored before version 2 */
 
 enum ident_verdict {
 	IDENT_OK = 0,
@@ -46,8 +47,11 @@ enum ident_verdict {
 	IDENT_DROP_DIRECTION = -8,	/* a gateway-to-node frame heard */
 	IDENT_DROP_NO_SESSION = -9,	/* a sid neither current nor
 					 * previous (out->sid says which) */
+	IDENT_DROP_DOWNGRADE = -10,	/* a version 1 HELLO of a device
+					 * that has sent an authentic
+					 * version 2 one */
 };
-#define IDENT_VERDICT_COUNT	10
+#define IDENT_VERDICT_COUNT	11
 
 enum ident_action {
 	IDENT_NONE = 0,
@@ -69,6 +73,10 @@ struct ident_out {
 	size_t			 payload_len;
 	uint8_t			 reply[LINK_FRAME_MAX];
 	size_t			 reply_len;
+	uint8_t			 reply_auth;	/* the reply (a CHALLENGE) answers
+						 * an authenticated v2 HELLO:
+						 * budget it as a reply to an
+						 * authenticated frame */
 };
 
 struct ident;
@@ -80,6 +88,8 @@ struct ident_stats {
 	uint64_t	store_errors;
 	uint64_t	pending_full;	/* HELLOs dropped: all challenges of
 					 * the device still live */
+	uint64_t	hello_v2;	/* authentic v2 HELLOs (MIC right,
+					 * counter new) */
 };
 
 /*
@@ -116,7 +126,8 @@ void	ident_set_persist(struct ident *id, ident_persist_fn *fn, void *arg);
  * records they accepted durable.  Returns the number handed over, or the
  * first -errno (the failed ones stay changed, retried next time). */
 int	ident_checkpoint(struct ident *id);
-/* Start-up: a record stored by the last run.  0, or -ENOENT (device not
+/* Start-up: a record stored by the last run (the current format, or
+ * the IDENT_REC_V1_LEN one of a gateway before version 2).  0, or -ENOENT (device not
  * in the registry), -EPERM (revoked), -EBADMSG (not a record of ours),
  * -EKEYREJECTED (the tag does not verify under the device's secret:
  * edited, or the device was re-provisioned), -EEXIST (its sid is taken,

@@ -9,6 +9,7 @@
  *   bit 3 of a DATA_UP's type nibble is LINK_FLAG_KEEPALIVE_REQ (0x1c)
  *
  *   HELLO      0x11 | eui(8) | Nn(16)                    25 bytes
+ *   HELLO v2   0x21 | eui(8) | Nn(16) | jc(4) | mic(16)  45 bytes
  *   CHALLENGE  0x12 | eui(8) | Ng(16) | Tg(16)           41 bytes
  *   RESPONSE   0x13 | eui(8) | Tn(16)                    25 bytes
  *   DATA_UP    0x14 | sid(4) | fcnt(3) | ct(n) | mic(8)  16 + n bytes
@@ -22,6 +23,12 @@
  *   Tn = HMAC(K, "FBLINK1 Tn" | Nn | Ng | eui)
  *   PRK = HKDF-Extract(salt = Nn | Ng, IKM = K)
  *   up key | down key = HKDF-Expand(PRK, "FBLINK1 keys" | eui, 32)
+ *   Kh = HKDF(salt none, IKM = K, info "FBLINK2 hello" | eui, 32)
+ *   v2 HELLO mic = HMAC(Kh, its bytes 0..28)
+ *
+ * Version 2 is the HELLO alone (an authenticated join request with the
+ * node's join counter, so the gateway can refuse forged and replayed
+ * HELLOs before they cost anything); every other frame stays version 1.
  *
  * Data frames are AES-128-CCM with an 8-byte tag; the 8 header bytes are
  * the associated data and the 13-byte nonce is dir | sid | fcnt | 0(5),
@@ -42,8 +49,11 @@
 static const char link_label_tg[] = "FBLINK1 Tg";
 static const char link_label_tn[] = "FBLINK1 Tn";
 static const char link_label_keys[] = "FBLINK1 keys";
+static const char link_label_hello[] = "FBLINK2 hello";
 #define LINK_PROOF_LABEL_LEN	(sizeof(link_label_tg) - 1)
 #define LINK_KEYS_LABEL_LEN	(sizeof(link_label_keys) - 1)
+#define LINK_HELLO_LABEL_LEN	(sizeof(link_label_hello) - 1)
+#define LINK_HASH_LEN		32	/* SHA-256 */
 
 static void
 link_put_be(uint8_t *p, uint64_t v, size_t n)
@@ -79,11 +89,29 @@ link_parse(const uint8_t *buf, size_t len, struct link_msg *m)
 	memset(m, 0, sizeof(*m));
 	if (len < 1)
 		return LINK_ERR_SHORT;
-	if (buf[0] >> 4 != LINK_VERSION)
+	m->version = buf[0] >> 4;
+	if (m->version != LINK_VERSION && m->version != LINK_VERSION_2)
 		return LINK_ERR_VERSION;
 	/* The flag bit exists only on DATA_UP; elsewhere the nibble is
 	 * 8..15 and so an unknown type, as it always was. */
 	m->type = buf[0] & 0x0f;
+	if (m->version == LINK_VERSION_2) {
+		/* Version 2 defines the HELLO only. */
+		if (m->type != LINK_HELLO) {
+			m->type = 0;
+			return LINK_ERR_TYPE;
+		}
+		if (len != LINK_HELLO2_LEN)
+			return LINK_ERR_LENGTH;
+		m->eui = link_get_be(buf + 1, 8);
+		m->nonce = buf + 9;
+		m->join_ctr = (uint32_t)link_get_be(buf + 9 + LINK_NONCE_LEN,
+		    LINK_JOIN_COUNTER_LEN);
+		m->hdr = buf;
+		m->hdr_len = LINK_HELLO2_MAC_LEN;
+		m->proof = buf + LINK_HELLO2_MAC_LEN;
+		return LINK_OK;
+	}
 	if (m->type == (LINK_FLAG_KEEPALIVE_REQ | LINK_DATA_UP)) {
 		m->type = LINK_DATA_UP;
 		m->flags = LINK_FLAG_KEEPALIVE_REQ;
@@ -152,6 +180,24 @@ link_build_hello(uint8_t *out, size_t cap, uint64_t eui,
 	    NULL, 0);
 }
 
+static int	link_hello_mic(const uint8_t kh[LINK_HELLO_KEY_LEN],
+		    const uint8_t *msg, uint8_t mic[LINK_HELLO_MIC_LEN]);
+
+int
+link_build_hello2(uint8_t *out, size_t cap, uint64_t eui,
+    const uint8_t nn[LINK_NONCE_LEN], uint32_t join_ctr,
+    const uint8_t kh[LINK_HELLO_KEY_LEN])
+{
+	if (cap < LINK_HELLO2_LEN)
+		return -ENOBUFS;
+	(void)link_build_hello(out, cap, eui, nn);
+	out[0] = (uint8_t)(LINK_VERSION_2 << 4 | LINK_HELLO);
+	link_put_be(out + LINK_HELLO_LEN, join_ctr, LINK_JOIN_COUNTER_LEN);
+	if (link_hello_mic(kh, out, out + LINK_HELLO2_MAC_LEN) != 0)
+		return -EIO;
+	return LINK_HELLO2_LEN;
+}
+
 int
 link_build_challenge(uint8_t *out, size_t cap, uint64_t eui,
     const uint8_t ng[LINK_NONCE_LEN], const uint8_t tg[LINK_PROOF_LEN])
@@ -168,6 +214,51 @@ link_build_response(uint8_t *out, size_t cap, uint64_t eui,
 	    LINK_PROOF_LEN, NULL, 0);
 }
 
+/* The protocol's check function: HMAC-SHA-256 (RFC 2104), truncated to
+ * its first outlen bytes. */
+static int
+link_hmac_trunc(const uint8_t *key, size_t keylen, const uint8_t *msg,
+    size_t len, uint8_t *out, size_t outlen)
+{
+	uint8_t mac[LINK_HASH_LEN];
+	int r;
+
+	r = gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, keylen, msg, len, mac);
+	if (r == 0)
+		memcpy(out, mac, outlen);
+	gnutls_memset(mac, 0, sizeof(mac));
+	return r == 0 ? 0 : -EIO;
+}
+
+/* HKDF-SHA-256 (RFC 5869) with IKM K: Expand(Extract(salt, K), info). */
+static int
+link_hkdf(const uint8_t k[LINK_SECRET_LEN], const uint8_t *salt,
+    size_t salt_len, const uint8_t *info, size_t info_len, uint8_t *okm,
+    size_t okm_len)
+{
+	uint8_t prk[LINK_HASH_LEN];
+	gnutls_datum_t dk, ds, di;
+	int r = -EIO;
+
+	dk.data = (unsigned char *)k;
+	dk.size = LINK_SECRET_LEN;
+	ds.data = (unsigned char *)salt;
+	ds.size = (unsigned int)salt_len;
+	if (gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &dk, &ds, prk) != 0)
+		goto out;
+	dk.data = prk;
+	dk.size = sizeof(prk);
+	di.data = (unsigned char *)info;
+	di.size = (unsigned int)info_len;
+	if (gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &dk, &di, okm,
+	    okm_len) != 0)
+		goto out;
+	r = 0;
+out:
+	gnutls_memset(prk, 0, sizeof(prk));
+	return r;
+}
+
 /*
  * One check function for both passes; the label and the order of the
  * nonces (own nonce of the prover's peer first, as in ISO/IEC 9798-4) make
@@ -179,20 +270,14 @@ link_proof(const char *label, const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
     const uint8_t *first, const uint8_t *second, uint8_t out[LINK_PROOF_LEN])
 {
 	uint8_t msg[LINK_PROOF_LABEL_LEN + 2 * LINK_NONCE_LEN + 8];
-	uint8_t mac[32];
-	int r;
 
 	memcpy(msg, label, LINK_PROOF_LABEL_LEN);
 	memcpy(msg + LINK_PROOF_LABEL_LEN, first, LINK_NONCE_LEN);
 	memcpy(msg + LINK_PROOF_LABEL_LEN + LINK_NONCE_LEN, second,
 	    LINK_NONCE_LEN);
 	link_put_be(msg + LINK_PROOF_LABEL_LEN + 2 * LINK_NONCE_LEN, eui, 8);
-	r = gnutls_hmac_fast(GNUTLS_MAC_SHA256, k, LINK_SECRET_LEN, msg,
-	    sizeof(msg), mac);
-	if (r == 0)
-		memcpy(out, mac, LINK_PROOF_LEN);
-	gnutls_memset(mac, 0, sizeof(mac));
-	return r == 0 ? 0 : -EIO;
+	return link_hmac_trunc(k, LINK_SECRET_LEN, msg, sizeof(msg), out,
+	    LINK_PROOF_LEN);
 }
 
 int
@@ -217,35 +302,65 @@ link_session_derive(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
     struct link_session_keys *out)
 {
 	uint8_t salt[2 * LINK_NONCE_LEN], info[LINK_KEYS_LABEL_LEN + 8];
-	uint8_t prk[32], okm[2 * LINK_SESSION_KEY_LEN];
-	gnutls_datum_t dk, ds, di;
-	int r = -EIO;
+	uint8_t okm[2 * LINK_SESSION_KEY_LEN];
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	memcpy(salt, nn, LINK_NONCE_LEN);
 	memcpy(salt + LINK_NONCE_LEN, ng, LINK_NONCE_LEN);
 	memcpy(info, link_label_keys, LINK_KEYS_LABEL_LEN);
 	link_put_be(info + LINK_KEYS_LABEL_LEN, eui, 8);
-	dk.data = (unsigned char *)k;
-	dk.size = LINK_SECRET_LEN;
-	ds.data = salt;
-	ds.size = sizeof(salt);
-	if (gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &dk, &ds, prk) != 0)
-		goto out;
-	dk.data = prk;
-	dk.size = sizeof(prk);
-	di.data = info;
-	di.size = sizeof(info);
-	if (gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &dk, &di, okm,
-	    sizeof(okm)) != 0)
-		goto out;
-	memcpy(out->up, okm, LINK_SESSION_KEY_LEN);
-	memcpy(out->down, okm + LINK_SESSION_KEY_LEN, LINK_SESSION_KEY_LEN);
-	r = 0;
-out:
-	gnutls_memset(prk, 0, sizeof(prk));
+	if ((r = link_hkdf(k, salt, sizeof(salt), info, sizeof(info), okm,
+	    sizeof(okm))) == 0) {
+		memcpy(out->up, okm, LINK_SESSION_KEY_LEN);
+		memcpy(out->down, okm + LINK_SESSION_KEY_LEN,
+		    LINK_SESSION_KEY_LEN);
+	}
 	gnutls_memset(okm, 0, sizeof(okm));
 	return r;
+}
+
+/*
+ * The v2 HELLO's key.  No salt: RFC 5869 then uses HashLen zero bytes,
+ * which is what is passed, so that no library's handling of an empty
+ * salt matters.  A key of its own (not K itself, unlike Tg and Tn) lets
+ * the gateway keep it per device and verify a HELLO with one HMAC.
+ */
+int
+link_hello_key(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
+    uint8_t kh[LINK_HELLO_KEY_LEN])
+{
+	uint8_t salt[LINK_HASH_LEN], info[LINK_HELLO_LABEL_LEN + 8];
+
+	memset(salt, 0, sizeof(salt));
+	memcpy(info, link_label_hello, LINK_HELLO_LABEL_LEN);
+	link_put_be(info + LINK_HELLO_LABEL_LEN, eui, 8);
+	return link_hkdf(k, salt, sizeof(salt), info, sizeof(info), kh,
+	    LINK_HELLO_KEY_LEN);
+}
+
+/* msg: the LINK_HELLO2_MAC_LEN bytes the MIC covers. */
+static int
+link_hello_mic(const uint8_t kh[LINK_HELLO_KEY_LEN], const uint8_t *msg,
+    uint8_t mic[LINK_HELLO_MIC_LEN])
+{
+	return link_hmac_trunc(kh, LINK_HELLO_KEY_LEN, msg,
+	    LINK_HELLO2_MAC_LEN, mic, LINK_HELLO_MIC_LEN);
+}
+
+int
+link_hello_verify(const uint8_t kh[LINK_HELLO_KEY_LEN],
+    const struct link_msg *m)
+{
+	uint8_t mic[LINK_HELLO_MIC_LEN];
+
+	if (m->version != LINK_VERSION_2 || m->type != LINK_HELLO ||
+	    m->hdr == NULL || m->hdr_len != LINK_HELLO2_MAC_LEN)
+		return -EINVAL;
+	if (link_hello_mic(kh, m->hdr, mic) != 0)
+		return -EIO;
+	return gnutls_memcmp(mic, m->proof, LINK_HELLO_MIC_LEN) == 0 ?
+	    LINK_OK : LINK_ERR_MIC;
 }
 
 struct link_aead {

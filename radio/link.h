@@ -4,6 +4,8 @@
  * cryptography both sides compute, all from GnuTLS:
  *
  *   node -> gw  HELLO      eui, Nn                        (ISO/IEC 9798-4 pass 1)
+ *               version 2: eui, Nn, join counter, MIC = HMAC(Kh, frame)
+ *               with Kh = HKDF-SHA-256(IKM K, info "FBLINK2 hello"|eui)
  *   gw -> node  CHALLENGE  eui, Ng, Tg = HMAC(K, "FBLINK1 Tg"|Ng|Nn|eui) (pass 2)
  *   node -> gw  RESPONSE   eui, Tn = HMAC(K, "FBLINK1 Tn"|Nn|Ng|eui)    (pass 3)
  *   keys        HKDF-SHA-256(IKM K, salt Nn|Ng, info "FBLINK1 keys"|eui)
@@ -32,6 +34,7 @@
 #include <stdint.h>
 
 #define LINK_VERSION		1
+#define LINK_VERSION_2		2	/* the authenticated HELLO only */
 #define LINK_SECRET_LEN		32	/* node secret K */
 #define LINK_NONCE_LEN		16
 #define LINK_PROOF_LEN		16	/* truncated HMAC-SHA-256 */
@@ -42,6 +45,12 @@
 #define LINK_PAYLOAD_MAX	(LINK_FRAME_MAX - LINK_DATA_OVERHEAD)
 #define LINK_FCNT_MAX		0xffffffu	/* 24-bit counter per session */
 #define LINK_HELLO_LEN		(1 + 8 + LINK_NONCE_LEN)
+#define LINK_HELLO_KEY_LEN	32	/* Kh, the v2 HELLO's HMAC key */
+#define LINK_HELLO_MIC_LEN	16	/* truncated HMAC-SHA-256 */
+#define LINK_JOIN_COUNTER_LEN	4
+/* Version 2 HELLO: header 0x21, eui, Nn, join counter, MIC. */
+#define LINK_HELLO2_MAC_LEN	(LINK_HELLO_LEN + LINK_JOIN_COUNTER_LEN)
+#define LINK_HELLO2_LEN		(LINK_HELLO2_MAC_LEN + LINK_HELLO_MIC_LEN)
 #define LINK_CHALLENGE_LEN	(1 + 8 + LINK_NONCE_LEN + LINK_PROOF_LEN)
 #define LINK_RESPONSE_LEN	(1 + 8 + LINK_PROOF_LEN)
 #define LINK_DATA_HDR_LEN	8	/* header 1 + sid 4 + fcnt 3 */
@@ -87,14 +96,20 @@ enum link_down_kind {
 
 /* Envelope of a parsed frame; pointers point into the parsed buffer. */
 struct link_msg {
+	uint8_t		 version;	/* LINK_VERSION, or LINK_VERSION_2 (a
+					 * HELLO: the only v2 frame) */
 	uint8_t		 type;		/* enum link_type */
 	uint8_t		 flags;		/* DATA_UP: LINK_FLAG_KEEPALIVE_REQ */
 	uint64_t	 eui;		/* HELLO, CHALLENGE, RESPONSE */
 	const uint8_t	*nonce;		/* HELLO: Nn; CHALLENGE: Ng */
-	const uint8_t	*proof;		/* CHALLENGE: Tg; RESPONSE: Tn */
+	const uint8_t	*proof;		/* CHALLENGE: Tg; RESPONSE: Tn;
+					 * v2 HELLO: its MIC */
+	uint32_t	 join_ctr;	/* v2 HELLO */
 	uint32_t	 sid;		/* DATA_* */
 	uint32_t	 fcnt;		/* DATA_* */
-	const uint8_t	*hdr;		/* DATA_*: authenticated header */
+	const uint8_t	*hdr;		/* DATA_*: authenticated header;
+					 * v2 HELLO: the bytes its MIC
+					 * covers */
 	size_t		 hdr_len;
 	const uint8_t	*ct;		/* DATA_*: ciphertext + MIC */
 	size_t		 ct_len;
@@ -116,12 +131,19 @@ enum link_verdict {
 	LINK_ERR_MIC = -5,		/* link_open: authentication failed */
 };
 
-/* Envelope only: sizes, version, type. No cryptography. */
+/* Envelope only: sizes, version, type. No cryptography.  Version 2
+ * exists only for the HELLO (LINK_HELLO2_LEN bytes); a version 2 header
+ * of any other type is LINK_ERR_TYPE. */
 int	link_parse(const uint8_t *buf, size_t len, struct link_msg *m);
 
 /* Builders return the frame length, or -ENOBUFS. */
 int	link_build_hello(uint8_t *out, size_t cap, uint64_t eui,
 	    const uint8_t nn[LINK_NONCE_LEN]);
+/* Version 2: with the join counter and the MIC under kh
+ * (link_hello_key). */
+int	link_build_hello2(uint8_t *out, size_t cap, uint64_t eui,
+	    const uint8_t nn[LINK_NONCE_LEN], uint32_t join_ctr,
+	    const uint8_t kh[LINK_HELLO_KEY_LEN]);
 int	link_build_challenge(uint8_t *out, size_t cap, uint64_t eui,
 	    const uint8_t ng[LINK_NONCE_LEN], const uint8_t tg[LINK_PROOF_LEN]);
 int	link_build_response(uint8_t *out, size_t cap, uint64_t eui,
@@ -138,6 +160,15 @@ int	link_node_proof(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
 int	link_session_derive(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
 	    const uint8_t nn[LINK_NONCE_LEN], const uint8_t ng[LINK_NONCE_LEN],
 	    struct link_session_keys *out);
+
+/* Kh = HKDF-SHA-256(IKM K, salt none, info "FBLINK2 hello" | eui8, 32):
+ * the key of the v2 HELLO's MIC.  0 or -EIO. */
+int	link_hello_key(const uint8_t k[LINK_SECRET_LEN], uint64_t eui,
+	    uint8_t kh[LINK_HELLO_KEY_LEN]);
+/* A parsed v2 HELLO's MIC under kh: LINK_OK, LINK_ERR_MIC, or -EINVAL
+ * for anything but a parsed v2 HELLO. */
+int	link_hello_verify(const uint8_t kh[LINK_HELLO_KEY_LEN],
+	    const struct link_msg *m);
 
 /* Build a protected data frame with ks->sid in its header; returns its
  * length or -errno (-ERANGE fcnt over LINK_FCNT_MAX, -EMSGSIZE payload over

@@ -2,7 +2,8 @@
  * test_ident.c - the gateway's state machine against nodes played by the
  * test with link.c's functions: full handshake, every drop verdict, replays
  * of each frame kind, stale sessions, expired challenges, revocation, rate
- * limits, registry reloads, and the token bucket itself.
+ * limits, registry reloads, and the token bucket itself; version 2
+ * HELLOs: forged, replayed, across restarts, downgrades, malformed.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -53,6 +54,8 @@ struct tnode {
 	size_t			 hello_len;
 	uint8_t			 resp[LINK_FRAME_MAX];
 	size_t			 resp_len;
+	int			 v2;		/* version 2 HELLOs */
+	uint32_t		 jc;		/* last join counter sent */
 };
 
 struct fixture {
@@ -116,8 +119,18 @@ node_hello(struct tnode *n)
 
 	assert_int_equal(gnutls_rnd(GNUTLS_RND_NONCE, n->nn, sizeof(n->nn)),
 	    0);
-	len = link_build_hello(n->hello, sizeof(n->hello), n->eui, n->nn);
-	assert_int_equal(len, LINK_HELLO_LEN);
+	if (n->v2) {
+		uint8_t kh[LINK_HELLO_KEY_LEN];
+
+		assert_int_equal(link_hello_key(n->k, n->eui, kh), 0);
+		len = link_build_hello2(n->hello, sizeof(n->hello), n->eui,
+		    n->nn, ++n->jc, kh);
+		assert_int_equal(len, LINK_HELLO2_LEN);
+	} else {
+		len = link_build_hello(n->hello, sizeof(n->hello), n->eui,
+		    n->nn);
+		assert_int_equal(len, LINK_HELLO_LEN);
+	}
 	n->hello_len = (size_t)len;
 }
 
@@ -477,6 +490,282 @@ test_restore_refuses_edited_and_foreign_records(void **state)
 	assert_int_equal(ident_restore(f->id, EUI_A, t.rec[0], sizeof(rec),
 	    0), -EEXIST);
 	assert_int_equal(send_up(f, &f->a, "2", 200), IDENT_OK);
+}
+
+/* ---- version 2: the authenticated HELLO ---- */
+
+/* A v2 HELLO in A's name from somebody without A's secret: its MIC. */
+static void
+forged_hello2(struct tnode *forger, uint32_t jc)
+{
+	forger->v2 = 1;
+	forger->jc = jc - 1;
+	node_hello(forger);
+}
+
+/* A flood of forged v2 HELLOs (any counter) consumes neither A's HELLO
+ * tokens nor a challenge slot and makes the gateway send nothing: A's
+ * genuine HELLOs that follow are all answered, as many as the burst
+ * allows, and its join completes with forged RESPONSEs in between. */
+static void
+test_v2_forged_hello_consumes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct ident_stats st;
+	struct tnode forger;
+	uint8_t frame[LINK_FRAME_MAX], tn[LINK_PROOF_LEN];
+	int i, len;
+
+	f->a.v2 = 1;
+	tnode_init(&forger, EUI_A, 0x77);
+	for (i = 0; i < 1000; i++) {
+		forged_hello2(&forger, (uint32_t)i * 7919u + 1);
+		assert_int_equal(ident_input(f->id, forger.hello,
+		    forger.hello_len, 1, &f->out), IDENT_DROP_BAD_TAG);
+		assert_int_equal(f->out.action, IDENT_NONE);
+		assert_int_equal(f->out.reply_len, 0);
+		assert_true(f->out.dev->eui == EUI_A);
+	}
+	/* A's right MIC over a counter of 0 is no HELLO either: counters
+	 * start at 1, above the "none yet" the gateway starts from. */
+	f->a.jc = (uint32_t)-1;
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 2,
+	    &f->out), IDENT_DROP_REPLAY);
+	f->a.jc = 0;
+	/* The whole burst is still A's. */
+	for (i = 0; i < IDENT_HELLO_BURST_DEFAULT; i++) {
+		node_hello(&f->a);
+		assert_int_equal(ident_input(f->id, f->a.hello,
+		    f->a.hello_len, 2, &f->out), IDENT_OK);
+		assert_int_equal(f->out.action, IDENT_REPLY);
+		assert_int_equal(f->out.reply_auth, 1);
+		forged_hello2(&forger, f->a.jc + 1);
+		assert_int_equal(ident_input(f->id, forger.hello,
+		    forger.hello_len, 2, &f->out), IDENT_DROP_BAD_TAG);
+	}
+	ident_stats(f->id, &st);
+	assert_int_equal(st.pending_full, 0);
+	assert_int_equal(st.hello_v2, IDENT_HELLO_BURST_DEFAULT);
+	/* A answers its last challenge; a forged RESPONSE first. */
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 20000,
+	    &f->out), IDENT_OK);
+	assert_int_equal(node_challenge(&f->a, f->out.reply,
+	    f->out.reply_len), 0);
+	assert_int_equal(gnutls_rnd(GNUTLS_RND_NONCE, tn, sizeof(tn)), 0);
+	len = link_build_response(frame, sizeof(frame), EUI_A, tn);
+	assert_int_equal(ident_input(f->id, frame, (size_t)len, 20001,
+	    &f->out), IDENT_DROP_BAD_TAG);
+	assert_int_equal(ident_input(f->id, f->a.resp, f->a.resp_len, 20002,
+	    &f->out), IDENT_OK);
+	assert_int_equal(f->out.reply_auth, 0);
+	f->a.down_last = 0;
+	assert_int_equal(node_down(&f->a, f->out.reply, f->out.reply_len,
+	    NULL, NULL), LINK_DOWN_ACCEPT);
+	assert_int_equal(send_up(f, &f->a, "1", 20003), IDENT_OK);
+}
+
+/* A genuine v2 HELLO captured and sent again, or an older one, is a
+ * replay: no token, no slot, no CHALLENGE. */
+static void
+test_v2_replayed_hello(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t old[LINK_FRAME_MAX];
+	size_t old_len;
+	int i;
+
+	f->a.v2 = 1;
+	node_hello(&f->a);
+	memcpy(old, f->a.hello, f->a.hello_len);
+	old_len = f->a.hello_len;
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 0,
+	    &f->out), IDENT_OK);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(ident_input(f->id, f->a.hello,
+		    f->a.hello_len, 1, &f->out), IDENT_DROP_REPLAY);
+		assert_int_equal(f->out.reply_len, 0);
+		assert_int_equal(ident_input(f->id, old, old_len, 1, &f->out),
+		    IDENT_DROP_REPLAY);
+	}
+	/* The burst's other two tokens are untouched. */
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 2,
+	    &f->out), IDENT_OK);
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 2,
+	    &f->out), IDENT_OK);
+}
+
+/* The v1 record of a gateway before version 2, made as its format says:
+ * bytes 0..48 of a v2 record with version 1, then the tag over them. */
+static void
+v1_record(const struct tnode *n, const uint8_t *rec2, uint8_t *rec1)
+{
+	uint8_t msg[14 + 8 + 49], mac[32];
+	int i;
+
+	memcpy(rec1, rec2, 49);
+	rec1[0] = 1;
+	memcpy(msg, "FBSESS1 record", 14);
+	for (i = 0; i < 8; i++)
+		msg[14 + i] = (uint8_t)(n->eui >> (56 - 8 * i));
+	memcpy(msg + 22, rec1, 49);
+	assert_int_equal(gnutls_hmac_fast(GNUTLS_MAC_SHA256, n->k,
+	    sizeof(n->k), msg, sizeof(msg), mac), 0);
+	memcpy(rec1 + 49, mac, 16);
+}
+
+/* The last join counter and the v2 mark are durable with the session
+ * (synced at the join), and for a device without a session too (at a
+ * checkpoint): after a restart, a replayed HELLO is still a replay and a
+ * v1 HELLO still a downgrade.  A record of the gateway before version 2
+ * is still restored. */
+static void
+test_v2_counter_survives_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct tstore t = { .n = 0 };
+	uint8_t a_hello[LINK_FRAME_MAX], b_hello[LINK_FRAME_MAX];
+	uint8_t rec1[IDENT_REC_V1_LEN];
+	struct tnode a1;
+	size_t a_len, b_len;
+
+	ident_set_persist(f->id, tstore_put, &t);
+	f->a.v2 = 1;
+	f->b.v2 = 1;
+	handshake(f, &f->a, 0);
+	memcpy(a_hello, f->a.hello, f->a.hello_len);
+	a_len = f->a.hello_len;
+	assert_int_equal(t.syncs, 1);
+	/* B sends a HELLO and never joins. */
+	node_hello(&f->b);
+	assert_int_equal(ident_input(f->id, f->b.hello, f->b.hello_len, 5,
+	    &f->out), IDENT_OK);
+	memcpy(b_hello, f->b.hello, f->b.hello_len);
+	b_len = f->b.hello_len;
+	assert_int_equal(ident_checkpoint(f->id), 1);
+	assert_int_equal(t.n, 2);
+	restart_from(f, &t);
+	assert_int_equal(ident_input(f->id, a_hello, a_len, 10, &f->out),
+	    IDENT_DROP_REPLAY);
+	assert_int_equal(ident_input(f->id, b_hello, b_len, 10, &f->out),
+	    IDENT_DROP_REPLAY);
+	assert_int_equal(f->out.reply_len, 0);
+	a1 = f->a;
+	a1.v2 = 0;
+	node_hello(&a1);
+	assert_int_equal(ident_input(f->id, a1.hello, a1.hello_len, 11,
+	    &f->out), IDENT_DROP_DOWNGRADE);
+	assert_int_equal(f->out.reply_len, 0);
+	/* A's session is there too, and its next join counter works. */
+	assert_int_equal(send_up(f, &f->a, "1", 12), IDENT_OK);
+	node_hello(&f->b);
+	assert_int_equal(ident_input(f->id, f->b.hello, f->b.hello_len, 13,
+	    &f->out), IDENT_OK);
+
+	/* A record written before version 2: no counter, no mark. */
+	v1_record(&f->a, t.rec[0], rec1);
+	ident_free(f->id);
+	assert_non_null(f->id = ident_new(f->reg));
+	assert_int_equal(ident_restore(f->id, EUI_A, rec1, sizeof(rec1), 0),
+	    0);
+	assert_int_equal(send_up(f, &f->a, "2", 14), IDENT_OK);
+	node_hello(&a1);
+	assert_int_equal(ident_input(f->id, a1.hello, a1.hello_len, 15,
+	    &f->out), IDENT_OK);
+	/* A v1 record cannot be one of no session (only a v2 node's
+	 * counter is kept without one), even with a right tag. */
+	memcpy(rec1, t.rec[0], sizeof(rec1));
+	memset(rec1 + 1, 0, 8);
+	v1_record(&f->a, rec1, rec1);
+	ident_free(f->id);
+	assert_non_null(f->id = ident_new(f->reg));
+	assert_int_equal(ident_restore(f->id, EUI_A, rec1, sizeof(rec1), 0),
+	    -EBADMSG);
+}
+
+/* Version 1 nodes join as they always did, and each device is judged on
+ * its own: B stays on version 1 while A moved to version 2, after which
+ * A's version 1 HELLOs, forged or not, are refused before they take a
+ * token.  A new secret (revoke, then add again) lifts the mark. */
+static void
+test_v1_joins_downgrade_refused_after_v2(void **state)
+{
+	struct fixture *f = *state;
+	struct registry *reg2;
+	struct tnode forger, a1;
+	int i;
+	static const char keys2[] =
+	    "keys = (\n"
+	    "  { id = \"70B3D57ED0000001\"; secret = \"" KB "\"; },\n"
+	    "  { id = \"70B3D57ED0000002\"; secret = \"" KB "\"; },\n"
+	    "  { id = \"70B3D57ED0000003\"; secret = \"" KB "\"; }\n"
+	    ");\n";
+
+	handshake(f, &f->b, 0);
+	assert_int_equal(f->out.reply_auth, 0);
+	assert_int_equal(send_up(f, &f->b, "1", 1), IDENT_OK);
+	handshake(f, &f->a, 2);		/* A on version 1 first */
+	f->a.v2 = 1;
+	handshake(f, &f->a, 3);		/* then version 2 */
+	tnode_init(&forger, EUI_A, 0x77);
+	for (i = 0; i < 100; i++) {
+		node_hello(&forger);
+		assert_int_equal(ident_input(f->id, forger.hello,
+		    forger.hello_len, 4, &f->out), IDENT_DROP_DOWNGRADE);
+		assert_int_equal(f->out.reply_len, 0);
+	}
+	a1 = f->a;
+	a1.v2 = 0;
+	node_hello(&a1);
+	assert_int_equal(ident_input(f->id, a1.hello, a1.hello_len, 4,
+	    &f->out), IDENT_DROP_DOWNGRADE);
+	/* B, still version 1, joins again meanwhile. */
+	handshake(f, &f->b, 5);
+	/* Tokens untouched: the burst less A's two joins. */
+	node_hello(&f->a);
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 6,
+	    &f->out), IDENT_OK);
+	/* A re-provisioned with a new secret, re-flashed with v1. */
+	assert_non_null(reg2 = load(devs, keys2));
+	assert_int_equal(ident_set_registry(f->id, reg2), 0);
+	registry_free(f->reg);
+	f->reg = reg2;
+	memset(a1.k, 0x02, sizeof(a1.k));
+	handshake(f, &a1, 7);
+}
+
+/* Malformed v2 HELLOs: short, long, the v1 size, another type with the
+ * version 2 nibble, a version 3. */
+static void
+test_v2_malformed(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t fr[LINK_FRAME_MAX + 8];
+
+	f->a.v2 = 1;
+	node_hello(&f->a);
+	memcpy(fr, f->a.hello, f->a.hello_len);
+	fr[LINK_HELLO2_LEN] = 0;
+	assert_int_equal(ident_input(f->id, fr, LINK_HELLO2_LEN - 1, 0,
+	    &f->out), IDENT_DROP_MALFORMED);
+	assert_int_equal(ident_input(f->id, fr, LINK_HELLO2_LEN + 1, 0,
+	    &f->out), IDENT_DROP_MALFORMED);
+	assert_int_equal(ident_input(f->id, fr, LINK_HELLO_LEN, 0, &f->out),
+	    IDENT_DROP_MALFORMED);
+	fr[0] = 0x23;
+	assert_int_equal(ident_input(f->id, fr, LINK_HELLO2_LEN, 0, &f->out),
+	    IDENT_DROP_MALFORMED);
+	fr[0] = 0x31;
+	assert_int_equal(ident_input(f->id, fr, LINK_HELLO2_LEN, 0, &f->out),
+	    IDENT_DROP_MALFORMED);
+	assert_int_equal(f->out.reply_len, 0);
+	/* None of it cost the node anything. */
+	assert_int_equal(ident_input(f->id, f->a.hello, f->a.hello_len, 0,
+	    &f->out), IDENT_OK);
 }
 
 /* ---- joins nobody else can block ---- */
@@ -1299,6 +1588,7 @@ test_strverdict(void **state)
 			assert_string_not_equal(names[v], names[w]);
 	}
 	assert_string_equal(ident_strverdict(-IDENT_VERDICT_COUNT), "invalid");
+	assert_string_equal(ident_strverdict(IDENT_DROP_DOWNGRADE), "downgrade");
 }
 
 static void
@@ -1351,6 +1641,11 @@ main(void)
 		T(test_restore_refuses_edited_and_foreign_records),
 		T(test_forged_hello_and_response_do_not_block_join),
 		T(test_hello_flood_keeps_live_challenge),
+		T(test_v2_forged_hello_consumes_nothing),
+		T(test_v2_replayed_hello),
+		T(test_v2_counter_survives_restart),
+		T(test_v1_joins_downgrade_refused_after_v2),
+		T(test_v2_malformed),
 		T(test_response_of_other_device),
 		T(test_bad_mic),
 		T(test_counter_replay),

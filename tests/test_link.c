@@ -149,6 +149,74 @@ test_vector_handshake(void **state)
 	assert_memory_equal(m.proof, tn, LINK_PROOF_LEN);
 }
 
+/* The version 2 HELLO of docs/link-protocol.md: Kh, and the frame with
+ * join counters 1 and 01020304. */
+static void
+test_vector_hello2(void **state)
+{
+	uint8_t k[LINK_SECRET_LEN], nn[LINK_NONCE_LEN], ng[LINK_NONCE_LEN];
+	uint8_t kh[LINK_HELLO_KEY_LEN], f[LINK_FRAME_MAX];
+	struct link_msg m;
+	int n;
+
+	(void)state;
+	vec_inputs(k, nn, ng);
+	assert_int_equal(link_hello_key(k, EUI, kh), 0);
+	assert_hex(kh, sizeof(kh), "1d54eb43db4c9485fa7465cf146cf8f2"
+	    "27204421a2b1246d1efe8aa97158e249");
+	n = link_build_hello2(f, sizeof(f), EUI, nn, 1, kh);
+	assert_int_equal(n, LINK_HELLO2_LEN);
+	assert_hex(f, (size_t)n,
+	    "2170b3d57ed0001001a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+	    "00000001e9a153222e392476e57429394038c229");
+	n = link_build_hello2(f, sizeof(f), EUI, nn, 0x01020304u, kh);
+	assert_hex(f, (size_t)n,
+	    "2170b3d57ed0001001a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+	    "01020304949b41053fbf6c5c8b89171ce7b6fe45");
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.version, LINK_VERSION_2);
+	assert_int_equal(m.type, LINK_HELLO);
+	assert_true(m.eui == EUI);
+	assert_memory_equal(m.nonce, nn, LINK_NONCE_LEN);
+	assert_int_equal(m.join_ctr, 0x01020304u);
+	assert_int_equal(link_hello_verify(kh, &m), LINK_OK);
+	assert_int_equal(link_build_hello2(f, LINK_HELLO2_LEN - 1, EUI, nn, 1,
+	    kh), -ENOBUFS);
+}
+
+/* Every byte of a v2 HELLO is under its MIC, and a key of another EUI
+ * (same K) does not verify it. */
+static void
+test_hello2_tampered(void **state)
+{
+	uint8_t k[LINK_SECRET_LEN], nn[LINK_NONCE_LEN], ng[LINK_NONCE_LEN];
+	uint8_t kh[LINK_HELLO_KEY_LEN], kh2[LINK_HELLO_KEY_LEN];
+	uint8_t f[LINK_FRAME_MAX], g[LINK_FRAME_MAX];
+	struct link_msg m;
+	size_t i;
+	int n;
+
+	(void)state;
+	vec_inputs(k, nn, ng);
+	assert_int_equal(link_hello_key(k, EUI, kh), 0);
+	assert_int_equal(link_hello_key(k, EUI + 1, kh2), 0);
+	assert_memory_not_equal(kh, kh2, sizeof(kh));
+	n = link_build_hello2(f, sizeof(f), EUI, nn, 7, kh);
+	for (i = 1; i < (size_t)n; i++) {
+		memcpy(g, f, (size_t)n);
+		g[i] ^= 0x01;
+		assert_int_equal(link_parse(g, (size_t)n, &m), LINK_OK);
+		assert_int_equal(link_hello_verify(kh, &m), LINK_ERR_MIC);
+	}
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(link_hello_verify(kh2, &m), LINK_ERR_MIC);
+	/* Only a parsed v2 HELLO can be verified. */
+	n = link_build_hello(g, sizeof(g), EUI, nn);
+	assert_int_equal(link_parse(g, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.version, LINK_VERSION);
+	assert_int_equal(link_hello_verify(kh, &m), -EINVAL);
+}
+
 static void
 vec_keys(struct link_session_keys *ks)
 {
@@ -450,13 +518,48 @@ test_parse_wrong_version(void **state)
 
 	(void)state;
 	for (v = 0; v < 16; v++) {
-		if (v == LINK_VERSION)
+		if (v == LINK_VERSION || v == LINK_VERSION_2)
 			continue;
 		f[0] = (uint8_t)(v << 4 | LINK_HELLO);
 		assert_int_equal(link_parse(f, LINK_HELLO_LEN, &m),
 		    LINK_ERR_VERSION);
 		f[0] = (uint8_t)(v << 4 | LINK_DATA_UP);
 		assert_int_equal(link_parse(f, 20, &m), LINK_ERR_VERSION);
+		f[0] = (uint8_t)(v << 4 | LINK_HELLO);
+		assert_int_equal(link_parse(f, LINK_HELLO2_LEN, &m),
+		    LINK_ERR_VERSION);
+	}
+}
+
+/* Version 2 is the HELLO alone, of exactly LINK_HELLO2_LEN bytes: short,
+ * long, the v1 size, and every other type are refused. */
+static void
+test_parse_hello2_malformed(void **state)
+{
+	uint8_t f[LINK_FRAME_MAX + 2] = { 0 };
+	struct link_msg m;
+	unsigned t;
+
+	(void)state;
+	f[0] = 0x21;
+	assert_int_equal(link_parse(f, LINK_HELLO2_LEN, &m), LINK_OK);
+	assert_int_equal(link_parse(f, LINK_HELLO2_LEN - 1, &m),
+	    LINK_ERR_LENGTH);
+	assert_int_equal(link_parse(f, LINK_HELLO2_LEN + 1, &m),
+	    LINK_ERR_LENGTH);
+	assert_int_equal(link_parse(f, LINK_HELLO_LEN, &m), LINK_ERR_LENGTH);
+	assert_int_equal(link_parse(f, 1, &m), LINK_ERR_LENGTH);
+	/* A v1 HELLO of the v2 size is no HELLO either. */
+	f[0] = 0x11;
+	assert_int_equal(link_parse(f, LINK_HELLO2_LEN, &m), LINK_ERR_LENGTH);
+	for (t = 0; t < 16; t++) {
+		if (t == LINK_HELLO)
+			continue;
+		f[0] = (uint8_t)(LINK_VERSION_2 << 4 | t);
+		assert_int_equal(link_parse(f, LINK_HELLO2_LEN, &m),
+		    LINK_ERR_TYPE);
+		assert_int_equal(link_parse(f, 20, &m), LINK_ERR_TYPE);
+		assert_int_equal(m.type, 0);
 	}
 }
 
@@ -540,6 +643,9 @@ main(void)
 		cmocka_unit_test(test_rfc5869_hkdf),
 		cmocka_unit_test(test_rfc4231_hmac),
 		cmocka_unit_test(test_vector_handshake),
+		cmocka_unit_test(test_vector_hello2),
+		cmocka_unit_test(test_hello2_tampered),
+		cmocka_unit_test(test_parse_hello2_malformed),
 		cmocka_unit_test(test_vector_accept),
 		cmocka_unit_test(test_vector_data_up),
 		cmocka_unit_test(test_vector_keepalive),

@@ -138,6 +138,10 @@ assert_hex(const uint8_t *got, size_t len, const char *want)
 /* ---- the spec's vectors, through each back-end ---- */
 
 #define V_HELLO		"1170b3d57ed0001001a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+#define V_HELLO2_1	"2170b3d57ed0001001a0a1a2a3a4a5a6a7a8a9aaabacadaeaf" \
+			"00000001e9a153222e392476e57429394038c229"
+#define V_HELLO2_N	"2170b3d57ed0001001a0a1a2a3a4a5a6a7a8a9aaabacadaeaf" \
+			"01020304949b41053fbf6c5c8b89171ce7b6fe45"
 #define V_CHALLENGE	"1270b3d57ed0001001b0b1b2b3b4b5b6b7b8b9babbbcbdbebf" \
 			"44cfffaadf667256d63590db6ba344cc"
 #define V_RESPONSE	"1370b3d57ed0001001cc3090078d466cd2e7cc2a4be4911164"
@@ -165,7 +169,8 @@ vec_in(struct tnode *t, const char *hex, uint32_t now)
 	return node_in(t, f, unhex(hex, f, sizeof(f)), now);
 }
 
-/* The spec's node (K 00..1f, Nn a0..af) after its HELLO. */
+/* The spec's node (K 00..1f, Nn a0..af) after its first HELLO, a
+ * version 2 one with join counter 1, which it must save first. */
 static void
 vec_start(struct tnode *t, enum backend be)
 {
@@ -173,7 +178,42 @@ vec_start(struct tnode *t, enum backend be)
 	tnode_init(t, be, EUI, NULL);
 	assert_int_equal(fbnode_join(&t->n, 0, t->buf, sizeof(t->buf),
 	    &t->res), FBNODE_OK);
-	assert_hex(t->res.tx, t->res.tx_len, V_HELLO);
+	assert_hex(t->res.tx, t->res.tx_len, V_HELLO2_1);
+	assert_true(t->res.save_join);
+	assert_int_equal(fbnode_join_counter_saved(&t->n), FBNODE_JOIN_STEP);
+}
+
+/* The other HELLO vectors: version 2 with counter 01020304 (the node
+ * restored 01020303), and version 1 for a hello_v1 node. */
+static void
+hello_vectors(enum backend be)
+{
+	struct fbnode_config cfg = { 0 };
+	struct tnode t;
+
+	rng_next = 0xa0;
+	tnode_init(&t, be, EUI, NULL);
+	fbnode_set_join_counter(&t.n, 0x01020303u);
+	assert_int_equal(fbnode_join(&t.n, 0, t.buf, sizeof(t.buf), &t.res),
+	    FBNODE_OK);
+	assert_hex(t.res.tx, t.res.tx_len, V_HELLO2_N);
+	assert_true(t.res.save_join);
+	assert_int_equal(fbnode_join_counter_saved(&t.n),
+	    0x01020304u + FBNODE_JOIN_STEP - 1);
+	/* Within the reservation: nothing to save. */
+	assert_int_equal(fbnode_join(&t.n, 0, t.buf, sizeof(t.buf), &t.res),
+	    FBNODE_OK);
+	assert_false(t.res.save_join);
+	tnode_done(&t);
+
+	rng_next = 0xa0;
+	cfg.hello_v1 = 1;
+	tnode_init(&t, be, EUI, &cfg);
+	assert_int_equal(fbnode_join(&t.n, 0, t.buf, sizeof(t.buf), &t.res),
+	    FBNODE_OK);
+	assert_hex(t.res.tx, t.res.tx_len, V_HELLO);
+	assert_false(t.res.save_join);
+	tnode_done(&t);
 }
 
 static void
@@ -214,12 +254,14 @@ static void
 test_vectors_gnutls(void **state)
 {
 	vectors(BE_GNUTLS);
+	hello_vectors(BE_GNUTLS);
 }
 
 static void
 test_vectors_mbedtls(void **state)
 {
 	vectors(BE_MBEDTLS);
+	hello_vectors(BE_MBEDTLS);
 }
 
 /* A CHALLENGE whose Tg is one bit off is ignored, and the right one is
@@ -602,14 +644,20 @@ test_reset_without_saved_session_joins(void **state)
 	struct gw g;
 	int i, len;
 
+	uint32_t jc;
+
 	gw_init(&g);
 	tnode_init(&t, BE_GNUTLS, EUI, NULL);
 	join(&t, &g, &old);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(send_one(&t, &g), IDENT_OK);
+	/* The join counter is kept even by a node that keeps nothing
+	 * else. */
+	jc = fbnode_join_counter_saved(&t.n);
 	tnode_done(&t);
 
 	tnode_init(&t, BE_GNUTLS, EUI, NULL);
+	fbnode_set_join_counter(&t.n, jc);
 	assert_int_equal(fbnode_send(&t.n, (const uint8_t *)"x", 1, t.buf,
 	    sizeof(t.buf), &t.res), FBNODE_ERR_STATE);
 	join(&t, &g, NULL);
@@ -622,6 +670,42 @@ test_reset_without_saved_session_joins(void **state)
 	assert_int_equal(ident_input(g.id, f, (size_t)len, g.now, &g.out),
 	    IDENT_DROP_STALE);
 	tnode_done(&t);
+	gw_done(&g);
+}
+
+/* A node that loses its join counter (the contract broken) is refused
+ * as a replay until its counter climbs above the gateway's; a version 1
+ * node of another EUI joins the same gateway; and once an EUI joined with
+ * version 2, a version 1 HELLO in its name is refused (downgrade). */
+static void
+test_join_counter_lost_refused_v1_still_joins(void **state)
+{
+	struct fbnode_config v1 = { 0 };
+	struct tnode t, old;
+	struct gw g;
+
+	gw_init(&g);
+	tnode_init(&t, BE_MBEDTLS, EUI, NULL);
+	join(&t, &g, NULL);
+	tnode_done(&t);
+	tnode_init(&t, BE_MBEDTLS, EUI, NULL);		/* counter lost */
+	assert_int_equal(fbnode_join(&t.n, (uint32_t)g.now, t.buf,
+	    sizeof(t.buf), &t.res), FBNODE_OK);
+	assert_int_equal(gw_in(&g, &t.res), IDENT_DROP_REPLAY);
+	assert_int_equal(g.out.reply_len, 0);
+	tnode_done(&t);
+
+	v1.hello_v1 = 1;
+	tnode_init(&old, BE_GNUTLS, EUI2, &v1);
+	join(&old, &g, NULL);
+	assert_int_equal(send_one(&old, &g), IDENT_OK);
+	tnode_done(&old);
+	tnode_init(&old, BE_GNUTLS, EUI, &v1);
+	assert_int_equal(fbnode_join(&old.n, (uint32_t)g.now, old.buf,
+	    sizeof(old.buf), &old.res), FBNODE_OK);
+	assert_int_equal(gw_in(&g, &old.res), IDENT_DROP_DOWNGRADE);
+	assert_int_equal(g.out.reply_len, 0);
+	tnode_done(&old);
 	gw_done(&g);
 }
 
@@ -716,6 +800,12 @@ test_every_malformed_downlink_dropped(void **state)
 	memset(f, 0, sizeof(f));
 	for (h = 0; h < 256; h++) {
 		f[0] = (uint8_t)h;
+		if (h >> 4 == 2) {
+			/* Version 2 is the HELLO alone. */
+			drop(&t, f, 41, h == 0x21 ? FBNODE_DROP_LENGTH :
+			    FBNODE_DROP_TYPE);
+			continue;
+		}
 		if (h >> 4 != 1) {
 			drop(&t, f, 41, FBNODE_DROP_VERSION);
 			continue;
@@ -742,6 +832,10 @@ test_every_malformed_downlink_dropped(void **state)
 	/* A node's frames: another node, or our own echo. */
 	f[0] = 0x11;
 	drop(&t, f, FBNODE_HELLO_LEN, FBNODE_DROP_DIRECTION);
+	f[0] = 0x21;
+	drop(&t, f, FBNODE_HELLO2_LEN, FBNODE_DROP_DIRECTION);
+	drop(&t, f, FBNODE_HELLO2_LEN - 1, FBNODE_DROP_LENGTH);
+	drop(&t, f, FBNODE_HELLO2_LEN + 1, FBNODE_DROP_LENGTH);
 	f[0] = 0x13;
 	drop(&t, f, FBNODE_RESPONSE_LEN, FBNODE_DROP_DIRECTION);
 	f[0] = 0x14;
@@ -870,8 +964,28 @@ test_api_limits(void **state)
 	tnode_init(&t, BE_GNUTLS, EUI, NULL);
 	assert_int_equal(fbnode_init(&n, EUI, &t.ops, &t.g, &cfg),
 	    FBNODE_ERR_ARG);
-	assert_int_equal(fbnode_join(&t.n, 0, t.buf, FBNODE_HELLO_LEN - 1,
+	assert_int_equal(fbnode_join(&t.n, 0, t.buf, FBNODE_HELLO2_LEN - 1,
 	    &t.res), FBNODE_ERR_BUFFER);
+	/* A back-end without mac_key makes only version 1 nodes. */
+	none = t.ops;
+	none.mac_key = NULL;
+	assert_int_equal(fbnode_init(&n, EUI, &none, &t.g, NULL),
+	    FBNODE_ERR_ARG);
+	cfg.keepalive_req_uplinks = 0;
+	cfg.rejoin_silent_uplinks = 0;
+	cfg.hello_v1 = 1;
+	assert_int_equal(fbnode_init(&n, EUI, &none, &t.g, &cfg), FBNODE_OK);
+	assert_int_equal(fbnode_join(&n, 0, t.buf, FBNODE_HELLO_LEN, &t.res),
+	    FBNODE_OK);
+	/* The last join counter: the node needs a new secret. */
+	fbnode_set_join_counter(&t.n, 0xffffffffu);
+	assert_int_equal(fbnode_join(&t.n, 0, t.buf, sizeof(t.buf), &t.res),
+	    FBNODE_ERR_COUNTER);
+	fbnode_set_join_counter(&t.n, 0xfffffffeu);
+	assert_int_equal(fbnode_join(&t.n, 0, t.buf, sizeof(t.buf), &t.res),
+	    FBNODE_OK);
+	assert_int_equal(fbnode_join_counter_saved(&t.n), 0xffffffffu);
+	fbnode_set_join_counter(&t.n, 0);
 	gw_init(&g);
 	join(&t, &g, NULL);
 	memset(big, 0, sizeof(big));
@@ -910,6 +1024,7 @@ main(void)
 		cmocka_unit_test(test_reset_with_saved_session_resumes_above_counters),
 		cmocka_unit_test(test_reset_without_saved_session_joins),
 		cmocka_unit_test(test_restore_refuses_bad_saved_state),
+		cmocka_unit_test(test_join_counter_lost_refused_v1_still_joins),
 		cmocka_unit_test(test_every_malformed_downlink_dropped),
 		cmocka_unit_test(test_wait_accept_wants_an_accept),
 		cmocka_unit_test(test_api_limits),

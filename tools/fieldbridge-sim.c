@@ -76,13 +76,23 @@ usage(FILE *f)
 "  --attack-every MS  one injection of each kind per MS (default %d)\n"
 "  --hello-flood EUI|I  once every node has joined, HELLOs in that node's\n"
 "                   name, with fresh nonces, at --hello-rate per second\n"
+"                   (version 2 ones with a wrong MIC, version 1 ones for a\n"
+"                   --v1 node)\n"
 "  --hello-rate N   (default %d)\n"
+"  --flood-join-delay MS  the flood starts once every other node has\n"
+"                   joined, and its victim joins only after it has run MS\n"
+"                   ms (summary: victim_hellos, victim_join_ms)\n"
+"  --replay-hello EUI|I  once that node has joined, its last genuine HELLO\n"
+"                   again, every --attack-every ms (replayed_hello)\n"
 "  --forge-join EUI|I  after each HELLO and each RESPONSE of that node, a\n"
 "                   forged HELLO and a forged RESPONSE in its name\n"
 "  --capture N      keep up to N data frames as they are sent, and replay\n"
 "                   every kept frame its node has moved past on SIGUSR1\n"
 "                   (then keep new ones): frames from before a gateway\n"
 "                   restart, replayed after it\n"
+"link protocol:\n"
+"  --v1 EUI|I|all   that node (or every node) sends version 1 HELLOs\n"
+"                   (default: version 2, the authenticated HELLO)\n"
 "a radio module instead of an FBSP concentrator:\n"
 "  --dialect D      fbsp (default), rn2483, rn2903 (Microchip, 57600 baud)\n"
 "                   or rak3172 (RAKwireless RUI3, 115200 baud)\n"
@@ -130,6 +140,16 @@ parse_double(const char *s, double *v)
 	return 0;
 }
 
+/* The long name of option c (the table is not in the enum's order). */
+static const char *
+sim_optname(const struct option *lo, int c)
+{
+	for (; lo->name != NULL; lo++)
+		if (lo->val == c)
+			return lo->name;
+	return "?";
+}
+
 static int
 parse_args(int argc, char **argv, struct sim_opts *o)
 {
@@ -137,7 +157,8 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		O_DUR, O_LINK, O_LOG, O_SEED, O_GEN, O_STREAMS, O_FORGE,
 		O_REPLAY, O_UNKNOWN, O_GARBAGE, O_FLOOD, O_ATTACK, O_QUIET,
 		O_LOG_TIME, O_CAPTURE, O_HELLO_FLOOD, O_HELLO_RATE,
-		O_FORGE_JOIN, O_HELP, O_DIALECT, O_QUIRKS, O_OLDFW };
+		O_FORGE_JOIN, O_HELP, O_DIALECT, O_QUIRKS, O_OLDFW, O_V1,
+		O_REPLAY_HELLO, O_FLOOD_JOIN_DELAY };
 	static const struct option lo[] = {
 		{ "registry", required_argument, NULL, O_REG },
 		{ "keys", required_argument, NULL, O_KEYS },
@@ -167,6 +188,10 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "hello-rate", required_argument, NULL, O_HELLO_RATE },
 		{ "forge-join", required_argument, NULL, O_FORGE_JOIN },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "v1", required_argument, NULL, O_V1 },
+		{ "replay-hello", required_argument, NULL, O_REPLAY_HELLO },
+		{ "flood-join-delay", required_argument, NULL,
+		    O_FLOOD_JOIN_DELAY },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dialect = NULL, *quirks = NULL;
@@ -189,6 +214,10 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		case O_HELLO_RATE: bad |= parse_uint(optarg, &o->hello_rate) ||
 		    o->hello_rate == 0; break;
 		case O_FORGE_JOIN: o->forge_join = optarg; break;
+		case O_V1: o->v1 = optarg; break;
+		case O_REPLAY_HELLO: o->replay_hello = optarg; break;
+		case O_FLOOD_JOIN_DELAY: bad |= parse_uint(optarg,
+		    &o->flood_join_delay_ms); break;
 		case O_QUIET: o->quiet = 1; break;
 		case O_DIALECT: dialect = optarg; break;
 		case O_QUIRKS: quirks = optarg; break;
@@ -221,7 +250,7 @@ parse_args(int argc, char **argv, struct sim_opts *o)
 		}
 		if (bad) {
 			fprintf(stderr, "fieldbridge-sim: bad value for --%s: "
-			    "%s\n", lo[c - O_REG].name, optarg);
+			    "%s\n", sim_optname(lo, c), optarg);
 			return -EINVAL;
 		}
 	}
@@ -303,7 +332,13 @@ sim_setup(struct sim *s)
 	    (r = pick_node(s, "hello-flood", s->o.hello_flood,
 	    &s->hello_flood_node)) != 0 ||
 	    (r = pick_node(s, "forge-join", s->o.forge_join,
-	    &s->forge_join_node)) != 0)
+	    &s->forge_join_node)) != 0 ||
+	    (r = pick_node(s, "replay-hello", s->o.replay_hello,
+	    &s->replay_hello_node)) != 0)
+		return r;
+	if (s->o.v1 != NULL && strcmp(s->o.v1, "all") == 0)
+		s->v1_node = (int)s->nnodes;
+	else if ((r = pick_node(s, "v1", s->o.v1, &s->v1_node)) != 0)
 		return r;
 	return sim_node_init(s);
 }
@@ -334,6 +369,8 @@ summary(const struct sim *s, FILE *f)
 	    " replayed_hello=%" PRIu64 " replayed_response=%" PRIu64
 	    " unknown=%" PRIu64 " garbage_bytes=%" PRIu64 " flood=%" PRIu64
 	    " hello_flood=%" PRIu64 " forged_join=%" PRIu64
+	    " victim_hellos=%" PRIu64 " victim_join_ms=%" PRIu64
+	    " v1_nodes=%" PRIu64
 	    " hellos=%" PRIu64 " handshakes=%" PRIu64 " rejoins=%" PRIu64
 	    " bad_gw_proof=%" PRIu64
 	    " bad_downlink=%" PRIu64 " commands=%" PRIu64
@@ -344,6 +381,7 @@ summary(const struct sim *s, FILE *f)
 	    t->sent, t->forged, t->replayed, t->replayed_hello,
 	    t->replayed_response, t->unknown, t->garbage_bytes, t->flood,
 	    t->hello_flood, t->forged_join,
+	    t->victim_hellos, t->victim_join_ms, t->v1_nodes,
 	    t->hellos, t->handshakes, t->rejoins, t->bad_gw_proof, t->bad_down,
 	    t->commands, t->keepalive_reqs, t->keepalives, t->tx_req, t->resets, t->frames_up, t->frames_bad_in,
 	    sim_conc_pending(s));

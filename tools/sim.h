@@ -134,6 +134,7 @@ struct sim_node {
 	int			 hashed;
 	uint8_t			 sf;		/* its spreading factor */
 	int16_t			 rssi;		/* its typical signal */
+	uint8_t			 v1;		/* --v1: version 1 HELLOs */
 	struct sim_sensor	 sensor;
 	/* The last handshake frames, for --replay's handshake replay. */
 	uint8_t			 hello[LINK_FRAME_MAX];
@@ -232,6 +233,9 @@ struct sim_opts {
 	const char	*hello_flood;	/* its forged HELLOs */
 	unsigned int	 hello_rate;
 	const char	*forge_join;
+	const char	*v1;		/* --v1: EUI|I|all speak version 1 */
+	const char	*replay_hello;	/* its captured HELLO, sent again */
+	unsigned int	 flood_join_delay_ms;
 	int		 quiet;
 	int		 log_time;	/* --log-time: 4th column */
 	int		 dialect;	/* enum sim_dialect */
@@ -245,6 +249,7 @@ struct sim_stats {
 	uint64_t	sent, forged, replayed, replayed_hello, replayed_response;
 	uint64_t	unknown, garbage_bytes, flood;
 	uint64_t	hello_flood, forged_join;
+	uint64_t	victim_hellos, victim_join_ms, v1_nodes;
 	uint64_t	hellos, handshakes, rejoins, bad_gw_proof, bad_down;
 	uint64_t	commands, keepalive_reqs, keepalives;
 	uint64_t	tx_req, resets, frames_up, frames_bad_in;
@@ -258,7 +263,10 @@ struct sim {
 	int			 flood_node;
 	int			 hello_flood_node;	/* -1: none */
 	int			 forge_join_node;	/* -1: none */
+	int			 replay_hello_node;	/* -1: none */
+	int			 v1_node;	/* -1: none, nnodes: all */
 	uint64_t		 hello_flood_start_us;
+	uint64_t		 victim_first_hello_ms;	/* after its hold */
 	int			 sid_head[SIM_SID_BUCKETS];
 	int			 whead, wtail;	/* nodes waiting for ACCEPT */
 	struct sim_txq		 txq[SIM_TXQ_MAX];
@@ -349,6 +357,8 @@ void	sim_node_downlink(struct sim *s, const uint8_t *p, size_t len);
 /* Node ni has just sent frame: maybe keep it to replay later. */
 void	sim_attack_capture(struct sim *s, int ni, const uint8_t *frame,
 	    size_t len);
+/* --hello-flood with --flood-join-delay: may node ni start to join? */
+int	sim_attack_may_join(const struct sim *s, int ni, uint64_t now_ms);
 /* --forge-join: node ni has just sent a HELLO or a RESPONSE; a forged
  * HELLO and a forged RESPONSE in its name follow it on the air. */
 void	sim_attack_forge_join(struct sim *s, int ni);

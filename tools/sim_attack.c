@@ -12,6 +12,12 @@
  *   --garbage N  random bytes between frames, each burst ended by a
  *                delimiter.
  *
+ *   --replay-hello EUI|I  that node's last genuine HELLO, again (a
+ *                version 2 one is refused by its counter);
+ *   --hello-flood EUI|I  HELLOs in that node's name at --hello-rate:
+ *                version 2 ones with a MIC under a random key, or
+ *                version 1 ones for a --v1 node.
+ *
  * One injection of each kind goes out every --attack-every ms, and only
  * once the gateway has accepted a first node, so that the counts in the
  * summary match the daemon's drop counters.  (--flood is no injection: it
@@ -137,16 +143,48 @@ attack_replay(struct sim *s)
 }
 
 /* A HELLO in node ni's name, as anybody can send one: the EUI is in
- * clear, the nonce is fresh. */
+ * clear, the nonce is fresh.  For a version 2 node, a version 2 HELLO
+ * with a counter well above the node's, under a key that is not its Kh
+ * (the attacker does not know K): the MIC is wrong. */
 static int
 forged_hello(struct sim *s, int ni)
 {
-	uint8_t nn[LINK_NONCE_LEN], frame[LINK_FRAME_MAX];
+	uint8_t nn[LINK_NONCE_LEN], kh[LINK_HELLO_KEY_LEN];
+	uint8_t frame[LINK_FRAME_MAX];
+	const struct sim_node *n = &s->nodes[ni];
 	int len;
 
 	(void)gnutls_rnd(GNUTLS_RND_NONCE, nn, sizeof(nn));
-	len = link_build_hello(frame, sizeof(frame), s->nodes[ni].dev->eui, nn);
+	if (n->v1)
+		len = link_build_hello(frame, sizeof(frame), n->dev->eui, nn);
+	else {
+		(void)gnutls_rnd(GNUTLS_RND_NONCE, kh, sizeof(kh));
+		len = link_build_hello2(frame, sizeof(frame), n->dev->eui, nn,
+		    fbnode_join_counter_saved(&n->fb) + 1 +
+		    sim_rand_below(&s->rng, 1000), kh);
+	}
 	return len > 0 ? sim_conc_rx(s, -1, frame, (size_t)len) : -EINVAL;
+}
+
+int
+sim_attack_may_join(const struct sim *s, int ni, uint64_t now_ms)
+{
+	if (ni != s->hello_flood_node || s->o.flood_join_delay_ms == 0)
+		return 1;
+	return s->hello_flood_start_us != 0 && now_ms >=
+	    s->hello_flood_start_us / 1000 + s->o.flood_join_delay_ms;
+}
+
+/* --replay-hello: the node's last genuine HELLO, sent again. */
+static void
+attack_replay_hello(struct sim *s)
+{
+	struct sim_node *n = &s->nodes[s->replay_hello_node];
+
+	if (fbnode_state(&n->fb) != FBNODE_JOINED || n->hello_len == 0)
+		return;
+	if (sim_conc_rx(s, s->replay_hello_node, n->hello, n->hello_len) == 0)
+		s->st.replayed_hello++;
 }
 
 void
@@ -166,13 +204,16 @@ sim_attack_forge_join(struct sim *s, int ni)
 }
 
 /* --hello-flood: HELLOs due by now at --hello-rate, once every node has
- * joined (the flood is against a site that is up). */
+ * joined (the flood is against a site that is up); with
+ * --flood-join-delay, every node but the victim, which joins under the
+ * flood. */
 static void
 attack_hello_flood(struct sim *s, uint64_t now_us)
 {
 	uint64_t due;
 
-	if (s->st.handshakes < s->nnodes)
+	if (s->hello_flood_start_us == 0 && s->st.handshakes <
+	    s->nnodes - (s->o.flood_join_delay_ms > 0))
 		return;
 	if (s->hello_flood_start_us == 0)
 		s->hello_flood_start_us = now_us;
@@ -275,6 +316,8 @@ sim_attack_run(struct sim *s, uint64_t now)
 		attack_replay(s);
 	if (s->o.replay > 0 && s->hs_replay_step < 2)
 		attack_replay_handshake(s);
+	if (s->replay_hello_node >= 0)
+		attack_replay_hello(s);
 	if (s->garbage_done < s->o.garbage)
 		attack_garbage(s);
 }

@@ -24,6 +24,13 @@
  * answers in order); only the right node's down key opens it.  Joined
  * nodes are found by session id in a small hash table.
  *
+ * Nodes send version 2 HELLOs (with a join counter and a MIC), or
+ * version 1 ones with --v1.  A node must keep its join counter across
+ * resets; the simulator has no flash, so each run starts its nodes' counters
+ * from the wall clock (SIM_JOIN_CTR_PER_S a second since
+ * SIM_JOIN_CTR_EPOCH), which grows from run to run as a saved counter
+ * would, as long as a node joins fewer than that many times a second.
+ *
  * Frames go up through the concentrator (sim_conc_rx); downlinks come from
  * it (sim_node_downlink).
  */
@@ -31,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "node/fbnode.h"
 #include "node/fbnode_gnutls.h"
@@ -39,6 +47,8 @@
 
 #define SIM_HS_TIMEOUT_MS	2000		/* handshake step timeout */
 #define SIM_HS_JITTER_MS	700
+#define SIM_JOIN_CTR_EPOCH	1700000000	/* 2023-11-14, unix time */
+#define SIM_JOIN_CTR_PER_S	16	/* 2^32 / 16 s: 8 years */
 
 /* --- sessions by id, and the nodes waiting for an ACCEPT -------------- */
 
@@ -176,6 +186,11 @@ node_hello(struct sim *s, int ni, uint64_t now)
 	}
 	n->hello_len = res.tx_len;
 	s->st.hellos++;
+	if (ni == s->hello_flood_node && s->st.victim_join_ms == 0) {
+		if (s->victim_first_hello_ms == 0)
+			s->victim_first_hello_ms = now;
+		s->st.victim_hellos++;
+	}
 	sim_attack_forge_join(s, ni);
 }
 
@@ -228,6 +243,10 @@ node_down(struct sim *s, int ni, const uint8_t *p, size_t len, uint64_t tus)
 	case FBNODE_DOWN_ACCEPT:
 		wait_remove(s, ni);
 		sid_add(s, ni);
+		if (ni == s->hello_flood_node && s->st.victim_join_ms == 0 &&
+		    s->victim_first_hello_ms != 0)
+			s->st.victim_join_ms = tus / 1000 -
+			    s->victim_first_hello_ms + 1;
 		n->next_us = tus + sim_rand_below(&s->rng,
 		    (uint32_t)(n->interval_us > 0 ? n->interval_us : 1));
 		s->st.handshakes++;
@@ -315,8 +334,13 @@ node_send(struct sim *s, int ni)
 int
 sim_node_init(struct sim *s)
 {
+	struct fbnode_config cfg;
+	uint32_t jc;
+	time_t now = time(NULL);
 	unsigned int i;
 
+	jc = now > SIM_JOIN_CTR_EPOCH ? (uint32_t)((uint64_t)(now -
+	    SIM_JOIN_CTR_EPOCH) * SIM_JOIN_CTR_PER_S) : 0;
 	for (i = 0; i < SIM_SID_BUCKETS; i++)
 		s->sid_head[i] = -1;
 	s->whead = s->wtail = -1;
@@ -329,9 +353,14 @@ sim_node_init(struct sim *s)
 			return -EINVAL;
 		}
 		fbnode_gnutls_init(&n->cr, n->dev->secret);
+		memset(&cfg, 0, sizeof(cfg));
+		n->v1 = s->v1_node == (int)s->nnodes || s->v1_node == (int)i;
+		cfg.hello_v1 = n->v1;
+		s->st.v1_nodes += n->v1;
 		if (fbnode_init(&n->fb, n->dev->eui, &fbnode_gnutls_ops,
-		    &n->cr, NULL) != FBNODE_OK)
+		    &n->cr, &cfg) != FBNODE_OK)
 			return -EINVAL;
+		fbnode_set_join_counter(&n->fb, jc);
 		n->hnext = n->wprev = n->wnext = -1;
 		n->sf = (uint8_t)(7 + sim_rand_below(&s->rng, 6));
 		n->rssi = (int16_t)(-125 + (int)sim_rand_below(&s->rng, 80));
@@ -379,6 +408,10 @@ sim_node_run(struct sim *s, uint64_t tus)
 			if (n->deadline_ms == 0)
 				n->deadline_ms = s->start_ms +
 				    sim_rand_below(&s->rng, spread + 1);
+			if (!sim_attack_may_join(s, (int)ni, tms)) {
+				n->deadline_ms = tms + SIM_TICK_MS;
+				break;
+			}
 			/* FALLTHROUGH */
 		case FBNODE_WAIT_CHALLENGE:
 		case FBNODE_WAIT_ACCEPT:

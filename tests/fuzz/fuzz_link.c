@@ -7,7 +7,11 @@
  * instead makes the harness, as a node that has completed a real
  * handshake, seal a genuine DATA_UP (3 bytes fcnt, 1 byte length, payload),
  * so the fuzzer also reaches the accept, replay and rate paths it could
- * not forge its way into.  Each frame advances the clock by 700 ms.
+ * not forge its way into.  L = 0xfe makes it, as the same node, build a
+ * genuine version 2 HELLO (4 bytes join counter; the nonce is the
+ * counter repeated), so the counter, downgrade and v2 join paths are
+ * reached too; forged v2 HELLOs the fuzzer writes itself.  Each frame
+ * advances the clock by 700 ms.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,6 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct link_session_keys ks;
 	struct link_msg m;
 	uint8_t frame[LINK_FRAME_MAX], plain[LINK_FRAME_MAX];
+	uint8_t kh[LINK_HELLO_KEY_LEN], nn[LINK_NONCE_LEN];
 	uint64_t now = 10;
 	char err[128];
 	size_t off = 0, n;
@@ -67,9 +72,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    handshake(id, registry_at(reg, 0), &ks, out) != 0)
 		abort();
 	ident_set_rate(id, 600, 5);
+	if (link_hello_key(registry_at(reg, 0)->secret,
+	    registry_at(reg, 0)->eui, kh) != 0)
+		abort();
 	while (off < size) {
 		n = data[off++];
-		if (n == 0xff) {
+		if (n == 0xfe) {
+			uint32_t jc;
+			size_t i;
+
+			if (size - off < 4)
+				break;
+			jc = (uint32_t)data[off] << 24 |
+			    (uint32_t)data[off + 1] << 16 |
+			    (uint32_t)data[off + 2] << 8 | data[off + 3];
+			off += 4;
+			for (i = 0; i < sizeof(nn); i++)
+				nn[i] = data[off - 4 + i % 4];
+			r = link_build_hello2(frame, sizeof(frame),
+			    registry_at(reg, 0)->eui, nn, jc, kh);
+			if (r < 0)
+				abort();
+			n = (size_t)r;
+		} else if (n == 0xff) {
 			uint32_t fcnt;
 
 			if (size - off < 4)
@@ -94,6 +119,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		/* The codec alone, with the session's keys... */
 		if (link_parse(frame, n, &m) == LINK_OK &&
+		    m.version == LINK_VERSION_2 &&
+		    link_hello_verify(kh, &m) == LINK_OK &&
+		    m.eui != registry_at(reg, 0)->eui)
+			abort();	/* Kh is the EUI's own */
+		if (link_parse(frame, n, &m) == LINK_OK &&
 		    (m.type == LINK_DATA_UP || m.type == LINK_DATA_DOWN)) {
 			r = link_open(&ks, m.type == LINK_DATA_UP ?
 			    LINK_DIR_UP : LINK_DIR_DOWN, &m, plain,
@@ -116,6 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    size < 40 ? size : 40, out);
 	}
 	gnutls_memset(&ks, 0, sizeof(ks));
+	gnutls_memset(kh, 0, sizeof(kh));
 	free(out);
 	ident_free(id);
 	registry_free(reg);
