@@ -23,10 +23,12 @@
 #define LOG_MODULE	"commands"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon/cmdmsg.h"
 #include "daemon/commands.h"
@@ -447,7 +449,7 @@ commands_set_uplink(struct commands *c, struct uplink *up)
 }
 
 int
-commands_new(const struct registry *reg, struct ident *id, int dirfd,
+commands_new(const struct registry *reg, struct ident *id, const char *dir,
     struct commands **out)
 {
 	struct commands *c;
@@ -456,18 +458,25 @@ commands_new(const struct registry *reg, struct ident *id, int dirfd,
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -ENOMEM;
+	/* Opened before the chroot, valid after it (the same directory):
+	 * the directory's own fsync needs a descriptor. */
+	if ((c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		free(c);
+		return r;
+	}
 	if ((c->q = cmdq_new()) == NULL) {
+		close(c->dirfd);
 		free(c);
 		return -ENOMEM;
 	}
 	c->reg = reg;
 	c->id = id;
-	c->dirfd = dirfd;
 	log_ratelimit_init(&c->rl_bad, "malformed commands",
 	    COMMANDS_RL_INTERVAL_MS, COMMANDS_RL_BURST);
 	log_ratelimit_init(&c->rl_store, "command warnings",
 	    COMMANDS_RL_INTERVAL_MS, COMMANDS_RL_BURST);
-	r = cmdq_load(c->q, dirfd);
+	r = cmdq_load(c->q, c->dirfd);
 	if (r == -EBADMSG)
 		log_warnx("%s is damaged: moved to quarantine/; its commands "
 		    "are lost (their outcomes will never be published) and "
@@ -491,6 +500,7 @@ commands_free(struct commands *c)
 		return;
 	commands_save(c);
 	cmdq_free(c->q);
+	close(c->dirfd);
 	free(c);
 }
 

@@ -45,11 +45,11 @@ struct commands_stats {
 	uint64_t	store_errors;	/* the queue's file not written */
 };
 
-/* Loads STATE_DIR/commands from dirfd (a damaged file is quarantined and
- * logged).  reg and id must outlive it (or commands_set_registry).
- * 0 or -ENOMEM. */
-int	commands_new(const struct registry *reg, struct ident *id, int dirfd,
-	    struct commands **out);
+/* Loads dir/CMDQ_FILE (dir: the state directory; a damaged file is
+ * quarantined and logged).  reg and id must outlive it (or
+ * commands_set_registry).  0, -ENOMEM, or -errno opening dir. */
+int	commands_new(const struct registry *reg, struct ident *id,
+	    const char *dir, struct commands **out);
 void	commands_free(struct commands *c);
 void	commands_set_uplink(struct commands *c, struct uplink *up);
 /* After a reload: commands of devices now revoked end "revoked", of

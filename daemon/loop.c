@@ -1143,7 +1143,7 @@ loop_open(struct loop *d)
 	if ((r = uplink_new(&d->conf, &ops, d, &d->up)) != 0)
 		fatalx("cannot create the MQTT client: %s", strerror(-r));
 	outbox_set_uplink(d->ob, d->up);
-	if ((r = commands_new(d->reg, d->ident, AT_FDCWD, &d->cmds)) != 0)
+	if ((r = commands_new(d->reg, d->ident, ".", &d->cmds)) != 0)
 		fatalx("cannot create the command queue: %s", strerror(-r));
 	commands_set_uplink(d->cmds, d->up);
 

@@ -48,6 +48,10 @@ dist_noinst_SCRIPTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
 TESTS += tests/e2e/test_mqtt_shapes
 dist_noinst_SCRIPTS += tests/e2e/test_mqtt_shapes
 
+# Commands from the cloud to nodes, with their outcomes (issue 11).
+TESTS += tests/e2e/test_commands
+dist_noinst_SCRIPTS += tests/e2e/test_commands
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log

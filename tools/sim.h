@@ -246,7 +246,7 @@ struct sim_stats {
 	uint64_t	unknown, garbage_bytes, flood;
 	uint64_t	hello_flood, forged_join;
 	uint64_t	hellos, handshakes, rejoins, bad_gw_proof, bad_down;
-	uint64_t	commands, keepalive_reqs, keepalives;
+	uint64_t	commands, command_acks, keepalive_reqs, keepalives;
 	uint64_t	tx_req, resets, frames_up, frames_bad_in;
 };
 
