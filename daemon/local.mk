@@ -23,7 +23,9 @@ libfb_a_SOURCES += daemon/log.c daemon/log.h \
 	daemon/fsutil.c daemon/fsutil.h \
 	daemon/wallclock.c daemon/wallclock.h \
 	daemon/outbox.c daemon/outbox.h \
-	daemon/session.c daemon/session.h
+	daemon/session.c daemon/session.h \
+	daemon/cmdmsg.c daemon/cmdmsg.h \
+	daemon/commands.c daemon/commands.h
 
 EXTRA_DIST += etc/fieldbridge.conf docs/uplink-format.md
 EXTRA_DIST += docs/library-notes.md docs/lora-modules.md

@@ -51,6 +51,7 @@
 
 #include "daemon/batch.h"
 #include "daemon/check.h"
+#include "daemon/commands.h"
 #include "daemon/conf.h"
 #include "daemon/devstats.h"
 #include "daemon/log.h"
@@ -171,6 +172,7 @@ struct loop {
 	struct batcher		*bt;
 	struct outbox		*ob;
 	struct uplink		*up;
+	struct commands		*cmds;
 	struct loop_port	 ports[CONF_CONCENTRATORS_MAX];
 	int			 nports;
 	/* Names of the serial drop counters ("serial_" NAME), see
@@ -469,6 +471,7 @@ loop_status_outbox(void *arg, FILE *f)
 
 	outbox_status(d->ob, f);
 	session_status(d->sess, f);
+	commands_status(d->cmds, f);
 }
 
 static void
@@ -509,8 +512,8 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 		    strerror(-r));
 }
 
-/* Send o->reply to the node that sent rx. */
-static void
+/* Send o->reply to the node that sent rx: 0, or -errno (counted). */
+static int
 loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
     const struct ident_out *o, uint64_t now_ms)
 {
@@ -554,7 +557,7 @@ loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
 			    r == -EBUSY ? "over the sub-band's airtime budget" :
 			    r == -ERANGE ? "outside the region's sub-bands or "
 			    "over its dwell time" : strerror(-r));
-			return;
+			return r;
 		}
 	}
 	if ((r = radio_port_transmit(p->port, &tx)) != 0) {
@@ -562,7 +565,7 @@ loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
 		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
 		    "%s: cannot queue a downlink: %s",
 		    radio_port_name(p->port), strerror(-r));
-		return;
+		return r;
 	}
 	d->c.replies++;
 	if (kind == LINK_CHALLENGE)
@@ -571,6 +574,27 @@ loop_reply(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
 	s->id = tx.id;
 	s->kind = (uint8_t)kind;
 	s->eui = o->dev != NULL ? o->dev->eui : 0;
+	return 0;
+}
+
+/*
+ * The receive window after an authenticated uplink: the node's next
+ * command (daemon/commands.c), else the keepalive it asked for.  A
+ * COMMAND answers the request as well (any verified downlink resets the
+ * node's silence count); the keepalive's down counter is then skipped, a
+ * gap the node accepts.
+ */
+static void
+loop_window(struct loop *d, struct loop_port *p, const struct radio_rx *rx,
+    const struct ident_out *o, uint64_t now_ms)
+{
+	const struct ident_out *co;
+
+	if ((co = commands_window(d->cmds, o->dev, now_ms)) != NULL)
+		commands_sent(d->cmds, co, loop_reply(d, p, rx, co, now_ms) ==
+		    0);
+	else if (o->reply_len > 0)
+		(void)loop_reply(d, p, rx, o, now_ms);
 }
 
 /* The downlink a TX result names, if it is still remembered. */
@@ -674,13 +698,17 @@ loop_rx(struct loop *d, struct loop_port *p, const struct radio_rx *rx)
 	case IDENT_NONE:
 		break;
 	case IDENT_REPLY:
-		loop_reply(d, p, rx, o, now_ms);
+		(void)loop_reply(d, p, rx, o, now_ms);
+		break;
+	case IDENT_ACK:
+		commands_ack(d->cmds, o);
+		loop_window(d, p, rx, o, now_ms);
 		break;
 	case IDENT_RECORD:
-		/* A keepalive the node asked for: first, so it makes the
-		 * node's receive window.  It acknowledges nothing. */
-		if (o->reply_len > 0)
-			loop_reply(d, p, rx, o, now_ms);
+		/* A command or a keepalive the node asked for: first, so it
+		 * makes the node's receive window.  It acknowledges no
+		 * data. */
+		loop_window(d, p, rx, o, now_ms);
 		if ((v = rules_check(d->rules, o->dev, o->payload,
 		    o->payload_len, now_ms)) != RULES_OK) {
 			loop_rules_refused(d, o, v, now_ms);
@@ -835,6 +863,7 @@ loop_on_connect(void *arg)
 	/* What was in flight goes out again, in order; what is stored
 	 * becomes backlog. */
 	outbox_on_connect(d->ob, mono_ms());
+	commands_on_connect(d->cmds);
 	(void)notify_status("connected to the broker");
 }
 
@@ -844,6 +873,7 @@ loop_on_disconnect(void *arg, int reason)
 	struct loop *d = arg;
 
 	outbox_on_disconnect(d->ob);
+	commands_on_disconnect(d->cmds);
 	(void)notify_status("broker connection lost, reconnecting");
 }
 
@@ -853,6 +883,18 @@ loop_on_ack(void *arg, uint64_t cookie)
 	struct loop *d = arg;
 
 	outbox_on_ack(d->ob, cookie);
+}
+
+static void
+loop_on_command(void *arg, const void *payload, size_t len)
+{
+	commands_message(((struct loop *)arg)->cmds, payload, len);
+}
+
+static void
+loop_on_result_ack(void *arg, uint64_t cookie)
+{
+	commands_on_result_ack(((struct loop *)arg)->cmds, cookie);
 }
 
 /* Streams whose topic the uplink uses for something else. */
@@ -967,6 +1009,7 @@ loop_reload(struct loop *d)
 	rules_carry(rules, d->rules);
 	rules_free(d->rules);
 	d->rules = rules;
+	commands_set_registry(d->cmds, reg);
 	registry_free(d->reg);
 	d->reg = reg;
 	(void)snprintf(d->reload_result, sizeof(d->reload_result), "%s",
@@ -1136,6 +1179,7 @@ loop_tick(struct loop *d, uint64_t now_ms)
 			(void)radio_port_tick(d->ports[k].port, now_ms);
 	batcher_tick(d->bt, now_ms);
 	outbox_tick(d->ob, now_ms, d->clock_synced);
+	commands_tick(d->cmds, now_ms);
 	(void)uplink_tick(d->up, now_ms);
 	if (loop_healthy(d, now_ms))
 		notify_watchdog_tick(now_ms);
@@ -1270,6 +1314,8 @@ loop_open(struct loop *d)
 		.on_connect = loop_on_connect,
 		.on_disconnect = loop_on_disconnect,
 		.on_ack = loop_on_ack,
+		.on_command = loop_on_command,
+		.on_result_ack = loop_on_result_ack,
 	};
 	struct itimerspec its;
 	sigset_t mask;
@@ -1372,6 +1418,9 @@ loop_open(struct loop *d)
 		    "fix them (`fieldbridge check` says more), then start "
 		    "again", err);
 	outbox_set_uplink(d->ob, d->up);
+	if ((r = commands_new(d->reg, d->ident, ".", &d->cmds)) != 0)
+		fatalx("cannot create the command queue: %s", strerror(-r));
+	commands_set_uplink(d->cmds, d->up);
 
 	log_ratelimit_init(&d->rl_tx, "warnings", LOOP_RL_INTERVAL_MS,
 	    LOOP_RL_BURST);
@@ -1456,6 +1505,7 @@ loop_close(struct loop *d)
 	if (d->bt != NULL && d->ob != NULL)
 		batcher_flush(d->bt);
 	outbox_free(d->ob);
+	commands_free(d->cmds);
 	uplink_free(d->up);
 	batcher_free(d->bt);
 	session_free(d->sess);

@@ -76,6 +76,15 @@
  *   sessions_durable (0|1), sessions_restored, ...
  *                              node sessions kept across restarts
  *                                                          session.c
+ *   commands_waiting           queued for their device now commands.c
+ *   commands_received, commands_queued, commands_delivered (COMMAND
+ *   frames sent), commands_acknowledged, commands_expired,
+ *   commands_refused (malformed with an id, unknown device, revoked,
+ *   not authorised, too large), commands_malformed (with or without an
+ *   id), commands_duplicate, commands_queue_full, commands_revoked
+ *   (waiting when their device was revoked), command_store_errors
+ *                              since start                 commands.c
+ *   command_results_pending    outcomes awaiting PUBACK    commands.c
  *   drop_NAME                  frames dropped by identity, NAME as
  *                              ident_strverdict() says     status.c
  *   drop_stream                records the batcher refused status.c

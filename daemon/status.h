@@ -136,6 +136,22 @@
 #define STATUS_K_COMMITS		"commits"
 #define STATUS_K_COMMIT_ERRORS		"commit_errors"
 
+/* Written by commands.c (commands_status): commands waiting now, then
+ * counts since start, then outcomes waiting for their PUBACK. */
+#define STATUS_K_COMMANDS_WAITING	"commands_waiting"
+#define STATUS_K_COMMANDS_RECEIVED	"commands_received"
+#define STATUS_K_COMMANDS_QUEUED	"commands_queued"
+#define STATUS_K_COMMANDS_DELIVERED	"commands_delivered"
+#define STATUS_K_COMMANDS_ACKNOWLEDGED	"commands_acknowledged"
+#define STATUS_K_COMMANDS_EXPIRED	"commands_expired"
+#define STATUS_K_COMMANDS_REFUSED	"commands_refused"
+#define STATUS_K_COMMANDS_MALFORMED	"commands_malformed"
+#define STATUS_K_COMMANDS_DUPLICATE	"commands_duplicate"
+#define STATUS_K_COMMANDS_QUEUE_FULL	"commands_queue_full"
+#define STATUS_K_COMMANDS_REVOKED	"commands_revoked"
+#define STATUS_K_COMMAND_RESULTS_PENDING "command_results_pending"
+#define STATUS_K_COMMAND_STORE_ERRORS	"command_store_errors"
+
 /* One line each; the writers use these, never fprintf of their own. */
 void	status_u64(FILE *f, const char *key, uint64_t v);
 void	status_i64(FILE *f, const char *key, int64_t v);

@@ -26,6 +26,10 @@
 #define TOPIC_DEFAULT_BATCH	"{prefix}/{gateway}/{stream}"
 #define TOPIC_DEFAULT_BACKLOG	"{prefix}/{gateway}/{stream}/backlog"
 #define TOPIC_DEFAULT_STATUS	"{prefix}/{gateway}/status"
+/* Commands from the cloud and their outcomes (daemon/commands.c): fixed
+ * templates, not configured. */
+#define TOPIC_COMMANDS		"{prefix}/{gateway}/commands"
+#define TOPIC_COMMAND_RESULTS	"{prefix}/{gateway}/command-results"
 
 /* 0, or -EINVAL with the reason in *why. */
 int	topic_template_check(const char *tmpl, const char **why);

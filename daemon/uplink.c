@@ -141,6 +141,8 @@ enum uplink_family {
 	UPLINK_FAMS
 };
 
+/* Batches in slots[0..nslots), results in the UPLINK_RESULT_INFLIGHT
+ * after them. */
 struct uplink_slot {
 	int		mid;		/* 0: free */
 	uint64_t	cookie;
@@ -191,6 +193,8 @@ struct uplink {
 	char			 tmpl_batch[CONF_TOPIC_MAX + 1];
 	char			 tmpl_backlog[CONF_TOPIC_MAX + 1];
 	char			 status_topic[UPLINK_TOPIC_MAX];
+	char			 cmd_topic[UPLINK_TOPIC_MAX];
+	char			 result_topic[UPLINK_TOPIC_MAX];
 	/* Sent only when configured: RabbitMQ's certificate login fails
 	 * when a user name is sent at all. */
 	char			 username[CONF_USERNAME_MAX + 1];
@@ -361,6 +365,12 @@ uplink_cb_connect(struct mosquitto *m, void *obj, int rc)
 	if (r != MOSQ_ERR_SUCCESS)
 		log_warnx("cannot publish the online status: %s",
 		    mosquitto_strerror(r));
+	/* Every time: a broker that lost the session (or a first
+	 * connection) has no subscription. */
+	if (u->ops.on_command != NULL && (r = mosquitto_subscribe(u->mosq,
+	    NULL, u->cmd_topic, 1)) != MOSQ_ERR_SUCCESS)
+		log_warnx("cannot subscribe to %s: %s", u->cmd_topic,
+		    mosquitto_strerror(r));
 	if (u->ops.on_connect != NULL)
 		u->ops.on_connect(u->arg);
 }
@@ -389,17 +399,35 @@ uplink_cb_publish(struct mosquitto *m, void *obj, int mid)
 			u->offline_acked = 1;
 		return;
 	}
-	for (i = 0; i < u->nslots; i++) {
+	for (i = 0; i < u->nslots + UPLINK_RESULT_INFLIGHT; i++) {
 		if (u->slots[i].mid != mid)
 			continue;
 		cookie = u->slots[i].cookie;
 		u->slots[i].mid = 0;
+		if (i >= u->nslots) {
+			if (u->ops.on_result_ack != NULL)
+				u->ops.on_result_ack(u->arg, cookie);
+			return;
+		}
 		u->inflight--;
 		u->st.acked++;
 		if (u->ops.on_ack != NULL)
 			u->ops.on_ack(u->arg, cookie);
 		return;
 	}
+}
+
+/* A message on the commands topic (the only one subscribed). */
+static void
+uplink_cb_message(struct mosquitto *m, void *obj,
+    const struct mosquitto_message *msg)
+{
+	struct uplink *u = obj;
+
+	if (u->ops.on_command == NULL || msg->topic == NULL ||
+	    strcmp(msg->topic, u->cmd_topic) != 0 || msg->payloadlen < 0)
+		return;
+	u->ops.on_command(u->arg, msg->payload, (size_t)msg->payloadlen);
 }
 
 /*
@@ -613,9 +641,10 @@ uplink_setup(struct uplink *u, struct mosquitto *m)
 	if ((r = mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
 	    MQTT_PROTOCOL_V311)) != 0)
 		return r;
-	/* Our window plus the status message: libmosquitto never queues. */
+	/* Our window, the results' and the status message: libmosquitto
+	 * never queues. */
 	if ((r = mosquitto_max_inflight_messages_set(m,
-	    (unsigned int)u->nslots + 1)) != 0)
+	    (unsigned int)u->nslots + UPLINK_RESULT_INFLIGHT + 1)) != 0)
 		return r;
 	if ((r = mosquitto_will_set(m, u->status_topic,
 	    (int)strlen(UPLINK_STATUS_OFFLINE), UPLINK_STATUS_OFFLINE, 1,
@@ -642,7 +671,11 @@ uplink_try_start(struct uplink *u, int i, uint64_t now_ms)
 	u->st.addr_attempts++;
 	u->last_start_ms = now_ms;
 	u->lib_err[0] = '\0';
-	if ((m = mosquitto_new(u->client_id, true, u)) == NULL) {
+	/* clean session off: the broker keeps our subscription and the
+	 * commands published while we are away (QoS 1).  It keeps nothing
+	 * we publish, so the fresh object per connection (above) still
+	 * starts with nothing to resend. */
+	if ((m = mosquitto_new(u->client_id, false, u)) == NULL) {
 		uplink_try_failed(u, i, MOSQ_ERR_ERRNO, errno);
 		return;
 	}
@@ -928,7 +961,7 @@ uplink_drop(struct uplink *u)
 		ares_freeaddrinfo(u->res);
 	u->res = NULL;
 	u->res_done = 0;
-	for (i = 0; i < u->nslots; i++)
+	for (i = 0; i < u->nslots + UPLINK_RESULT_INFLIGHT; i++)
 		u->slots[i].mid = 0;
 	u->inflight = 0;
 	u->status_mid = 0;
@@ -963,6 +996,7 @@ uplink_promote(struct uplink *u, uint64_t now_ms)
 	mosquitto_connect_callback_set(u->mosq, uplink_cb_connect);
 	mosquitto_disconnect_callback_set(u->mosq, uplink_cb_disconnect);
 	mosquitto_publish_callback_set(u->mosq, uplink_cb_publish);
+	mosquitto_message_callback_set(u->mosq, uplink_cb_message);
 	u->last_rx_ms = now_ms;
 	log_debug("TLS with %s at %s established", u->host,
 	    u->addrs[u->cur].str);
@@ -1435,29 +1469,16 @@ uplink_publish(struct uplink *u, const char *stream, const void *data,
 	return uplink_publish_sub(u, stream, NULL, data, len, cookie);
 }
 
-int
-uplink_publish_sub(struct uplink *u, const char *stream, const char *sub,
-    const void *data, size_t len, uint64_t cookie)
+/* Publish to topic in a free slot of slots[first..last), QoS 1. */
+static int
+uplink_send(struct uplink *u, const char *topic, const void *data,
+    size_t len, uint64_t cookie, int first, int last)
 {
-	char topic[UPLINK_TOPIC_MAX];
 	int i, mid = 0, r;
 
-	if (u->state != UPLINK_UP)
-		return -ENOTCONN;
-	if (u->inflight >= u->nslots)
-		return -ENOBUFS;
-	if (len > INT32_MAX || stream[0] == '\0' ||
-	    strpbrk(stream, "/+#") != NULL)
-		return -EINVAL;
-	if (sub != NULL && (sub[0] == '\0' || strlen(sub) > UPLINK_SUB_MAX ||
-	    strpbrk(sub, "/+#") != NULL))
-		return -EINVAL;
-	if (topic_expand(sub == NULL ? u->tmpl_batch : u->tmpl_backlog,
-	    u->prefix, u->gw, stream, topic, sizeof(topic)) != 0)
-		return -EINVAL;
-	for (i = 0; i < u->nslots && u->slots[i].mid != 0; i++)
+	for (i = first; i < last && u->slots[i].mid != 0; i++)
 		;
-	if (i == u->nslots)
+	if (i == last)
 		return -ENOBUFS;
 	r = mosquitto_publish(u->mosq, &mid, topic, (int)len, data, 1, false);
 	if (r != MOSQ_ERR_SUCCESS) {
@@ -1472,9 +1493,46 @@ uplink_publish_sub(struct uplink *u, const char *stream, const char *sub,
 	}
 	u->slots[i].mid = mid;
 	u->slots[i].cookie = cookie;
+	return 0;
+}
+
+int
+uplink_publish_sub(struct uplink *u, const char *stream, const char *sub,
+    const void *data, size_t len, uint64_t cookie)
+{
+	char topic[UPLINK_TOPIC_MAX];
+	int r;
+
+	if (u->state != UPLINK_UP)
+		return -ENOTCONN;
+	if (u->inflight >= u->nslots)
+		return -ENOBUFS;
+	if (len > INT32_MAX || stream[0] == '\0' ||
+	    strpbrk(stream, "/+#") != NULL)
+		return -EINVAL;
+	if (sub != NULL && (sub[0] == '\0' || strlen(sub) > UPLINK_SUB_MAX ||
+	    strpbrk(sub, "/+#") != NULL))
+		return -EINVAL;
+	if (topic_expand(sub == NULL ? u->tmpl_batch : u->tmpl_backlog,
+	    u->prefix, u->gw, stream, topic, sizeof(topic)) != 0)
+		return -EINVAL;
+	if ((r = uplink_send(u, topic, data, len, cookie, 0, u->nslots)) != 0)
+		return r;
 	u->inflight++;
 	u->st.published++;
 	return 0;
+}
+
+int
+uplink_publish_result(struct uplink *u, const void *data, size_t len,
+    uint64_t cookie)
+{
+	if (u->state != UPLINK_UP)
+		return -ENOTCONN;
+	if (len > INT32_MAX)
+		return -EINVAL;
+	return uplink_send(u, u->result_topic, data, len, cookie, u->nslots,
+	    u->nslots + UPLINK_RESULT_INFLIGHT);
 }
 
 int
@@ -1602,8 +1660,8 @@ uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		goto fail;
 	u->cur = u->winner = -1;
-	if ((u->slots = calloc((size_t)c->mqtt.inflight_max,
-	    sizeof(*u->slots))) == NULL)
+	if ((u->slots = calloc((size_t)c->mqtt.inflight_max +
+	    UPLINK_RESULT_INFLIGHT, sizeof(*u->slots))) == NULL)
 		goto fail;
 	u->nslots = c->mqtt.inflight_max;
 	if (ops != NULL)
@@ -1630,7 +1688,11 @@ uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
 	snprintf(u->tmpl_backlog, sizeof(u->tmpl_backlog), "%s",
 	    c->mqtt.topic_backlog);
 	if (topic_expand(c->mqtt.topic_status, u->prefix, u->gw, NULL,
-	    u->status_topic, sizeof(u->status_topic)) != 0)
+	    u->status_topic, sizeof(u->status_topic)) != 0 ||
+	    topic_expand(TOPIC_COMMANDS, u->prefix, u->gw, NULL,
+	    u->cmd_topic, sizeof(u->cmd_topic)) != 0 ||
+	    topic_expand(TOPIC_COMMAND_RESULTS, u->prefix, u->gw, NULL,
+	    u->result_topic, sizeof(u->result_topic)) != 0)
 		goto fail;
 	snprintf(u->username, sizeof(u->username), "%s", c->mqtt.username);
 	if ((r = uplink_alpn_wire(c->mqtt.alpn, u->alpn, sizeof(u->alpn),

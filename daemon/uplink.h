@@ -60,7 +60,21 @@ struct uplink_ops {
 	/* reason: a MOSQ_ERR_* value, or 0 after uplink_stop(). */
 	void	(*on_disconnect)(void *arg, int reason);
 	void	(*on_ack)(void *arg, uint64_t cookie);
+	/* Commands (daemon/commands.c): a message on the commands topic,
+	 * and the PUBACK of a result (uplink_publish_result). */
+	void	(*on_command)(void *arg, const void *payload, size_t len);
+	void	(*on_result_ack)(void *arg, uint64_t cookie);
 };
+
+/*
+ * Commands from the cloud.  The session is persistent (clean session off,
+ * the configured client id), and PREFIX/GATEWAY/commands is subscribed at
+ * QoS 1 after every CONNACK, so commands published while the gateway was
+ * offline arrive when it reconnects.  Results go to
+ * PREFIX/GATEWAY/command-results at QoS 1 through their own few in-flight
+ * slots, so a backlog of batches never holds them up.
+ */
+#define UPLINK_RESULT_INFLIGHT	4
 
 struct uplink_stats {
 	uint64_t	attempts;	/* rounds: resolve, then race the addresses */
@@ -119,6 +133,11 @@ int	uplink_publish(struct uplink *u, const char *stream, const void *data,
 #define UPLINK_SUB_MAX		15
 int	uplink_publish_sub(struct uplink *u, const char *stream,
 	    const char *sub, const void *data, size_t len, uint64_t cookie);
+/* A command result, QoS 1, to TOPIC_DEFAULT_RESULTS; its PUBACK comes
+ * back through on_result_ack.  0, -ENOTCONN, -ENOBUFS (its slots are
+ * full), -EINVAL, -EIO. */
+int	uplink_publish_result(struct uplink *u, const void *data, size_t len,
+	    uint64_t cookie);
 int	uplink_inflight(const struct uplink *u);
 int	uplink_connected(const struct uplink *u);
 

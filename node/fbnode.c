@@ -14,6 +14,11 @@
  *   DATA_UP    0x14 | sid(4) | fcnt(3) | ct(n) | mic(8)  16+n      node -> gw
  *              (0x1c: the same, asking for a keepalive)
  *   DATA_DOWN  0x15 | sid(4) | fcnt(3) | ct(n) | mic(8)  16+n      gw -> node
+ *   ACK        0x16 | sid(4) | fcnt(3) | ct(6) | mic(8)  22        node -> gw
+ *              (sealed like a DATA_UP; plaintext: the COMMAND's down
+ *              fcnt(3) | its ref(2) | status(1))
+ *
+ *   COMMAND plaintext: 0x02 | kind(1) | ref(2) | body
  *
  *   Tg  = HMAC(K, "FBLINK1 Tg" | Ng | Nn | eui)[0..15]
  *   Tn  = HMAC(K, "FBLINK1 Tn" | Nn | Ng | eui)[0..15]
@@ -161,6 +166,10 @@ fbnode_parse(const uint8_t *buf, size_t len, struct fbnode_frame *f)
 	case FBNODE_DATA_UP:
 	case FBNODE_DATA_DOWN:
 		break;
+	case FBNODE_ACK:
+		if (len != FBNODE_ACK_LEN)
+			return FBNODE_DROP_LENGTH;
+		break;
 	default:
 		f->type = 0;
 		return FBNODE_DROP_TYPE;
@@ -259,6 +268,8 @@ fbnode_init(struct fbnode *n, uint64_t eui,
 		if (cfg->persist_step != 0)
 			n->step = cfg->persist_step;
 		n->persist = cfg->persist != 0;
+		n->command = cfg->command;
+		n->command_arg = cfg->command_arg;
 	}
 	/* Asking must start before giving up, or the node never asks. */
 	if (n->ka_req >= n->rejoin || n->timeout_ms >= 0x80000000u ||
@@ -277,6 +288,7 @@ fbnode_forget(struct fbnode *n)
 	n->sid = 0;
 	n->fcnt_up = n->fcnt_down = n->up_reserved = 0;
 	n->silent = 0;
+	n->cmd_seen = 0;
 	n->state = FBNODE_IDLE;
 }
 
@@ -437,6 +449,40 @@ out:
  * session, so it advances the counter and ends the silence whatever its
  * kind; only then does the kind decide what happens.
  */
+static int	fbnode_seal_up(struct fbnode *n, uint8_t hdr,
+		    const uint8_t *plain, size_t len, uint8_t *out, size_t cap,
+		    struct fbnode_result *res);
+
+/* A COMMAND opened into out (plen bytes): report it, or with a callback
+ * run it (once per ref) and put its ACK in out. */
+static int
+fbnode_command(struct fbnode *n, uint8_t *out, size_t plen, size_t cap,
+    struct fbnode_result *res)
+{
+	uint32_t fcnt = res->fcnt;
+	uint8_t status;
+
+	res->kind = FBNODE_DOWN_COMMAND;
+	res->cmd_kind = out[1];
+	res->cmd_ref = (uint16_t)fbnode_get_be(out + 2, 2);
+	res->body = out + FBNODE_COMMAND_HDR_LEN;
+	res->body_len = plen - FBNODE_COMMAND_HDR_LEN;
+	res->repeat = n->cmd_seen && n->cmd_ref == res->cmd_ref;
+	res->cmd_status = res->repeat ? n->cmd_status : 0;
+	if (n->command == NULL)
+		return FBNODE_OK;
+	status = res->repeat ? n->cmd_status : n->command(n->command_arg,
+	    res->cmd_kind, res->body, res->body_len);
+	/* The ACK goes where the body was: the callback is done with it. */
+	res->body = NULL;
+	res->body_len = 0;
+	/* Acted on even when no ACK can be made (a buffer too small, the
+	 * counters exhausted: then the node is IDLE and joins again); the
+	 * gateway sends the command again in a later window. */
+	(void)fbnode_ack(n, fcnt, res->cmd_ref, status, out, cap, res);
+	return FBNODE_OK;
+}
+
 static int
 fbnode_down(struct fbnode *n, const struct fbnode_frame *f,
     const uint8_t *frame, uint8_t *out, size_t cap,
@@ -492,12 +538,8 @@ fbnode_down(struct fbnode *n, const struct fbnode_frame *f,
 		res->kind = FBNODE_DOWN_KEEPALIVE;
 		return FBNODE_OK;
 	}
-	if (plen >= 1 && out[0] == FBNODE_DOWN_COMMAND) {
-		res->kind = FBNODE_DOWN_COMMAND;
-		res->body = out + 1;
-		res->body_len = plen - 1;
-		return FBNODE_OK;
-	}
+	if (plen >= FBNODE_COMMAND_HDR_LEN && out[0] == FBNODE_DOWN_COMMAND)
+		return fbnode_command(n, out, plen, cap, res);
 	/* Empty, a second ACCEPT, a keepalive with a body, a kind from a
 	 * later version: nothing to act on. */
 	return FBNODE_DROP_BODY;
@@ -523,15 +565,15 @@ fbnode_input(struct fbnode *n, const uint8_t *frame, size_t len,
 	}
 }
 
-int
-fbnode_send(struct fbnode *n, const uint8_t *payload, size_t len,
-    uint8_t *out, size_t cap, struct fbnode_result *res)
+/* Seal an uplink (DATA_UP or ACK, header hdr) with the next up counter;
+ * the checks every uplink needs first. */
+static int
+fbnode_seal_up(struct fbnode *n, uint8_t hdr, const uint8_t *plain,
+    size_t len, uint8_t *out, size_t cap, struct fbnode_result *res)
 {
 	uint8_t nonce[FBNODE_CCM_NONCE_LEN];
 	uint32_t fcnt;
-	unsigned int flags;
 
-	fbnode_result_clear(res);
 	if (n->state != FBNODE_JOINED)
 		return FBNODE_ERR_STATE;
 	if (n->fcnt_up >= FBNODE_FCNT_MAX || n->silent >= n->rejoin) {
@@ -540,17 +582,16 @@ fbnode_send(struct fbnode *n, const uint8_t *payload, size_t len,
 		fbnode_forget(n);
 		return FBNODE_ERR_REJOIN;
 	}
-	if (len > FBNODE_PAYLOAD_MAX || (len > 0 && payload == NULL))
+	if (len > FBNODE_PAYLOAD_MAX || (len > 0 && plain == NULL))
 		return FBNODE_ERR_SIZE;
 	if (cap < len + FBNODE_DATA_OVERHEAD)
 		return FBNODE_ERR_BUFFER;
 	fcnt = n->fcnt_up + 1;
-	flags = n->silent >= n->ka_req ? FBNODE_FLAG_KEEPALIVE_REQ : 0;
-	out[0] = (uint8_t)(fbnode_hdr(FBNODE_DATA_UP) | flags);
+	out[0] = hdr;
 	fbnode_put_be(out + 1, n->sid, 4);
 	fbnode_put_be(out + 5, fcnt, 3);
 	fbnode_ccm_nonce(nonce, 0, n->sid, fcnt);
-	if (n->ops->seal(n->arg, n->up, nonce, out, FBNODE_HDR_LEN, payload,
+	if (n->ops->seal(n->arg, n->up, nonce, out, FBNODE_HDR_LEN, plain,
 	    len, out + FBNODE_HDR_LEN) != 0)
 		return FBNODE_ERR_CRYPTO;
 	/* The counter is spent once the frame exists, sent or not. */
@@ -564,9 +605,50 @@ fbnode_send(struct fbnode *n, const uint8_t *payload, size_t len,
 	}
 	res->tx = out;
 	res->tx_len = len + FBNODE_DATA_OVERHEAD;
-	res->keepalive_req = flags != 0;
 	res->fcnt = fcnt;
 	return FBNODE_OK;
+}
+
+int
+fbnode_send(struct fbnode *n, const uint8_t *payload, size_t len,
+    uint8_t *out, size_t cap, struct fbnode_result *res)
+{
+	unsigned int flags;
+	int r;
+
+	fbnode_result_clear(res);
+	flags = n->silent >= n->ka_req ? FBNODE_FLAG_KEEPALIVE_REQ : 0;
+	r = fbnode_seal_up(n, (uint8_t)(fbnode_hdr(FBNODE_DATA_UP) | flags),
+	    payload, len, out, cap, res);
+	if (r == FBNODE_OK)
+		res->keepalive_req = flags != 0;
+	return r;
+}
+
+int
+fbnode_ack(struct fbnode *n, uint32_t down_fcnt, uint16_t ref,
+    uint8_t status, uint8_t *out, size_t cap, struct fbnode_result *res)
+{
+	uint8_t plain[FBNODE_ACK_PLAIN_LEN];
+	int r;
+
+	/* The callback's path keeps what it reported of the command. */
+	res->tx = NULL;
+	res->tx_len = 0;
+	res->persist = 0;
+	if (down_fcnt < 2 || down_fcnt > FBNODE_FCNT_MAX)
+		return FBNODE_ERR_ARG;
+	fbnode_put_be(plain, down_fcnt, 3);
+	fbnode_put_be(plain + 3, ref, 2);
+	plain[5] = status;
+	r = fbnode_seal_up(n, fbnode_hdr(FBNODE_ACK), plain, sizeof(plain),
+	    out, cap, res);
+	if (r == FBNODE_OK) {
+		n->cmd_ref = ref;
+		n->cmd_status = status;
+		n->cmd_seen = 1;
+	}
+	return r;
 }
 
 int

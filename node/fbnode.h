@@ -72,7 +72,15 @@ enum fbnode_type {
 	FBNODE_RESPONSE = 3,
 	FBNODE_DATA_UP = 4,
 	FBNODE_DATA_DOWN = 5,
+	FBNODE_ACK = 6,		/* node -> gw: a COMMAND acknowledged */
 };
+/* A COMMAND's plaintext starts kind byte, command kind, ref (2 bytes);
+ * an ACK's plaintext is the COMMAND's down counter (3), its ref (2) and
+ * a status (1): docs/link-protocol.md, "Commands". */
+#define FBNODE_COMMAND_HDR_LEN	4
+#define FBNODE_COMMAND_BODY_MAX	(FBNODE_PAYLOAD_MAX - FBNODE_COMMAND_HDR_LEN)
+#define FBNODE_ACK_PLAIN_LEN	6
+#define FBNODE_ACK_LEN		(FBNODE_DATA_OVERHEAD + FBNODE_ACK_PLAIN_LEN)
 #define FBNODE_FLAG_KEEPALIVE_REQ	0x08	/* header bit, DATA_UP only */
 
 /* The first plaintext byte of a DATA_DOWN. */
@@ -130,6 +138,16 @@ enum fbnode_verdict {
 };
 #define FBNODE_DROP_COUNT	12	/* 0 and the drops, for counters */
 
+/*
+ * A command the gateway delivered: act on it and return the status the
+ * ACK carries (0: done; 1..255 the firmware's own codes, e.g. "kind not
+ * supported").  Called once per command: a command heard again (its ACK
+ * was lost) is acknowledged again with the same status without a call.
+ * body is valid during the call only.
+ */
+typedef uint8_t fbnode_command_fn(void *arg, uint8_t kind,
+    const uint8_t *body, size_t len);
+
 /* Tunables; a zero field takes the default named above it. */
 struct fbnode_config {
 	uint16_t	keepalive_req_uplinks;	/* FBNODE_KEEPALIVE_REQ_UPLINKS */
@@ -144,6 +162,11 @@ struct fbnode_config {
 						 * join counter (for a gateway
 						 * before version 2) */
 	uint16_t	join_step;		/* FBNODE_JOIN_STEP */
+	/* NULL: fbnode_input reports a COMMAND in its result and the
+	 * firmware calls fbnode_ack; set: fbnode_input calls it and puts
+	 * the ACK in res->tx, to transmit at once. */
+	fbnode_command_fn *command;
+	void		*command_arg;
 };
 
 /*
@@ -175,6 +198,11 @@ struct fbnode {
 	uint8_t		 nn[FBNODE_NONCE_LEN];	/* our nonce of this join */
 	uint8_t		 up[16];	/* session keys: pending in */
 	uint8_t		 down[16];	/* WAIT_ACCEPT, live when JOINED */
+	fbnode_command_fn *command;
+	void		*command_arg;
+	uint16_t	 cmd_ref;	/* the last command acknowledged */
+	uint8_t		 cmd_status;	/*   and its status */
+	uint8_t		 cmd_seen;	/* 1: cmd_ref is valid */
 };
 
 /*
@@ -198,6 +226,13 @@ struct fbnode_result {
 	size_t		 body_len;
 	uint32_t	 fcnt;		/* counter of tx (up) or of the
 					 * downlink */
+	/* A COMMAND: its kind and ref; repeat 1 when it is the command
+	 * acknowledged last (do not act again: acknowledge it again, with
+	 * cmd_status, the status given then). */
+	uint8_t		 cmd_kind;
+	uint8_t		 repeat;
+	uint8_t		 cmd_status;
+	uint16_t	 cmd_ref;
 };
 
 /* Set up a node: IDLE, no session.  cfg may be NULL (defaults).  The
@@ -226,6 +261,14 @@ int	fbnode_input(struct fbnode *n, const uint8_t *frame, size_t len,
  * IDLE: join, and send the record afterwards). */
 int	fbnode_send(struct fbnode *n, const uint8_t *payload, size_t len,
 	    uint8_t *out, size_t cap, struct fbnode_result *res);
+/* Acknowledge the COMMAND that arrived with down counter down_fcnt and
+ * ref (res->fcnt, res->cmd_ref of its fbnode_input): an ACK sealed under
+ * the up key with the next up counter, FBNODE_ACK_LEN bytes in out, to
+ * transmit now.  status: 0 done, else the firmware's code.  Errors as
+ * fbnode_send. */
+int	fbnode_ack(struct fbnode *n, uint32_t down_fcnt, uint16_t ref,
+	    uint8_t status, uint8_t *out, size_t cap,
+	    struct fbnode_result *res);
 /* Time passes: a handshake step that got no valid answer by its
  * deadline returns the node to IDLE.  Returns 1 when that happened (the
  * firmware then joins again, after its back-off), else 0. */

@@ -828,6 +828,15 @@ ident_data(struct ident *id, const struct link_msg *m, uint64_t now_ms,
 	n->dirty = 1;
 	if (rate_take(&n->data_rate, &id->rate, now_ms) != 0)
 		return IDENT_DROP_RATE;
+	/* An ACK shares the up key and counter: forged, replayed or taken
+	 * from another session, it fails above like a DATA_UP would. */
+	if (m->type == LINK_ACK) {
+		if (link_ack_decode(out->payload, (size_t)len, &out->ack) !=
+		    LINK_OK)
+			return IDENT_DROP_MALFORMED;
+		out->action = IDENT_ACK;
+		return IDENT_OK;
+	}
 	out->payload_len = (size_t)len;
 	out->action = IDENT_RECORD;
 	/* Failing to build the keepalive loses nothing but the answer: the
@@ -856,6 +865,7 @@ ident_input(struct ident *id, const uint8_t *frame, size_t len,
 	out->reply_auth = 0;
 	out->eui = 0;
 	out->sid = 0;
+	memset(&out->ack, 0, sizeof(out->ack));
 	if (link_parse(frame, len, &m) != LINK_OK)
 		return IDENT_DROP_MALFORMED;
 	if (m.type == LINK_HELLO || m.type == LINK_RESPONSE)
@@ -866,6 +876,7 @@ ident_input(struct ident *id, const uint8_t *frame, size_t len,
 	case LINK_RESPONSE:
 		return ident_response(id, &m, now_ms, out);
 	case LINK_DATA_UP:
+	case LINK_ACK:
 		return ident_data(id, &m, now_ms, out);
 	default:
 		/* CHALLENGE, DATA_DOWN: another gateway, or our own echo. */

@@ -61,6 +61,9 @@ enum ident_action {
 				 * for: not an acknowledgement, the record
 				 * is not on disk yet) */
 	IDENT_REPLY,		/* send out->reply to the node */
+	IDENT_ACK,		/* out->ack: the node acknowledges a COMMAND
+				 * (authenticated like a DATA_UP, its up
+				 * counter used up); no record */
 };
 
 struct ident_out {
@@ -77,6 +80,7 @@ struct ident_out {
 						 * an authenticated v2 HELLO:
 						 * budget it as a reply to an
 						 * authenticated frame */
+	struct link_ack		 ack;		/* IDENT_ACK */
 };
 
 struct ident;
@@ -141,8 +145,10 @@ void	ident_stats(const struct ident *id, struct ident_stats *st);
  * not, so the caller can say whose frame it was. */
 int	ident_input(struct ident *id, const uint8_t *frame, size_t len,
 	    uint64_t now_ms, struct ident_out *out);
-/* Build a COMMAND downlink for a device with a session; returns length
- * in out->reply or -errno (-ENOTCONN without a session). */
+/* Build a COMMAND downlink for a device with a session: body is sealed
+ * after the kind byte LINK_DOWN_COMMAND (link_command_encode makes it);
+ * returns its length in out->reply, out->fcnt its down counter, or
+ * -errno (-ENOTCONN without a session). */
 int	ident_downlink(struct ident *id, uint64_t eui, const uint8_t *body,
 	    size_t len, struct ident_out *out);
 

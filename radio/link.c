@@ -129,6 +129,10 @@ link_parse(const uint8_t *buf, size_t len, struct link_msg *m)
 	case LINK_DATA_UP:
 	case LINK_DATA_DOWN:
 		break;
+	case LINK_ACK:
+		if (len != LINK_ACK_LEN)
+			return LINK_ERR_LENGTH;
+		break;
 	default:
 		m->type = 0;
 		return LINK_ERR_TYPE;
@@ -417,25 +421,22 @@ link_ccm_nonce(uint8_t nonce[LINK_CCM_NONCE_LEN], enum link_dir dir,
 	link_put_be(nonce + 5, fcnt, 3);
 }
 
-int
-link_seal_flags_with(struct link_aead *a, enum link_dir dir,
-    unsigned int flags, uint32_t sid, uint32_t fcnt, const uint8_t *plain,
-    size_t len, uint8_t *out, size_t cap)
+/* A data frame with header byte hdr under a's key. */
+static int
+link_seal_hdr(struct link_aead *a, uint8_t hdr, enum link_dir dir,
+    uint32_t sid, uint32_t fcnt, const uint8_t *plain, size_t len,
+    uint8_t *out, size_t cap)
 {
 	uint8_t nonce[LINK_CCM_NONCE_LEN];
 	size_t ctlen;
 
-	if (flags != 0 && (flags != LINK_FLAG_KEEPALIVE_REQ ||
-	    dir != LINK_DIR_UP))
-		return -EINVAL;
 	if (fcnt > LINK_FCNT_MAX)
 		return -ERANGE;
 	if (len > LINK_PAYLOAD_MAX)
 		return -EMSGSIZE;
 	if (cap < len + LINK_DATA_OVERHEAD)
 		return -ENOBUFS;
-	out[0] = (uint8_t)(link_hdr(dir == LINK_DIR_UP ? LINK_DATA_UP :
-	    LINK_DATA_DOWN) | flags);
+	out[0] = hdr;
 	link_put_be(out + 1, sid, 4);
 	link_put_be(out + 5, fcnt, 3);
 	link_ccm_nonce(nonce, dir, sid, fcnt);
@@ -445,6 +446,74 @@ link_seal_flags_with(struct link_aead *a, enum link_dir dir,
 	    out + LINK_DATA_HDR_LEN, &ctlen) != 0)
 		return -EIO;
 	return (int)(LINK_DATA_HDR_LEN + ctlen);
+}
+
+int
+link_seal_flags_with(struct link_aead *a, enum link_dir dir,
+    unsigned int flags, uint32_t sid, uint32_t fcnt, const uint8_t *plain,
+    size_t len, uint8_t *out, size_t cap)
+{
+	if (flags != 0 && (flags != LINK_FLAG_KEEPALIVE_REQ ||
+	    dir != LINK_DIR_UP))
+		return -EINVAL;
+	return link_seal_hdr(a, (uint8_t)(link_hdr(dir == LINK_DIR_UP ?
+	    LINK_DATA_UP : LINK_DATA_DOWN) | flags), dir, sid, fcnt, plain,
+	    len, out, cap);
+}
+
+void
+link_ack_encode(const struct link_ack *ack, uint8_t out[LINK_ACK_PLAIN_LEN])
+{
+	link_put_be(out, ack->down_fcnt, 3);
+	link_put_be(out + 3, ack->ref, 2);
+	out[5] = ack->status;
+}
+
+int
+link_ack_decode(const uint8_t *p, size_t len, struct link_ack *ack)
+{
+	memset(ack, 0, sizeof(*ack));
+	if (len != LINK_ACK_PLAIN_LEN)
+		return LINK_ERR_LENGTH;
+	ack->down_fcnt = (uint32_t)link_get_be(p, 3);
+	ack->ref = (uint16_t)link_get_be(p + 3, 2);
+	ack->status = p[5];
+	/* Down counter 1 is always the ACCEPT: nothing to acknowledge. */
+	if (ack->down_fcnt < 2)
+		return LINK_ERR_LENGTH;
+	return LINK_OK;
+}
+
+int
+link_seal_ack(const struct link_session_keys *ks, uint32_t fcnt,
+    const struct link_ack *ack, uint8_t *out, size_t cap)
+{
+	uint8_t plain[LINK_ACK_PLAIN_LEN];
+	struct link_aead *a;
+	int r;
+
+	if ((r = link_aead_new(ks->up, &a)) != 0)
+		return r;
+	link_ack_encode(ack, plain);
+	r = link_seal_hdr(a, link_hdr(LINK_ACK), LINK_DIR_UP, ks->sid, fcnt,
+	    plain, sizeof(plain), out, cap);
+	link_aead_free(a);
+	return r;
+}
+
+int
+link_command_encode(uint8_t kind, uint16_t ref, const uint8_t *body,
+    size_t len, uint8_t *out, size_t cap)
+{
+	if (len > LINK_COMMAND_BODY_MAX)
+		return -EMSGSIZE;
+	if (cap < LINK_COMMAND_HDR_LEN - 1 + len)
+		return -ENOBUFS;
+	out[0] = kind;
+	link_put_be(out + 1, ref, 2);
+	if (len > 0)
+		memcpy(out + 3, body, len);
+	return (int)(LINK_COMMAND_HDR_LEN - 1 + len);
 }
 
 int
@@ -462,8 +531,11 @@ link_open_with(struct link_aead *a, enum link_dir dir,
 	uint8_t nonce[LINK_CCM_NONCE_LEN];
 	size_t plen = cap;
 
+	/* The type is in the associated data: an ACK cannot pass for a
+	 * DATA_UP, nor the reverse. */
 	if (m->hdr == NULL || m->ct_len < LINK_MIC_LEN ||
-	    m->type != (dir == LINK_DIR_UP ? LINK_DATA_UP : LINK_DATA_DOWN))
+	    (dir == LINK_DIR_UP ? m->type != LINK_DATA_UP &&
+	    m->type != LINK_ACK : m->type != LINK_DATA_DOWN))
 		return -EINVAL;
 	if (cap < m->ct_len - LINK_MIC_LEN)
 		return -ENOBUFS;

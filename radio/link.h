@@ -15,6 +15,10 @@
  *               (header bit LINK_FLAG_KEEPALIVE_REQ: "tell me you still
  *               know this session")
  *   gw -> node  DATA_DOWN  sid, next fcnt, sealed [LINK_DOWN_KEEPALIVE]
+ *   gw -> node  DATA_DOWN  sid, next fcnt, sealed [LINK_DOWN_COMMAND kind
+ *               ref body]
+ *   node -> gw  ACK        sid, next up fcnt, sealed under the up key
+ *               [down fcnt of the COMMAND, ref, status]
  *
  * The session id is not derived: the GATEWAY picks it (random, never 0,
  * unique among its live and recently superseded sessions) and sends it in
@@ -79,6 +83,27 @@ enum link_type {
 	LINK_RESPONSE = 3,
 	LINK_DATA_UP = 4,
 	LINK_DATA_DOWN = 5,
+	LINK_ACK = 6,		/* node -> gw: a COMMAND acknowledged */
+};
+
+/*
+ * A COMMAND's plaintext: the kind byte LINK_DOWN_COMMAND, the command's
+ * kind (0..255, the cloud's), its ref (16 bits, the same in every
+ * transmission of one command, so a node runs a command it hears twice
+ * only once), then the body.  An ACK's plaintext: the down counter of the
+ * COMMAND frame it answers (3 bytes), that command's ref (2) and the
+ * node's status (1: 0 done, else the node's own code); the frame is
+ * sealed like a DATA_UP (up key, the up counter), header 0x16.
+ */
+#define LINK_COMMAND_HDR_LEN	4	/* kind byte, kind, ref */
+#define LINK_COMMAND_BODY_MAX	(LINK_PAYLOAD_MAX - LINK_COMMAND_HDR_LEN)
+#define LINK_ACK_PLAIN_LEN	6
+#define LINK_ACK_LEN		(LINK_DATA_OVERHEAD + LINK_ACK_PLAIN_LEN)
+
+struct link_ack {
+	uint32_t	down_fcnt;
+	uint16_t	ref;
+	uint8_t		status;
 };
 
 enum link_dir {
@@ -181,8 +206,22 @@ int	link_seal(const struct link_session_keys *ks, enum link_dir dir,
 int	link_seal_flags(const struct link_session_keys *ks, enum link_dir dir,
 	    unsigned int flags, uint32_t fcnt, const uint8_t *plain, size_t len,
 	    uint8_t *out, size_t cap);
-/* Check and decrypt a parsed DATA_* frame of direction dir; returns the
- * plaintext length, LINK_ERR_MIC, or -errno.  plain must hold
+/* The body that ident_downlink seals after LINK_DOWN_COMMAND: kind, ref,
+ * body (at most LINK_COMMAND_BODY_MAX bytes).  Its length, -EMSGSIZE or
+ * -ENOBUFS. */
+int	link_command_encode(uint8_t kind, uint16_t ref, const uint8_t *body,
+	    size_t len, uint8_t *out, size_t cap);
+/* An ACK's plaintext, both ways; decode: LINK_OK, or LINK_ERR_LENGTH for
+ * a wrong size or a down counter below 2 (1 is the ACCEPT). */
+void	link_ack_encode(const struct link_ack *ack,
+	    uint8_t out[LINK_ACK_PLAIN_LEN]);
+int	link_ack_decode(const uint8_t *p, size_t len, struct link_ack *ack);
+/* A whole ACK frame under ks->up (the gateway never sends one: tests and
+ * tools).  Its length or -errno, as link_seal. */
+int	link_seal_ack(const struct link_session_keys *ks, uint32_t fcnt,
+	    const struct link_ack *ack, uint8_t *out, size_t cap);
+/* Check and decrypt a parsed DATA_* or ACK frame of direction dir;
+ * returns the plaintext length, LINK_ERR_MIC, or -errno.  plain must hold
  * m->ct_len - LINK_MIC_LEN bytes.  The nonce uses m->sid, the sid in the
  * frame: the caller matches it to its session first (ks->sid is ignored,
  * so a node can open the ACCEPT that tells it its sid). */

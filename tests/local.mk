@@ -58,6 +58,10 @@ dist_noinst_SCRIPTS += tests/e2e/test_mqtt_shapes
 TESTS += tests/e2e/test_status_report
 dist_noinst_SCRIPTS += tests/e2e/test_status_report
 
+# Commands from the cloud to nodes, with their outcomes (issue 11).
+TESTS += tests/e2e/test_commands
+dist_noinst_SCRIPTS += tests/e2e/test_commands
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log
@@ -156,6 +160,33 @@ tests_test_sessions_SOURCES = tests/test_sessions.c tests/testutil.c \
 	tests/testutil.h
 tests_test_sessions_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_sessions_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+# Commands from the cloud: the message parser, the durable queue, their
+# fuzz targets (issue 11).
+check_PROGRAMS += tests/test_cmdmsg tests/test_cmdq
+TESTS += tests/test_cmdmsg tests/test_cmdq
+tests_test_cmdmsg_SOURCES = tests/test_cmdmsg.c
+tests_test_cmdmsg_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_cmdmsg_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+tests_test_cmdq_SOURCES = tests/test_cmdq.c tests/testutil.c tests/testutil.h
+tests_test_cmdq_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_cmdq_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_cmdmsg
+TESTS += tests/fuzz/fuzz_cmdmsg
+tests_fuzz_fuzz_cmdmsg_SOURCES = tests/fuzz/fuzz_cmdmsg.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_cmdmsg_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/cmdmsg"'
+tests_fuzz_fuzz_cmdmsg_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_cmdmsg_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/cmdmsg
+
+check_PROGRAMS += tests/fuzz/fuzz_cmdq
+TESTS += tests/fuzz/fuzz_cmdq
+tests_fuzz_fuzz_cmdq_SOURCES = tests/fuzz/fuzz_cmdq.c tests/fuzz/standalone.c
+tests_fuzz_fuzz_cmdq_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/cmdq"'
+tests_fuzz_fuzz_cmdq_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_cmdq_LDADD = $(FB_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/cmdq
 
 check_PROGRAMS += tests/fuzz/fuzz_sessions
 TESTS += tests/fuzz/fuzz_sessions

@@ -300,6 +300,65 @@ test_vector_keepalive(void **state)
 	assert_int_equal(p[0], LINK_DOWN_KEEPALIVE);
 }
 
+/* A COMMAND (kind 7, ref 1, "open") as down fcnt 3, and its ACK as up
+ * fcnt 2: the vectors of docs/link-protocol.md, computed with Python's
+ * cryptography package. */
+static void
+test_vector_command_and_ack(void **state)
+{
+	struct link_session_keys ks;
+	struct link_ack ack = { 3, 1, 0 }, got;
+	uint8_t f[LINK_FRAME_MAX], p[LINK_FRAME_MAX], body[LINK_PAYLOAD_MAX];
+	struct link_msg m;
+	int n, b;
+
+	(void)state;
+	vec_keys(&ks);
+	body[0] = LINK_DOWN_COMMAND;
+	b = link_command_encode(7, 1, (const uint8_t *)"open", 4, body + 1,
+	    sizeof(body) - 1);
+	assert_int_equal(b, 7);
+	n = link_seal(&ks, LINK_DIR_DOWN, 3, body, (size_t)b + 1, f,
+	    sizeof(f));
+	assert_hex(f, (size_t)n, "1512345678000003270b45c05cefa77b06fe9c8f"
+	    "54bb6a55");
+	n = link_seal_ack(&ks, 2, &ack, f, sizeof(f));
+	assert_int_equal(n, LINK_ACK_LEN);
+	assert_hex(f, (size_t)n, "1612345678000002d521a046bb5898363e7119f9"
+	    "0203");
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(m.type, LINK_ACK);
+	assert_int_equal(m.fcnt, 2);
+	assert_int_equal(link_open(&ks, LINK_DIR_UP, &m, p, sizeof(p)),
+	    LINK_ACK_PLAIN_LEN);
+	assert_int_equal(link_ack_decode(p, LINK_ACK_PLAIN_LEN, &got),
+	    LINK_OK);
+	assert_int_equal(got.down_fcnt, 3);
+	assert_int_equal(got.ref, 1);
+	assert_int_equal(got.status, 0);
+	/* The type is authenticated: an ACK re-typed as a DATA_UP (or the
+	 * reverse) does not open. */
+	f[0] = 0x14;
+	assert_int_equal(link_parse(f, (size_t)n, &m), LINK_OK);
+	assert_int_equal(link_open(&ks, LINK_DIR_UP, &m, p, sizeof(p)),
+	    LINK_ERR_MIC);
+	/* An ACK has exactly one size. */
+	f[0] = 0x16;
+	assert_int_equal(link_parse(f, (size_t)n - 1, &m), LINK_ERR_LENGTH);
+	/* The codec's bounds: wrong size, the ACCEPT's counter, a body over
+	 * one frame. */
+	assert_int_equal(link_ack_decode(p, LINK_ACK_PLAIN_LEN - 1, &got),
+	    LINK_ERR_LENGTH);
+	p[0] = p[1] = 0;
+	p[2] = 1;
+	assert_int_equal(link_ack_decode(p, LINK_ACK_PLAIN_LEN, &got),
+	    LINK_ERR_LENGTH);
+	assert_int_equal(link_command_encode(1, 1, body,
+	    LINK_COMMAND_BODY_MAX + 1, p, sizeof(p)), -EMSGSIZE);
+	assert_int_equal(link_command_encode(1, 1, body,
+	    LINK_COMMAND_BODY_MAX, p, sizeof(p)), LINK_PAYLOAD_MAX - 1);
+}
+
 /* A DATA_UP asking for a keepalive: header 0x1c, same overhead. */
 static void
 test_vector_data_up_keepalive_req(void **state)
@@ -572,7 +631,7 @@ test_parse_wrong_type(void **state)
 
 	(void)state;
 	for (t = 0; t < 16; t++) {
-		if ((t >= LINK_HELLO && t <= LINK_DATA_DOWN) ||
+		if ((t >= LINK_HELLO && t <= LINK_ACK) ||
 		    t == (LINK_FLAG_KEEPALIVE_REQ | LINK_DATA_UP))
 			continue;
 		f[0] = (uint8_t)(LINK_VERSION << 4 | t);
@@ -651,6 +710,7 @@ main(void)
 		cmocka_unit_test(test_vector_keepalive),
 		cmocka_unit_test(test_vector_data_up_keepalive_req),
 		cmocka_unit_test(test_keepalive_flag_authenticated),
+		cmocka_unit_test(test_vector_command_and_ack),
 		cmocka_unit_test(test_open_tampered),
 		cmocka_unit_test(test_open_wrong_direction),
 		cmocka_unit_test(test_seal_limits),

@@ -151,6 +151,16 @@ assert_hex(const uint8_t *got, size_t len, const char *want)
 #define V_DATA_UP_KA	"1c123456780000211aa56a84b90c9c141af729019c1a70e9" \
 			"aee8404bbee8b998"
 #define V_KEEPALIVE	"15123456780000026e6bba5968f4198de8"
+#define V_COMMAND	"1512345678000003270b45c05cefa77b06fe9c8f54bb6a55"
+#define V_ACK		"1612345678000002d521a046bb5898363e7119f90203"
+
+/* A callback runs a command once; fbnode_input returns its ACK. */
+static uint8_t
+count_command(void *arg, uint8_t kind, const uint8_t *body, size_t len)
+{
+	(*(int *)arg)++;
+	return kind == 7 && len == 4 && memcmp(body, "open", 4) == 0 ? 0 : 1;
+}
 
 /* Hand a frame to the node; its verdict. */
 static int
@@ -247,7 +257,53 @@ vectors(enum backend be)
 	assert_int_equal(vec_in(&t, V_KEEPALIVE, 3), FBNODE_OK);
 	assert_int_equal(t.res.kind, FBNODE_DOWN_KEEPALIVE);
 	assert_int_equal(fbnode_silent(&t.n), 0);
+	/* The COMMAND (kind 7, ref 1, "open", down fcnt 3) and its ACK as
+	 * up fcnt 2. */
+	assert_int_equal(vec_in(&t, V_COMMAND, 4), FBNODE_OK);
+	assert_int_equal(t.res.kind, FBNODE_DOWN_COMMAND);
+	assert_int_equal(t.res.cmd_kind, 7);
+	assert_int_equal(t.res.cmd_ref, 1);
+	assert_int_equal(t.res.body_len, 4);
+	assert_memory_equal(t.res.body, "open", 4);
+	t.n.fcnt_up = 1;
+	assert_int_equal(fbnode_ack(&t.n, t.res.fcnt, t.res.cmd_ref, 0, t.buf,
+	    sizeof(t.buf), &t.res), FBNODE_OK);
+	assert_hex(t.res.tx, t.res.tx_len, V_ACK);
 	tnode_done(&t);
+}
+
+/* The same through the command callback: run once, the ACK returned to
+ * transmit, and a repeat acknowledged again without a second run. */
+static void
+command_callback(enum backend be)
+{
+	struct tnode t;
+	int runs = 0, i;
+
+	vec_start(&t, be);
+	assert_int_equal(vec_in(&t, V_CHALLENGE, 1), FBNODE_OK);
+	assert_int_equal(vec_in(&t, V_ACCEPT, 2), FBNODE_OK);
+	t.n.command = count_command;
+	t.n.command_arg = &runs;
+	for (i = 0; i < 2; i++) {
+		/* Heard again with a new counter, as a resend would be. */
+		t.n.fcnt_down = 2;
+		t.n.fcnt_up = 1;
+		assert_int_equal(vec_in(&t, V_COMMAND, 3), FBNODE_OK);
+		assert_int_equal(t.res.kind, FBNODE_DOWN_COMMAND);
+		assert_int_equal(t.res.repeat, i);
+		assert_hex(t.res.tx, t.res.tx_len, V_ACK);
+		assert_int_equal(runs, 1);
+	}
+	tnode_done(&t);
+}
+
+static void
+test_command_callback(void **state)
+{
+	(void)state;
+	command_callback(BE_GNUTLS);
+	command_callback(BE_MBEDTLS);
 }
 
 static void
@@ -477,7 +533,9 @@ static void
 test_duplicate_downlinks_dropped(void **state)
 {
 	uint8_t acc[LINK_FRAME_MAX], ka[LINK_FRAME_MAX], cmd[LINK_FRAME_MAX];
+	uint8_t body[LINK_PAYLOAD_MAX], ack[FBNODE_ACK_LEN];
 	size_t acc_len, ka_len, cmd_len;
+	uint32_t cmd_fcnt;
 	struct tnode t;
 	struct gw g;
 	int i;
@@ -512,16 +570,46 @@ test_duplicate_downlinks_dropped(void **state)
 	assert_int_equal(node_in(&t, ka, ka_len, 5), FBNODE_DROP_REPLAY);
 	assert_int_equal(fbnode_silent(&t.n), 1);
 	/* A command, twice. */
-	assert_true(ident_downlink(g.id, EUI, (const uint8_t *)"open", 4,
-	    &g.out) > 0);
+	assert_int_equal(link_command_encode(7, 42, (const uint8_t *)"open",
+	    4, body, sizeof(body)), 7);
+	assert_true(ident_downlink(g.id, EUI, body, 7, &g.out) > 0);
 	cmd_len = g.out.reply_len;
+	cmd_fcnt = g.out.fcnt;
 	memcpy(cmd, g.out.reply, cmd_len);
 	assert_int_equal(node_in(&t, cmd, cmd_len, 6), FBNODE_OK);
 	assert_int_equal(t.res.kind, FBNODE_DOWN_COMMAND);
+	assert_int_equal(t.res.cmd_kind, 7);
+	assert_int_equal(t.res.cmd_ref, 42);
+	assert_int_equal(t.res.repeat, 0);
+	assert_int_equal(t.res.fcnt, cmd_fcnt);
 	assert_int_equal(t.res.body_len, 4);
 	assert_memory_equal(t.res.body, "open", 4);
 	assert_int_equal(node_in(&t, cmd, cmd_len, 7), FBNODE_DROP_REPLAY);
 	assert_int_equal(t.res.kind, FBNODE_DOWN_NONE);
+	/* Its ACK, as the gateway sees it; replayed and forged ones fail. */
+	assert_int_equal(fbnode_ack(&t.n, cmd_fcnt, 42, 5, ack, sizeof(ack),
+	    &t.res), FBNODE_OK);
+	assert_int_equal(t.res.tx_len, FBNODE_ACK_LEN);
+	assert_int_equal(ident_input(g.id, ack, FBNODE_ACK_LEN, 8, &g.out),
+	    IDENT_OK);
+	assert_int_equal(g.out.action, IDENT_ACK);
+	assert_int_equal(g.out.ack.down_fcnt, cmd_fcnt);
+	assert_int_equal(g.out.ack.ref, 42);
+	assert_int_equal(g.out.ack.status, 5);
+	assert_int_equal(ident_input(g.id, ack, FBNODE_ACK_LEN, 9, &g.out),
+	    IDENT_DROP_REPLAY);
+	assert_int_equal(fbnode_ack(&t.n, cmd_fcnt, 42, 0, ack, sizeof(ack),
+	    &t.res), FBNODE_OK);
+	ack[FBNODE_ACK_LEN - 1] ^= 1;
+	assert_int_equal(ident_input(g.id, ack, FBNODE_ACK_LEN, 10, &g.out),
+	    IDENT_DROP_BAD_TAG);
+	/* The same command sent again (its ACK lost): a repeat, with the
+	 * status given before. */
+	assert_true(ident_downlink(g.id, EUI, body, 7, &g.out) > 0);
+	assert_int_equal(node_in(&t, g.out.reply, g.out.reply_len, 11),
+	    FBNODE_OK);
+	assert_int_equal(t.res.repeat, 1);
+	assert_int_equal(t.res.cmd_status, 0);
 	tnode_done(&t);
 	gw_done(&g);
 }
@@ -813,7 +901,12 @@ test_every_malformed_downlink_dropped(void **state)
 		switch (h & 0x0f) {
 		case 1: case 2: case 3: case 4: case 5: case 0x0c:
 			break;
-		default:	/* 0, 6..11, 13..15: and the flag bit on
+		case 6:		/* an ACK of 41 bytes: a node's, and the
+				 * wrong size */
+			drop(&t, f, 41, FBNODE_DROP_LENGTH);
+			drop(&t, f, FBNODE_ACK_LEN, FBNODE_DROP_DIRECTION);
+			break;
+		default:	/* 0, 7..11, 13..15: and the flag bit on
 				 * HELLO, CHALLENGE, RESPONSE, DATA_DOWN */
 			drop(&t, f, 41, FBNODE_DROP_TYPE);
 		}
@@ -897,7 +990,7 @@ test_every_malformed_downlink_dropped(void **state)
 	assert_int_equal(fbnode_input(&t.n, f, len, 9, t.buf, 100, &t.res),
 	    FBNODE_ERR_BUFFER);
 	assert_int_equal(node_in(&t, f, len, 9), FBNODE_OK);
-	assert_int_equal(t.res.body_len, 100);
+	assert_int_equal(t.res.body_len, 100 - 3);	/* kind, ref */
 	/* Still in its session. */
 	assert_int_equal(send_one(&t, &g), IDENT_OK);
 	tnode_done(&t);
@@ -1014,6 +1107,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors_gnutls),
 		cmocka_unit_test(test_vectors_mbedtls),
+		cmocka_unit_test(test_command_callback),
 		cmocka_unit_test(test_rogue_challenge_ignored),
 		cmocka_unit_test(test_handshake_and_data_against_gateway),
 		cmocka_unit_test(test_lost_challenge_times_out_and_rejoins),

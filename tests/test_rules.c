@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "policy/registry.h"
+#include "policy/cmdauth.h"
 #include "policy/rules.h"
 
 #define K "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -280,6 +281,7 @@ test_commands(void **state)
 	    "classes = ( { name = \"c\"; commands = ( { kind = 3; "
 	    "max_size = 1; } ); } );\n";
 	const struct device *d = registry_find(reg, E1);
+	const char *why;
 
 	(void)state;
 	assert_int_equal(rules_command_allowed(d, 1, 16), 0);
@@ -295,6 +297,17 @@ test_commands(void **state)
 	/* E2 inherits the class's list. */
 	assert_int_equal(rules_command_allowed(registry_find(reg, E2), 9, 0),
 	    0);
+	/* What the command path makes of it (policy/cmdauth.c). */
+	assert_int_equal(cmdauth_check(reg, E1, 1, 16, &why), CMDAUTH_OK);
+	assert_int_equal(cmdauth_check(reg, E1, 1, 17, &why),
+	    CMDAUTH_TOO_LARGE);
+	assert_non_null(strstr(why, "rules"));
+	assert_int_equal(cmdauth_check(reg, E1, 2, 0, &why),
+	    CMDAUTH_NOT_AUTHORISED);
+	assert_int_equal(cmdauth_check(reg, E3, 1, 0, &why),
+	    CMDAUTH_NOT_AUTHORISED);
+	assert_int_equal(cmdauth_check(reg, 0x1234, 1, 0, &why),
+	    CMDAUTH_UNKNOWN);
 	registry_free(reg);
 	/* An empty list of its own overrides the class's. */
 	reg = load(f);

@@ -85,6 +85,7 @@ struct gw {
 	unsigned int		 max_uplinks_silent;
 	unsigned int		 silent[MAX_SESS];
 	unsigned int		 flagged;	/* keepalive requests seen */
+	unsigned int		 acks;		/* ACKs of gw_down COMMANDs */
 	/* With ident set, policy/ident.c is the gateway. */
 	struct ident		*ident;
 	unsigned int		 restart_at;	/* new ident at this record */
@@ -404,6 +405,31 @@ gw_data(struct gw *g, const struct link_msg *m)
 	}
 }
 
+/* The node's ACK of a COMMAND from gw_down: it names that command and
+ * takes the next up counter. */
+static void
+gw_ack(struct gw *g, const struct link_msg *m)
+{
+	uint8_t plain[LINK_FRAME_MAX];
+	struct link_ack ack;
+	struct sess *s = NULL;
+	unsigned int i;
+
+	for (i = 0; i < g->nsess; i++)
+		if (g->sess[i].ks.sid == m->sid)
+			s = &g->sess[i];
+	assert_non_null(s);
+	assert_int_equal(link_open(&s->ks, LINK_DIR_UP, m, plain,
+	    sizeof(plain)), LINK_ACK_PLAIN_LEN);
+	assert_int_equal(link_ack_decode(plain, LINK_ACK_PLAIN_LEN, &ack),
+	    LINK_OK);
+	assert_int_equal(ack.ref, 0xBBCC);
+	assert_true(ack.down_fcnt <= s->fcnt_down);
+	assert_int_equal(m->fcnt, s->last_up + 1);
+	s->last_up = m->fcnt;
+	g->acks++;
+}
+
 /* policy/ident.c as the gateway: what the daemon's loop_rx does. */
 static void
 gw_ident(struct gw *g, const uint8_t *frame, size_t len)
@@ -491,6 +517,9 @@ gw_frame(void *arg, int verdict, const struct sframe *f)
 		break;
 	case LINK_DATA_UP:
 		gw_data(g, &m);
+		break;
+	case LINK_ACK:
+		gw_ack(g, &m);
 		break;
 	default:
 		fail_msg("node sent link type %u", m.type);
@@ -651,6 +680,10 @@ test_nodes_deliver_every_logged_record_once_under_attack(void **state)
 	assert_int_equal(g.nrec, 4 * 30);
 	assert_log_matches(&g);
 	assert_int_equal(summary_value("sent"), 4 * 30);
+	/* Each node acknowledges every COMMAND it was sent (one per 8
+	 * uplinks), and says so in its summary. */
+	assert_true(g.acks > 0);
+	assert_int_equal(summary_value("command_acks"), g.acks);
 	/* The attacks, as the gateway saw them and as the sim counted. */
 	assert_int_equal(g.unknown, 2);
 	assert_int_equal(summary_value("unknown"), 2);

@@ -232,8 +232,8 @@ on_ack(void *arg, uint64_t cookie)
 static struct uplink *
 new_uplink_host(const char *host, int keepalive_s, int tls_min, int inflight)
 {
-	static const struct uplink_ops ops = { on_connect, on_disconnect,
-	    on_ack };
+	static const struct uplink_ops ops = { .on_connect = on_connect,
+	    .on_disconnect = on_disconnect, .on_ack = on_ack };
 	struct conf c;
 	struct uplink *u;
 

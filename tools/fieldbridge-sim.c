@@ -374,7 +374,7 @@ summary(const struct sim *s, FILE *f)
 	    " hellos=%" PRIu64 " handshakes=%" PRIu64 " rejoins=%" PRIu64
 	    " bad_gw_proof=%" PRIu64
 	    " bad_downlink=%" PRIu64 " commands=%" PRIu64
-	    " keepalive_reqs=%" PRIu64 " keepalives=%" PRIu64
+	    " command_acks=%" PRIu64 " keepalive_reqs=%" PRIu64 " keepalives=%" PRIu64
 	    " tx_req=%" PRIu64
 	    " resets=%" PRIu64 " frames_up=%" PRIu64 " bad_frames_in=%" PRIu64
 	    " unwritten_bytes=%zu\n",
@@ -383,7 +383,7 @@ summary(const struct sim *s, FILE *f)
 	    t->hello_flood, t->forged_join,
 	    t->victim_hellos, t->victim_join_ms, t->v1_nodes,
 	    t->hellos, t->handshakes, t->rejoins, t->bad_gw_proof, t->bad_down,
-	    t->commands, t->keepalive_reqs, t->keepalives, t->tx_req, t->resets, t->frames_up, t->frames_bad_in,
+	    t->commands, t->command_acks, t->keepalive_reqs, t->keepalives, t->tx_req, t->resets, t->frames_up, t->frames_bad_in,
 	    sim_conc_pending(s));
 }
 

@@ -251,7 +251,7 @@ struct sim_stats {
 	uint64_t	hello_flood, forged_join;
 	uint64_t	victim_hellos, victim_join_ms, v1_nodes;
 	uint64_t	hellos, handshakes, rejoins, bad_gw_proof, bad_down;
-	uint64_t	commands, keepalive_reqs, keepalives;
+	uint64_t	commands, command_acks, keepalive_reqs, keepalives;
 	uint64_t	tx_req, resets, frames_up, frames_bad_in;
 };
 

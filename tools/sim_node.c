@@ -32,7 +32,8 @@
  * would, as long as a node joins fewer than that many times a second.
  *
  * Frames go up through the concentrator (sim_conc_rx); downlinks come from
- * it (sim_node_downlink).
+ * it (sim_node_downlink).  A COMMAND is logged and acknowledged at once
+ * (node_command).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -221,6 +222,34 @@ node_challenge(struct sim *s, int ni, const uint8_t *p, size_t len,
 	wait_append(s, ni);
 }
 
+/*
+ * A COMMAND for node ni: a simulated node acts on it by logging it to
+ * stderr ("sim: command ..."; once per command: a repeat, whose ACK was
+ * lost, is only acknowledged again) and acknowledges it at once.
+ */
+static void
+node_command(struct sim *s, int ni, const struct fbnode_result *cmd)
+{
+	struct sim_node *n = &s->nodes[ni];
+	struct fbnode_result res;
+	uint8_t ack[FBNODE_ACK_LEN];
+	size_t i;
+
+	s->st.commands++;
+	if (!cmd->repeat) {
+		fprintf(stderr, "sim: command eui=%016llX kind=%u ref=%u "
+		    "body=", (unsigned long long)n->dev->eui, cmd->cmd_kind,
+		    cmd->cmd_ref);
+		for (i = 0; i < cmd->body_len; i++)
+			fprintf(stderr, "%02x", cmd->body[i]);
+		fprintf(stderr, "\n");
+	}
+	if (fbnode_ack(&n->fb, cmd->fcnt, cmd->cmd_ref, cmd->repeat ?
+	    cmd->cmd_status : 0, ack, sizeof(ack), &res) == FBNODE_OK &&
+	    sim_conc_rx(s, ni, res.tx, res.tx_len) == 0)
+		s->st.command_acks++;
+}
+
 /* Offer a DATA_DOWN to node ni: 0 when it was the node's (acted on, or
  * dropped as a replay or a body it cannot use), -EBADMSG when it is not. */
 static int
@@ -252,7 +281,7 @@ node_down(struct sim *s, int ni, const uint8_t *p, size_t len, uint64_t tus)
 		s->st.handshakes++;
 		break;
 	case FBNODE_DOWN_COMMAND:
-		s->st.commands++;
+		node_command(s, ni, &res);
 		break;
 	case FBNODE_DOWN_KEEPALIVE:
 		s->st.keepalives++;

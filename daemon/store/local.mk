@@ -6,5 +6,6 @@ libfb_a_SOURCES += daemon/store/spool.c daemon/store/spool.h \
 	daemon/store/journal.c daemon/store/journal.h \
 	daemon/store/seqno.c daemon/store/seqno.h \
 	daemon/store/sessions.c daemon/store/sessions.h \
+	daemon/store/cmdq.c daemon/store/cmdq.h \
 	daemon/store/le.h
 EXTRA_DIST += docs/spool-format.md
