@@ -73,10 +73,10 @@ cli_get_u64(const struct cli_kv *kv, const char *key, uint64_t def)
 	return (uint64_t)x;
 }
 
-int64_t
-cli_get_i64(const struct cli_kv *kv, const char *key, int64_t def)
+/* A whole decimal integer, else def. */
+static int64_t
+cli_i64(const char *v, int64_t def)
 {
-	const char *v = cli_get(kv, key);
 	char *e;
 	long long x;
 
@@ -84,9 +84,13 @@ cli_get_i64(const struct cli_kv *kv, const char *key, int64_t def)
 		return def;
 	errno = 0;
 	x = strtoll(v, &e, 10);
-	if (errno != 0 || *e != '\0')
-		return def;
-	return (int64_t)x;
+	return errno != 0 || *e != '\0' ? def : (int64_t)x;
+}
+
+int64_t
+cli_get_i64(const struct cli_kv *kv, const char *key, int64_t def)
+{
+	return cli_i64(cli_get(kv, key), def);
 }
 
 void
@@ -213,15 +217,7 @@ static int64_t
 num3(const struct cli_kv *kv, const char *prefix, const char *name,
     const char *suffix, int64_t def)
 {
-	const char *v = cli_get3(kv, prefix, name, suffix);
-	char *e;
-	long long x;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	errno = 0;
-	x = strtoll(v, &e, 10);
-	return errno != 0 || *e != '\0' ? def : (int64_t)x;
+	return cli_i64(cli_get3(kv, prefix, name, suffix), def);
 }
 
 /* Rejected node frames by reason, nonzero only, one per line. */
