@@ -124,7 +124,8 @@ int
 outbox_stream_reserved(const char *name)
 {
 	return strcmp(name, OUTBOX_EVENTS_STREAM) == 0 ||
-	    strcmp(name, UPLINK_STATUS_TOPIC) == 0;
+	    strcmp(name, UPLINK_STATUS_TOPIC) == 0 ||
+	    strcmp(name, UPLINK_HEALTH_TOPIC) == 0;
 }
 
 /* ---- gap events ---- */
