@@ -122,6 +122,8 @@ cloud_check(const char *conf_path, const struct conf *c, FILE *err)
 		  offsetof(struct conf, mqtt.topic_backlog), 1 },
 		{ "mqtt.topic_status",
 		  offsetof(struct conf, mqtt.topic_status), 0 },
+		{ "mqtt.topic_health",
+		  offsetof(struct conf, mqtt.topic_health), 0 },
 	};
 	char longest[BATCH_STREAM_MAX + 1], topic[TOPIC_MAX_BYTES + 1];
 	char head[sizeof(CLOUD_AZURE_TOPIC_HEAD) + CONF_GATEWAY_ID_MAX +

@@ -223,6 +223,9 @@ static const struct conf_key conf_mqtt_keys[] = {
 	K_STR("topic_status", 0, OFF(mqtt.topic_status),
 	    SZ(mqtt.topic_status), TOPIC_DEFAULT_STATUS, conf_check_topic,
 	    "topic of the retained online/offline status"),
+	K_STR("topic_health", 0, OFF(mqtt.topic_health),
+	    SZ(mqtt.topic_health), TOPIC_DEFAULT_HEALTH, conf_check_topic,
+	    "topic of the retained health message (daemon.health_interval_s)"),
 	K_ENUM("cloud", OFF(mqtt.cloud), conf_clouds, CONF_CLOUD_AUTO,
 	    "whose limits --check applies: auto (from host), generic, aws, "
 	    "azure"),
@@ -300,6 +303,9 @@ static const struct conf_key conf_daemon_keys[] = {
 	    "counters line in the log every so often; 0: never"),
 	K_INT("status_interval_s", OFF(daemon.status_interval_s), 5, 1, 3600,
 	    "rewrite STATE_DIR/status every so often"),
+	K_INT("health_interval_s", OFF(daemon.health_interval_s), 300, 0,
+	    86400, "publish the retained health message every so often and "
+	    "after each connection; 0: never"),
 	{ .name = NULL }
 };
 

@@ -99,6 +99,7 @@ struct conf {
 		char	topic_batch[CONF_TOPIC_MAX + 1];
 		char	topic_backlog[CONF_TOPIC_MAX + 1];
 		char	topic_status[CONF_TOPIC_MAX + 1];
+		char	topic_health[CONF_TOPIC_MAX + 1];
 		int	cloud;			/* CONF_CLOUD_* */
 	} mqtt;
 
@@ -130,6 +131,7 @@ struct conf {
 		int	shutdown_timeout_ms;	/* wait for PUBACKs at exit */
 		int	stats_interval_s;	/* counters line in the log */
 		int	status_interval_s;	/* state_dir/status rewrite */
+		int	health_interval_s;	/* health message; 0: none */
 	} daemon;
 };
 

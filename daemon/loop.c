@@ -191,6 +191,7 @@ struct loop {
 	uint64_t		 start_ms;
 	uint64_t		 next_stats_ms;
 	uint64_t		 next_status_ms;
+	uint64_t		 next_health_ms;	/* 0: at the next tick */
 	struct loop_counters	 c;
 	struct log_ratelimit	 rl_tx;
 	struct log_ratelimit	 rl_rules[RULES_VERDICT_COUNT];
@@ -484,8 +485,8 @@ loop_status_radio(void *arg, FILE *f)
 	devstats_status(d->devs, f);
 }
 
-static void
-loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
+static struct status_sections
+loop_status_sections(struct loop *d)
 {
 	const struct status_sections sec = {
 		.uplink = loop_status_uplink,
@@ -493,6 +494,14 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 		.radio = loop_status_radio,
 		.arg = d,
 	};
+
+	return sec;
+}
+
+static void
+loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
+{
+	const struct status_sections sec = loop_status_sections(d);
 	struct status_loop l;
 	int r;
 
@@ -510,6 +519,34 @@ loop_write_status(struct loop *d, uint64_t now_ms, const char *state)
 		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
 		    "cannot write %s/%s: %s", d->conf.state_dir, STATUS_FILE,
 		    strerror(-r));
+}
+
+/*
+ * The retained health message (docs/uplink-format.md): the status file's
+ * own text, kept to what a fleet dashboard needs (status_health).  Only
+ * while connected: a period that finds the link down is skipped, the
+ * broker keeps showing the last one, and the next connection brings a
+ * fresh one (loop_on_connect).
+ */
+static void
+loop_publish_health(struct loop *d, uint64_t now_ms)
+{
+	const struct status_sections sec = loop_status_sections(d);
+	struct status_loop l;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!uplink_connected(d->up))
+		return;
+	loop_snapshot(d, now_ms, "running", &l);
+	if ((r = status_health(&l, &sec, &buf, &len)) == 0)
+		r = uplink_publish_health(d->up, buf, len);
+	if (r < 0)
+		log_rl(&d->rl_tx, now_ms, LOG_WARNING, LOG_MODULE,
+		    "cannot publish the health message: %s, trying again in "
+		    "%d s", strerror(-r), d->conf.daemon.health_interval_s);
+	free(buf);
 }
 
 /* Send o->reply to the node that sent rx: 0, or -errno (counted). */
@@ -864,6 +901,8 @@ loop_on_connect(void *arg)
 	 * becomes backlog. */
 	outbox_on_connect(d->ob, mono_ms());
 	commands_on_connect(d->cmds);
+	/* A fresh health message at the next tick. */
+	d->next_health_ms = 0;
 	(void)notify_status("connected to the broker");
 }
 
@@ -1199,6 +1238,12 @@ loop_tick(struct loop *d, uint64_t now_ms)
 		    "running");
 		d->next_status_ms = now_ms +
 		    (uint64_t)d->conf.daemon.status_interval_s * 1000;
+	}
+	if (d->conf.daemon.health_interval_s > 0 && !d->draining &&
+	    now_ms >= d->next_health_ms) {
+		loop_publish_health(d, now_ms);
+		d->next_health_ms = now_ms +
+		    (uint64_t)d->conf.daemon.health_interval_s * 1000;
 	}
 	for (k = 0; k < d->nports; k++) {
 		size_t i;

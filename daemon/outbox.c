@@ -126,7 +126,8 @@ outbox_stream_reserved(const char *name)
 	return strcmp(name, OUTBOX_EVENTS_STREAM) == 0 ||
 	    strcmp(name, UPLINK_STATUS_TOPIC) == 0 ||
 	    strcmp(name, "commands") == 0 ||
-	    strcmp(name, "command-results") == 0;
+	    strcmp(name, "command-results") == 0 ||
+	    strcmp(name, UPLINK_HEALTH_TOPIC) == 0;
 }
 
 /* ---- gap events ---- */

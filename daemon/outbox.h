@@ -16,8 +16,9 @@
  *
  * Topics: a live batch goes to PREFIX/GATEWAY/STREAM, a backlog batch to
  * PREFIX/GATEWAY/STREAM/backlog (same JSON), a gap event to
- * PREFIX/GATEWAY/events (docs/uplink-format.md).  The stream names
- * "events" and "status" are therefore reserved.
+ * PREFIX/GATEWAY/events (docs/uplink-format.md); the uplink's own
+ * messages go to PREFIX/GATEWAY/status and PREFIX/GATEWAY/health.  The
+ * stream names "events", "status" and "health" are therefore reserved.
  */
 #ifndef FB_OUTBOX_H
 #define FB_OUTBOX_H

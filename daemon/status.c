@@ -7,7 +7,12 @@
  * uplink's and the outbox's sections, to STATE_DIR/status, which
  * `fieldbridge status` (tools/cli_status.c) reads.  The same counters go
  * to the log as one line (status_counters_line) every
- * daemon.stats_interval_s, on SIGUSR1 and at exit.
+ * daemon.stats_interval_s, on SIGUSR1 and at exit.  The same text, cut
+ * down by status_json's health filter, is the retained health message
+ * loop.c publishes every daemon.health_interval_s and after each
+ * connection (status_health; docs/uplink-format.md "Health"), and, whole,
+ * what `fieldbridge status --json` prints (tools/cli_json.c): one
+ * renderer, one converter.
  *
  * The file: one "key=value" per line, no spaces around '=', values to the
  * end of the line, replaced whole (fsutil_replace: a reader never sees
@@ -166,6 +171,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -225,19 +231,12 @@ status_rate(FILE *f, const char *key, double v)
 	fprintf(f, "%s=%.0f\n", key, v);
 }
 
-int
-status_write(int dirfd, const struct status_loop *l,
-    const struct status_sections *sec, gid_t gid)
+void
+status_render(FILE *f, const struct status_loop *l,
+    const struct status_sections *sec)
 {
-	char *buf = NULL;
-	size_t len = 0, i;
-	FILE *f;
-	int r;
+	size_t i;
 
-	/* One buffer, then one replace: the file is never half written,
-	 * and a full disk fails here rather than leaving a torn file. */
-	if ((f = open_memstream(&buf, &len)) == NULL)
-		return -errno;
 	status_str(f, STATUS_K_STATE, l->state);
 	status_i64(f, STATUS_K_PID, (int64_t)getpid());
 	status_str(f, STATUS_K_GATEWAY_ID, l->gateway_id);
@@ -276,22 +275,388 @@ status_write(int dirfd, const struct status_loop *l,
 	}
 	if (sec != NULL && sec->radio != NULL)
 		sec->radio(sec->arg, f);
+}
+
+/* Whatever fill writes, into one malloc'ed buffer: 0, -ENOMEM (the
+ * stream failed), -EFBIG (over STATUS_SIZE_MAX, a bug). */
+static int
+status_mem(void (*fill)(FILE *, const void *), const void *arg, char **out,
+    size_t *outlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r = -ENOMEM;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return -errno;
+	fill(f, arg);
 	if (ferror(f) != 0) {
 		(void)fclose(f);
-		free(buf);
-		return -ENOMEM;
+		goto out;
 	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return -ENOMEM;
+	if (fclose(f) != 0)
+		goto out;
+	r = len > STATUS_SIZE_MAX ? -EFBIG : 0;
+	if (r == 0) {
+		*out = buf;
+		*outlen = len;
+		buf = NULL;
 	}
-	if (len > STATUS_SIZE_MAX)
-		r = -EFBIG;
-	else
+out:
+	free(buf);
+	return r;
+}
+
+struct status_args {
+	const struct status_loop	*l;
+	const struct status_sections	*sec;
+	const char			*text;	/* status_health's second step */
+	size_t				 len;
+};
+
+static void
+status_fill_text(FILE *f, const void *arg)
+{
+	const struct status_args *a = arg;
+
+	status_render(f, a->l, a->sec);
+}
+
+static void
+status_fill_health(FILE *f, const void *arg)
+{
+	const struct status_args *a = arg;
+
+	(void)status_json(a->text, a->len, STATUS_JSON_HEALTH, f);
+}
+
+int
+status_write(int dirfd, const struct status_loop *l,
+    const struct status_sections *sec, gid_t gid)
+{
+	const struct status_args a = { .l = l, .sec = sec };
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	/* One buffer, then one replace: the file is never half written,
+	 * and a full disk fails here rather than leaving a torn file. */
+	if ((r = status_mem(status_fill_text, &a, &buf, &len)) == 0)
 		r = fsutil_replace_group(dirfd, STATUS_FILE, buf, len,
 		    STATUS_MODE, gid, FSUTIL_CHMOD | FSUTIL_NO_FSYNC);
 	free(buf);
 	return r;
+}
+
+int
+status_health(const struct status_loop *l, const struct status_sections *sec,
+    char **out, size_t *outlen)
+{
+	struct status_args a = { .l = l, .sec = sec };
+	char *text = NULL;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((r = status_mem(status_fill_text, &a, &text, &a.len)) == 0) {
+		a.text = text;
+		r = status_mem(status_fill_health, &a, out, outlen);
+	}
+	free(text);
+	return r;
+}
+
+/* ---- the text as JSON (status_json) ---- */
+
+/* One key=value line of the text. */
+struct status_line {
+	const char	*k, *v;
+	size_t		 kl, vl;
+};
+
+/* The next key=value line from *p on, skipping any other: 1, or 0 at the
+ * end.  The same rule as `fieldbridge status` (cli_status_parse). */
+static int
+status_line_next(const char **p, const char *end, struct status_line *ln)
+{
+	const char *nl, *eq;
+
+	while (*p < end) {
+		nl = memchr(*p, '\n', (size_t)(end - *p));
+		if (nl == NULL)
+			nl = end;
+		eq = memchr(*p, '=', (size_t)(nl - *p));
+		ln->k = *p;
+		*p = nl < end ? nl + 1 : end;
+		if (eq == NULL || eq == ln->k)
+			continue;
+		ln->kl = (size_t)(eq - ln->k);
+		ln->v = eq + 1;
+		ln->vl = (size_t)(nl - ln->v);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+status_key_is(const struct status_line *ln, const char *key)
+{
+	return ln->kl == strlen(key) && memcmp(ln->k, key, ln->kl) == 0;
+}
+
+/* Whether the key is prefix, at least one byte, suffix. */
+static int
+status_key_around(const struct status_line *ln, const char *prefix,
+    const char *suffix)
+{
+	size_t pl = strlen(prefix), sl = strlen(suffix);
+
+	return ln->kl > pl + sl && memcmp(ln->k, prefix, pl) == 0 &&
+	    memcmp(ln->k + ln->kl - sl, suffix, sl) == 0;
+}
+
+/* The length of the UTF-8 sequence at p (n bytes left), 0 if it is none:
+ * RFC 3629 section 4, so no overlong form, no surrogate, nothing above
+ * U+10FFFF. */
+static size_t
+status_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* The status file is the daemon's, so its values are printable text;
+ * they are escaped anyway, byte by byte, so that no value (a registry
+ * name, a driver's error) can break the object. */
+static void
+status_json_string(const char *s, size_t n, FILE *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, u;
+
+	fputc('"', out);
+	while (i < n) {
+		u = 1;
+		if (p[i] == '"' || p[i] == '\\')
+			fprintf(out, "\\%c", p[i]);
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			fprintf(out, "\\u%04x", p[i]);
+		else if (p[i] < 0x80)
+			fputc(p[i], out);
+		else if ((u = status_utf8_len(p + i, n - i)) == 0) {
+			fputs("\\ufffd", out);
+			u = 1;
+		} else
+			fwrite(p + i, 1, u, out);
+		i += u;
+	}
+	fputc('"', out);
+}
+
+/* A decimal integer JSON can carry as a number: no leading zero (JSON
+ * forbids it, and "007" is a name, not a count), at most 18 digits (below
+ * 2^63, what a parser into int64 takes). */
+static int
+status_json_is_int(const char *s, size_t n)
+{
+	size_t i = n > 0 && s[0] == '-' ? 1 : 0;
+
+	if (n == i || n - i > 18 || (s[i] == '0' && n - i > 1))
+		return 0;
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static void
+status_json_member(const struct status_line *ln, int *first, FILE *out)
+{
+	fputs(*first ? "" : ", ", out);
+	*first = 0;
+	status_json_string(ln->k, ln->kl, out);
+	fputs(": ", out);
+	if (status_json_is_int(ln->v, ln->vl))
+		fwrite(ln->v, 1, ln->vl, out);
+	else
+		status_json_string(ln->v, ln->vl, out);
+}
+
+/*
+ * The health message's keys (docs/uplink-format.md says why each):
+ * gateway_id, updated, uptime_s, clock_synced, tls_cert_days, the spool's
+ * depth and oldest batch, every drop_ counter, port_NAME_path/_state/
+ * _error, airtime_PORT_BAND_used_ms, and the devices chosen by
+ * status_health_top.
+ */
+static const char *const status_health_keys[] = {
+	STATUS_K_GATEWAY_ID, STATUS_K_UPDATED, STATUS_K_UPTIME_S,
+	STATUS_K_CLOCK_SYNCED, STATUS_K_TLS_CERT_DAYS,
+	STATUS_K_SPOOL_BATCHES, STATUS_K_SPOOL_RECORDS, STATUS_K_SPOOL_BYTES,
+	STATUS_K_SPOOL_OLDEST_AGE_S,
+};
+
+static const char *const status_health_port_keys[] = {
+	STATUS_K_PORT_PATH, STATUS_K_PORT_STATE, STATUS_K_PORT_ERROR,
+};
+
+static const char *const status_device_keys[] = {
+	STATUS_K_DEVICE_NAME, STATUS_K_DEVICE_LAST_SEEN,
+	STATUS_K_DEVICE_RECORDS, STATUS_K_DEVICE_REFUSED,
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int
+status_health_keep(const struct status_line *ln)
+{
+	size_t i, pl = strlen(STATUS_K_DROP_PREFIX);
+
+	for (i = 0; i < NELEM(status_health_keys); i++)
+		if (status_key_is(ln, status_health_keys[i]))
+			return 1;
+	if (ln->kl > pl && memcmp(ln->k, STATUS_K_DROP_PREFIX, pl) == 0)
+		return 1;
+	for (i = 0; i < NELEM(status_health_port_keys); i++)
+		if (status_key_around(ln, STATUS_K_PORT_PREFIX,
+		    status_health_port_keys[i]))
+			return 1;
+	return status_key_around(ln, STATUS_K_AIRTIME_PREFIX,
+	    STATUS_K_AIRTIME_USED) && !status_key_around(ln,
+	    STATUS_K_AIRTIME_PREFIX, STATUS_K_AIRTIME_CHALLENGE_USED);
+}
+
+/* A device's key: device_EUI_SUFFIX; the EUI's bytes into *eui, *euil,
+ * and the suffix's index in status_device_keys.  1, or 0 when it is not
+ * one. */
+static int
+status_device_key(const struct status_line *ln, const char **eui,
+    size_t *euil, size_t *which)
+{
+	size_t i, pl = strlen(STATUS_K_DEVICE_PREFIX);
+
+	for (i = 0; i < NELEM(status_device_keys); i++)
+		if (status_key_around(ln, STATUS_K_DEVICE_PREFIX,
+		    status_device_keys[i])) {
+			*eui = ln->k + pl;
+			*euil = ln->kl - pl - strlen(status_device_keys[i]);
+			*which = i;
+			return 1;
+		}
+	return 0;
+}
+
+/* An unsigned decimal value; 0 for anything else. */
+static uint64_t
+status_value_u64(const struct status_line *ln)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (ln->vl == 0 || ln->vl > 19)
+		return 0;
+	for (i = 0; i < ln->vl; i++) {
+		if (ln->v[i] < '0' || ln->v[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(ln->v[i] - '0');
+	}
+	return v;
+}
+
+struct status_top {
+	const char	*eui;
+	size_t		 euil;
+	uint64_t	 refused;
+};
+
+/* The devices with the most refused frames (at least one), most first,
+ * the earlier in the text first among equals; returns how many. */
+static size_t
+status_health_top(const char *text, size_t len,
+    struct status_top top[STATUS_HEALTH_DEVICES_MAX])
+{
+	const char *p = text, *eui;
+	struct status_line ln;
+	size_t n = 0, euil, which, i, j;
+	uint64_t refused;
+
+	while (status_line_next(&p, text + len, &ln)) {
+		if (!status_device_key(&ln, &eui, &euil, &which) ||
+		    strcmp(status_device_keys[which],
+		    STATUS_K_DEVICE_REFUSED) != 0 ||
+		    (refused = status_value_u64(&ln)) == 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (top[i].euil == euil &&
+			    memcmp(top[i].eui, eui, euil) == 0)
+				break;
+		if (i < n)
+			continue;	/* listed twice: the first counts */
+		for (i = 0; i < n && top[i].refused >= refused; i++)
+			;
+		if (i == STATUS_HEALTH_DEVICES_MAX)
+			continue;
+		if (n < STATUS_HEALTH_DEVICES_MAX)
+			n++;
+		for (j = n - 1; j > i; j--)
+			top[j] = top[j - 1];
+		top[i].eui = eui;
+		top[i].euil = euil;
+		top[i].refused = refused;
+	}
+	return n;
+}
+
+int
+status_json(const char *text, size_t len, enum status_json_filter filter,
+    FILE *out)
+{
+	struct status_top top[STATUS_HEALTH_DEVICES_MAX];
+	struct status_line ln;
+	const char *p, *eui;
+	size_t ntop = 0, euil, which, i;
+	int first = 1;
+
+	if (filter == STATUS_JSON_HEALTH)
+		ntop = status_health_top(text, len, top);
+	fputc('{', out);
+	for (p = text; status_line_next(&p, text + len, &ln); )
+		if (filter == STATUS_JSON_ALL || status_health_keep(&ln))
+			status_json_member(&ln, &first, out);
+	for (i = 0; i < ntop; i++)
+		for (p = text; status_line_next(&p, text + len, &ln); )
+			if (status_device_key(&ln, &eui, &euil, &which) &&
+			    euil == top[i].euil &&
+			    memcmp(eui, top[i].eui, euil) == 0)
+				status_json_member(&ln, &first, out);
+	fputc('}', out);
+	return ferror(out) != 0 ? -EIO : 0;
 }
 
 char *

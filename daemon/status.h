@@ -72,6 +72,12 @@
 #define STATUS_K_DEVICES		"devices"	/* known to devstats */
 #define STATUS_K_DEVICES_FORGOTTEN	"devices_forgotten"	/* table full */
 
+/* Per concentrator and sub-band: "airtime_" PORT "_" BAND "_used_ms" etc.
+ * (loop.c); "_challenge_used_ms" is the part spent on challenges. */
+#define STATUS_K_AIRTIME_PREFIX		"airtime_"
+#define STATUS_K_AIRTIME_USED		"_used_ms"
+#define STATUS_K_AIRTIME_CHALLENGE_USED	"_challenge_used_ms"
+
 /* Written by uplink.c (uplink_status). */
 #define STATUS_K_MQTT_STATE		"mqtt_state"
 #define STATUS_K_MQTT_HOST		"mqtt_host"
@@ -219,6 +225,41 @@ struct status_sections {
  * refused (not a member), the file was written with the own group. */
 int	status_write(int dirfd, const struct status_loop *l,
 	    const struct status_sections *sec, gid_t gid);
+
+/* The whole file's text, as status_write writes it, into f. */
+void	status_render(FILE *f, const struct status_loop *l,
+	    const struct status_sections *sec);
+
+/*
+ * The status text's key=value lines (len bytes, as status_render writes
+ * them or `fieldbridge status` reads them) as one JSON object on one line,
+ * without a newline: {"KEY": VALUE, ...} in the text's order, each value a
+ * JSON number when it is a decimal integer JSON carries exactly (no leading
+ * zero, at most 18 digits), else a string.  Keys and values are escaped
+ * byte by byte ('"', '\\', control bytes as \u00XX, bytes that are not
+ * UTF-8 as \ufffd), so no text can break the object.  Lines that are not
+ * key=value (no '=', or an empty key) are skipped.
+ *
+ * STATUS_JSON_HEALTH keeps only what the health message carries
+ * (status_health_keys in status.c, docs/uplink-format.md "Health"): the
+ * devices among them are the
+ * STATUS_HEALTH_DEVICES_MAX with the most refused frames (at least one),
+ * most refused first (ties: the text's order), after every other key.
+ * Returns 0, or -EIO when out cannot be written.
+ */
+enum status_json_filter {
+	STATUS_JSON_ALL,
+	STATUS_JSON_HEALTH,
+};
+#define STATUS_HEALTH_DEVICES_MAX	5
+int	status_json(const char *text, size_t len,
+	    enum status_json_filter filter, FILE *out);
+
+/* The health message (docs/uplink-format.md): the status rendered and
+ * converted with STATUS_JSON_HEALTH, into a malloc'ed *out of *outlen
+ * bytes, not NUL-terminated; the caller frees it.  0 or -errno. */
+int	status_health(const struct status_loop *l,
+	    const struct status_sections *sec, char **out, size_t *outlen);
 
 /* The counters line (format at the top of status.c) into buf; prefix
  * goes first ("final: " at exit).  Returns buf. */

@@ -1,6 +1,7 @@
 /*
- * topic.h - the MQTT topics of batches, backlog and status, from
- * templates (mqtt.topic_batch, mqtt.topic_backlog, mqtt.topic_status), so
+ * topic.h - the MQTT topics of batches, backlog, status and health, from
+ * templates (mqtt.topic_batch, mqtt.topic_backlog, mqtt.topic_status,
+ * mqtt.topic_health), so
  * a fleet can publish where its cloud wants: PREFIX/GATEWAY/STREAM by
  * default, devices/GATEWAY/messages/events/... for Azure IoT Hub.
  *
@@ -30,6 +31,7 @@
  * templates, not configured. */
 #define TOPIC_COMMANDS		"{prefix}/{gateway}/commands"
 #define TOPIC_COMMAND_RESULTS	"{prefix}/{gateway}/command-results"
+#define TOPIC_DEFAULT_HEALTH	"{prefix}/{gateway}/health"
 
 /* 0, or -EINVAL with the reason in *why. */
 int	topic_template_check(const char *tmpl, const char **why);

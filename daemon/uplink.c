@@ -195,6 +195,7 @@ struct uplink {
 	char			 status_topic[UPLINK_TOPIC_MAX];
 	char			 cmd_topic[UPLINK_TOPIC_MAX];
 	char			 result_topic[UPLINK_TOPIC_MAX];
+	char			 health_topic[UPLINK_TOPIC_MAX];
 	/* Sent only when configured: RabbitMQ's certificate login fails
 	 * when a user name is sent at all. */
 	char			 username[CONF_USERNAME_MAX + 1];
@@ -641,10 +642,12 @@ uplink_setup(struct uplink *u, struct mosquitto *m)
 	if ((r = mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
 	    MQTT_PROTOCOL_V311)) != 0)
 		return r;
-	/* Our window, the results' and the status message: libmosquitto
-	 * never queues. */
+	/* Our window, the results', the status message and one health
+	 * message: libmosquitto never queues (a health message published
+	 * while the previous one still waits for its PUBACK would wait in its
+	 * list, not be lost). */
 	if ((r = mosquitto_max_inflight_messages_set(m,
-	    (unsigned int)u->nslots + UPLINK_RESULT_INFLIGHT + 1)) != 0)
+	    (unsigned int)u->nslots + UPLINK_RESULT_INFLIGHT + 2)) != 0)
 		return r;
 	if ((r = mosquitto_will_set(m, u->status_topic,
 	    (int)strlen(UPLINK_STATUS_OFFLINE), UPLINK_STATUS_OFFLINE, 1,
@@ -1523,6 +1526,30 @@ uplink_publish_sub(struct uplink *u, const char *stream, const char *sub,
 	return 0;
 }
 
+/*
+ * The health message: retained, so a dashboard that subscribes later gets
+ * the last one at once.  Its PUBACK (uplink_cb_publish finds no batch with
+ * its mid) is not waited for: a health message lost with the connection is
+ * replaced by the one published after the next CONNACK.
+ */
+int
+uplink_publish_health(struct uplink *u, const void *buf, size_t len)
+{
+	int r;
+
+	if (u->state != UPLINK_UP)
+		return -ENOTCONN;
+	if (len > INT32_MAX)
+		return -EINVAL;
+	r = mosquitto_publish(u->mosq, NULL, u->health_topic, (int)len, buf,
+	    1, true);
+	if (r == MOSQ_ERR_SUCCESS)
+		return 0;
+	/* The connection is failing; let the next tick find out. */
+	log_debug("publish health: %s", mosquitto_strerror(r));
+	return r == MOSQ_ERR_NOMEM ? -ENOMEM : -EIO;
+}
+
 int
 uplink_publish_result(struct uplink *u, const void *data, size_t len,
     uint64_t cookie)
@@ -1692,7 +1719,9 @@ uplink_new(const struct conf *c, const struct uplink_ops *ops, void *arg,
 	    topic_expand(TOPIC_COMMANDS, u->prefix, u->gw, NULL,
 	    u->cmd_topic, sizeof(u->cmd_topic)) != 0 ||
 	    topic_expand(TOPIC_COMMAND_RESULTS, u->prefix, u->gw, NULL,
-	    u->result_topic, sizeof(u->result_topic)) != 0)
+	    u->result_topic, sizeof(u->result_topic)) != 0 ||
+	    topic_expand(c->mqtt.topic_health, u->prefix, u->gw, NULL,
+	    u->health_topic, sizeof(u->health_topic)) != 0)
 		goto fail;
 	snprintf(u->username, sizeof(u->username), "%s", c->mqtt.username);
 	if ((r = uplink_alpn_wire(c->mqtt.alpn, u->alpn, sizeof(u->alpn),

@@ -32,6 +32,7 @@ struct uplink;
 #define UPLINK_STATUS_TOPIC	"status"	/* PREFIX/GATEWAY/status */
 #define UPLINK_STATUS_ONLINE	"online"
 #define UPLINK_STATUS_OFFLINE	"offline"
+#define UPLINK_HEALTH_TOPIC	"health"	/* PREFIX/GATEWAY/health */
 /* A connection that lasted this long resets the backoff to its minimum. */
 #define UPLINK_STABLE_MS	30000
 /*
@@ -138,6 +139,11 @@ int	uplink_publish_sub(struct uplink *u, const char *stream,
  * full), -EINVAL, -EIO. */
 int	uplink_publish_result(struct uplink *u, const void *data, size_t len,
 	    uint64_t cookie);
+/* Publish the health message (status.c, status_health) to
+ * mqtt.topic_health, retained, QoS 1, outside the batches' window; its
+ * PUBACK is not waited for.  libmosquitto copies buf.  0, -ENOTCONN,
+ * -EINVAL, -ENOMEM, -EIO. */
+int	uplink_publish_health(struct uplink *u, const void *buf, size_t len);
 int	uplink_inflight(const struct uplink *u);
 int	uplink_connected(const struct uplink *u);
 

@@ -62,6 +62,12 @@ dist_noinst_SCRIPTS += tests/e2e/test_status_report
 TESTS += tests/e2e/test_commands
 dist_noinst_SCRIPTS += tests/e2e/test_commands
 
+# The retained health message: its values against the status file's, the
+# busiest devices by refusals, retained for late subscribers, one after
+# each connection.
+TESTS += tests/e2e/test_health
+dist_noinst_SCRIPTS += tests/e2e/test_health
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log

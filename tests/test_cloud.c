@@ -121,6 +121,7 @@ test_conf_keys(void **state)
 	assert_string_equal(c.mqtt.alpn, "");
 	assert_string_equal(c.mqtt.topic_batch, TOPIC_DEFAULT_BATCH);
 	assert_string_equal(c.mqtt.topic_status, TOPIC_DEFAULT_STATUS);
+	assert_string_equal(c.mqtt.topic_health, TOPIC_DEFAULT_HEALTH);
 	assert_int_equal(c.mqtt.cloud, CONF_CLOUD_AUTO);
 	assert_int_equal(c.batch.encoding, 0);
 	assert_int_equal(load(&c, "h", 8883, 4900, "alpn = \"a,b\"; "
@@ -146,7 +147,8 @@ test_cloud_limits(void **state)
 	    "farm-01/?api-version=2021-04-12\";\n"
 	    "topic_batch = \"devices/{gateway}/messages/events/s={stream}\";\n"
 	    "topic_backlog = \"devices/{gateway}/messages/events/b={stream}\";\n"
-	    "topic_status = \"devices/{gateway}/messages/events/k=status\";";
+	    "topic_status = \"devices/{gateway}/messages/events/k=status\";\n"
+	    "topic_health = \"devices/{gateway}/messages/events/k=health\";";
 	const char *aws = "abc-ats.iot.eu-west-1.amazonaws.com";
 	const char *az = "hub.azure-devices.net";
 	char out[4096];
@@ -194,14 +196,25 @@ test_cloud_limits(void **state)
 	assert_int_equal(cloud_of(&c), CONF_CLOUD_AZURE);
 	assert_int_equal(check(&c, out, sizeof(out)), 0);
 	assert_int_equal(load(&c, az, 8883, 4900, ""), 0);
-	/* Three default topics and no user name. */
-	assert_int_equal(check(&c, out, sizeof(out)), 4);
+	/* Four default topics and no user name. */
+	assert_int_equal(check(&c, out, sizeof(out)), 5);
+	assert_non_null(strstr(out, "mqtt.topic_health: \"fieldbridge/farm-01/"
+	    "health\" does not start with"));
 	assert_non_null(strstr(out, "devices/farm-01/messages/events/"));
 	assert_non_null(strstr(out, "mqtt.username"));
 	/* The status template may not use {stream}. */
 	assert_int_equal(load(&c, "h", 8883, 4900,
 	    "topic_status = \"{stream}/status\";"), 0);
 	assert_int_equal(check(&c, out, sizeof(out)), 1);
+	/* Nor the health template; nor is it longer than AWS allows. */
+	assert_int_equal(load(&c, "h", 8883, 4900,
+	    "topic_health = \"{stream}/health\";"), 0);
+	assert_int_equal(check(&c, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "mqtt.topic_health"));
+	assert_int_equal(load(&c, aws, 8883, 4900,
+	    "topic_health = \"a/b/c/d/e/f/g/h/health\";"), 0);
+	assert_int_equal(check(&c, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "mqtt.topic_health"));
 }
 
 int

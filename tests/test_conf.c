@@ -148,6 +148,33 @@ test_good(void **state)
 	assert_int_equal(c.spool.when_full, CONF_SPOOL_DROP_OLDEST);
 	assert_int_equal(c.spool.durability_ms, 1000);
 	assert_int_equal(c.spool.drain_rate_bps, 0);
+	assert_int_equal(c.daemon.health_interval_s, 300);
+	assert_string_equal(c.mqtt.topic_health, "{prefix}/{gateway}/health");
+}
+
+/* The health message: 0 turns it off, a day at most, its topic checked
+ * like the others. */
+static void
+test_health_settings(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	write_conf(15, "daemon = { health_interval_s = 0; };");
+	assert_int_equal(load(&c), 0);
+	assert_int_equal(c.daemon.health_interval_s, 0);
+	write_conf(15, "daemon = { health_interval_s = 86400; };");
+	assert_int_equal(load(&c), 0);
+	assert_int_equal(c.daemon.health_interval_s, 86400);
+	write_conf(15, "daemon = { health_interval_s = 86401; };");
+	expect_error(15, "daemon.health_interval_s: 86401 is out of range "
+	    "(0..86400)");
+	write_conf(15, "daemon = { health_interval_s = -1; };");
+	expect_error(15, "daemon.health_interval_s: -1 is out of range "
+	    "(0..86400)");
+	write_conf(10, "  port = 8883; topic_health = \"farm/#/health\";");
+	expect_error(10, "mqtt.topic_health: \"farm/#/health\" holds a "
+	    "wildcard ('+' or '#')");
 }
 
 static void
@@ -620,6 +647,7 @@ main(void)
 		T(test_gateway_id_too_long),
 		T(test_bad_enum),
 		T(test_bad_topic_prefix),
+		T(test_health_settings),
 		T(test_empty_concentrators),
 		T(test_duplicate_port_name),
 		T(test_backoff_order),

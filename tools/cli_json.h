@@ -5,16 +5,17 @@
 #ifndef FB_CLI_JSON_H
 #define FB_CLI_JSON_H
 
+#include <stddef.h>
 #include <stdio.h>
-
-struct cli_kv;
 
 /*
  * Writes {"running": BOOL, "status_age_s": N, "status": {KEY: VALUE, ...}}
- * and a newline: each value a JSON number when it is a decimal integer,
- * else a string.  running is 0 or 1 as `fieldbridge status` decides it.
+ * and a newline, the status file's text (len bytes) converted by
+ * status_json (daemon/status.h): each value a JSON number when it is a
+ * decimal integer, else a string.  running is 0 or 1 as `fieldbridge
+ * status` decides it.
  */
-void	cli_json_status(const struct cli_kv *kv, double age_s, int running,
-	    FILE *out);
+void	cli_json_status(const char *text, size_t len, double age_s,
+	    int running, FILE *out);
 
 #endif

@@ -188,7 +188,7 @@ cmd_status(int argc, char **argv)
 		pidv = cli_get(kv, "state");
 		rc = (pidv != NULL && strcmp(pidv, "stopped") == 0) ||
 		    alive == 0 || age_s > stale_s;
-		cli_json_status(kv, age_s, !rc, stdout);
+		cli_json_status(buf, len, age_s, !rc, stdout);
 	} else
 		rc = cli_status_render(kv, age_s, alive, stale_s, stdout) ==
 		    CLI_OK ? 0 : 1;

@@ -55,6 +55,9 @@ DEBIAN_HOSTS = ("127.0.0.1\tlocalhost\n127.0.1.1\tfieldbridge-e2e\n\n"
 
 
 ENCODING = os.environ.get("FB_E2E_ENCODING", "json")
+# PREFIX/GATEWAY/X that are the gateway's own messages, not batches: the
+# online/offline status and the health message (docs/uplink-format.md).
+OWN_TOPICS = ("status", "health")
 
 
 class HarnessError(Exception):
@@ -660,11 +663,12 @@ log_level = "%(level)s";
         return out
 
     def batches(self):
-        """Decoded batch documents, in arrival order (status excluded)."""
+        """Decoded batch documents, in arrival order (the gateway's own
+        status and health messages excluded)."""
         out = []
         for topic, payload in self.upstream():
             parts = topic.split("/")
-            if len(parts) != 3 or parts[2] == "status":
+            if len(parts) != 3 or parts[2] in OWN_TOPICS:
                 continue
             doc = json.loads(payload)
             doc["_topic"] = topic

@@ -272,7 +272,8 @@ class SpoolHarness(fbe2e.Harness):
     # --- what arrived upstream ---------------------------------------------
 
     def messages(self):
-        """[Msg] in arrival order.  kind: live, backlog, event, status."""
+        """[Msg] in arrival order.  kind: live, backlog, event, status,
+        health."""
         out = []
         for line in self.read("upstream.txt").splitlines():
             t, _, rest = line.partition(" ")
@@ -287,8 +288,8 @@ class SpoolHarness(fbe2e.Harness):
             except ValueError:
                 continue
             stream = parts[2]
-            if len(parts) == 3 and stream == "status":
-                out.append(Msg(t, topic, "status", None, None, payload,
+            if len(parts) == 3 and stream in fbe2e.OWN_TOPICS:
+                out.append(Msg(t, topic, stream, None, None, payload,
                                size))
                 continue
             try:
