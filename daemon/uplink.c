@@ -1156,9 +1156,13 @@ uplink_down(struct uplink *u, int rc, uint64_t now_ms)
 		uplink_error(u, "connection lost", why);
 		if (now_ms - u->up_ms >= UPLINK_STABLE_MS)
 			u->failures = 0;
-		/* Closed by the broker, with nothing wrong on our side. */
-		if (rc == MOSQ_ERR_CONN_LOST || (rc == MOSQ_ERR_ERRNO &&
-		    (err == ECONNRESET || err == EPIPE)))
+		/* Closed by the broker, with nothing wrong on our side.  With
+		 * a persistent session a take-over shows as a protocol error
+		 * too (seen in test_takeover with mosquitto 2.0): it counts,
+		 * as the note needs several soon after their CONNACK. */
+		if (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_PROTOCOL ||
+		    (rc == MOSQ_ERR_ERRNO && (err == ECONNRESET ||
+		    err == EPIPE)))
 			uplink_takeover_note(u, now_ms);
 	} else if (cur >= 0)
 		uplink_fail_addr(u, cur, why);

@@ -57,7 +57,7 @@ DEBIAN_HOSTS = ("127.0.0.1\tlocalhost\n127.0.1.1\tfieldbridge-e2e\n\n"
 ENCODING = os.environ.get("FB_E2E_ENCODING", "json")
 # PREFIX/GATEWAY/X that are the gateway's own messages, not batches: the
 # online/offline status and the health message (docs/uplink-format.md).
-OWN_TOPICS = ("status", "health")
+OWN_TOPICS = ("status", "health", "commands", "command-results")
 
 
 class HarnessError(Exception):
