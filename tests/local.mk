@@ -48,6 +48,13 @@ dist_noinst_SCRIPTS += tests/e2e/test_e2e_zlib tests/e2e/test_crash_zlib \
 TESTS += tests/e2e/test_rules
 dist_noinst_SCRIPTS += tests/e2e/test_rules
 
+# Least privilege per device, the acceptance run: forged, replayed,
+# unknown, revoked, flooding and rule-breaking devices at once, each
+# refusal counted by reason; 50 legitimate devices lose nothing, within
+# the batch age bound.
+TESTS += tests/e2e/test_attacks
+dist_noinst_SCRIPTS += tests/e2e/test_attacks
+
 # ALPN and the user name sent only when configured (a listener of the
 # test's own), and Azure's topic layout through mosquitto (issue 13).
 TESTS += tests/e2e/test_mqtt_shapes

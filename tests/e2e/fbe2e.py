@@ -151,6 +151,7 @@ class Harness:
         self.listen = ["127.0.0.1"]    # the broker's addresses
         self.sims = []          # [{'name', 'link', 'log', 'err', 'proc'}]
         self.daemon_rc = None
+        self.sub_timed = False  # the subscriber records arrival times
         self.sandbox = (os.geteuid() == 0 and
                         os.environ.get("FB_E2E_SANDBOX", "1") != "0")
 
@@ -358,13 +359,21 @@ class Harness:
                   "--key", "%s/%s.key" % (self.pki, who)]
         return a
 
-    def start_subscriber(self, append=False):
+    def start_subscriber(self, append=False, timed=None):
+        """mosquitto_sub recording every message under the prefix into
+        upstream.txt.  timed=True: each line starts with the time it
+        arrived (mosquitto_sub's %U, Unix time with a fraction, taken
+        when the message is received), for upstream_timed(); kept when the
+        broker's restart starts the subscriber again."""
+        if timed is not None:
+            self.sub_timed = timed
         n = len(re.findall(r"e2e-subscriber \d+ " +
                            re.escape(TOPIC_PREFIX) + "/#", self.broker_log()))
         self._spawn("subscriber", ["mosquitto_sub"] + self.client_args() +
                     (["-c"] if getattr(self, "persistent", False) else []) +
                     ["-i", "e2e-subscriber", "-q", "1",
-                     "-F", sub_format(), "-t", TOPIC_PREFIX + "/#"],
+                     "-F", sub_format("%U " if self.sub_timed else ""),
+                     "-t", TOPIC_PREFIX + "/#"],
                     out=self.path("upstream.txt"), append=append)
         wait_for(lambda: len(re.findall(r"e2e-subscriber \d+ " +
                                         re.escape(TOPIC_PREFIX) + "/#",
@@ -654,24 +663,40 @@ log_level = "%(level)s";
         except FileNotFoundError:
             return ""
 
-    def upstream(self):
-        """[(topic, payload str)] in arrival order, status included."""
+    def upstream_timed(self):
+        """[(arrival, topic, payload str)] in arrival order, status
+        included; arrival is the Unix time (float) the subscriber received
+        the message, None unless it was started with timed=True."""
         out = []
         for line in self.read("upstream.txt").splitlines():
+            t = None
+            if self.sub_timed:
+                ts, _, line = line.partition(" ")
+                try:
+                    t = float(ts)
+                except ValueError:
+                    continue    # a line being written
             topic, _, payload = line.partition(" ")
-            out.append((topic, sub_payload(payload)))
+            out.append((t, topic, sub_payload(payload)))
         return out
+
+    def upstream(self):
+        """[(topic, payload str)] in arrival order, status included."""
+        return [(topic, payload) for _, topic, payload in
+                self.upstream_timed()]
 
     def batches(self):
         """Decoded batch documents, in arrival order (the gateway's own
-        status and health messages excluded)."""
+        status, health and command messages excluded); "_topic" is where
+        each arrived, "_t" when (see upstream_timed)."""
         out = []
-        for topic, payload in self.upstream():
+        for t, topic, payload in self.upstream_timed():
             parts = topic.split("/")
             if len(parts) != 3 or parts[2] in OWN_TOPICS:
                 continue
             doc = json.loads(payload)
             doc["_topic"] = topic
+            doc["_t"] = t
             out.append(doc)
         return out
 
