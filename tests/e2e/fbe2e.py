@@ -99,6 +99,19 @@ def sub_payload(field):
         return ""       # a line being written
 
 
+def sanitizer_build(build):
+    """Whether build was configured with -fsanitize (tools/dev --asan):
+    its timings say nothing about the shipped daemon's."""
+    try:
+        with open(os.path.join(build, "Makefile")) as f:
+            for line in f:
+                if line.startswith("CFLAGS =") and "-fsanitize" in line:
+                    return True
+    except OSError:
+        pass
+    return False
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
     for _ in range(50):
