@@ -75,6 +75,12 @@ dist_noinst_SCRIPTS += tests/e2e/test_commands
 TESTS += tests/e2e/test_health
 dist_noinst_SCRIPTS += tests/e2e/test_health
 
+# The same command path on RabbitMQ's MQTT 3.1.1 plugin, a private node
+# started by the test (skips, 77, without rabbitmq-server or when the node
+# is not up within 60 s).
+TESTS += tests/e2e/test_rabbitmq
+dist_noinst_SCRIPTS += tests/e2e/test_rabbitmq
+
 # Unit tests and fuzz targets of daemon/.
 check_PROGRAMS += tests/test_log
 TESTS += tests/test_log
