@@ -55,6 +55,11 @@ dist_noinst_SCRIPTS += tests/e2e/test_rules
 TESTS += tests/e2e/test_attacks
 dist_noinst_SCRIPTS += tests/e2e/test_attacks
 
+# Policy changed mid-run on SIGHUP: a rate tightened, a device revoked;
+# no restart, nothing queued lost.
+TESTS += tests/e2e/test_policy_reload
+dist_noinst_SCRIPTS += tests/e2e/test_policy_reload
+
 # ALPN and the user name sent only when configured (a listener of the
 # test's own), and Azure's topic layout through mosquitto (issue 13).
 TESTS += tests/e2e/test_mqtt_shapes
