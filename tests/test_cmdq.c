@@ -131,6 +131,37 @@ test_seen_outlives_the_command(void **state)
 	cmdq_free(q);
 }
 
+/* The encoder's room: every id at its longest and nothing else (the
+ * case where its estimate is exact) round-trips; ASan sees any byte over. */
+static void
+test_encode_room_exact(void **state)
+{
+	struct cmdq *q = cmdq_new(), *r = cmdq_new();
+	struct cmdq_cmd c;
+	char id[CMDQ_ID_MAX + 1];
+	uint8_t *buf, *buf2;
+	size_t len, len2;
+	int i;
+
+	(void)state;
+	for (i = 0; i < CMDQ_SEEN_MAX; i++) {
+		snprintf(id, sizeof(id), "%0*d", CMDQ_ID_MAX, i);
+		c = cmd(id, 1, 100);
+		assert_int_equal(cmdq_add(q, &c, NULL), 0);
+		assert_int_equal(cmdq_take(q, is_eui1, NULL, NULL), 1);
+	}
+	assert_int_equal(cmdq_encode(q, &buf, &len), 0);
+	assert_int_equal(cmdq_parse(r, buf, len), 0);
+	assert_true(cmdq_seen(r, id));
+	assert_int_equal(cmdq_encode(r, &buf2, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(buf2, buf, len);
+	free(buf);
+	free(buf2);
+	cmdq_free(q);
+	cmdq_free(r);
+}
+
 static void
 test_expiry_with_injected_time(void **state)
 {
@@ -259,6 +290,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bounds_and_duplicates),
 		cmocka_unit_test(test_seen_outlives_the_command),
+		cmocka_unit_test(test_encode_room_exact),
 		cmocka_unit_test(test_expiry_with_injected_time),
 		cmocka_unit_test(test_results_bounded),
 #define T(f)	cmocka_unit_test_setup_teardown(f, \

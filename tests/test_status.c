@@ -447,7 +447,7 @@ test_health_message(void **state)
 		.radio = sec_radio_devices,
 		.arg = &calls,
 	};
-	char *buf = NULL, *s;
+	char *buf = NULL, *s, *json;
 	size_t len = 0, n;
 
 	(void)state;
@@ -456,7 +456,7 @@ test_health_message(void **state)
 	assert_int_equal(calls, 3);
 	assert_true(len > 0 && buf[0] == '{' && buf[len - 1] == '}');
 	assert_null(memchr(buf, '\n', len));
-	assert_non_null(s = strndup(buf, len));
+	assert_non_null(json = s = strndup(buf, len));
 	assert_non_null(strstr(s, "\"gateway_id\": \"farm-01\""));
 	assert_non_null(strstr(s, "\"drop_serial_crc\": 9"));
 	assert_non_null(strstr(s, "\"spool_oldest_age_s\": -1"));
@@ -472,6 +472,7 @@ test_health_message(void **state)
 	    s = strstr(s + 1, "_refused\""))
 		n++;
 	assert_int_equal(n, 5);
+	free(json);
 	free(buf);
 }
 

@@ -441,8 +441,10 @@ cmdq_encode(const struct cmdq *q, uint8_t **out, size_t *outlen)
 
 	*out = NULL;
 	*outlen = 0;
-	w.cap = CMDQ_HDR_LEN + 6 + q->ncmds * (21 + CMDQ_ID_MAX + 2 +
-	    CMDQ_BODY_MAX) + q->nseen * (1 + CMDQ_ID_MAX);
+	/* next_ref and the three counts; a command: eui 8, expires 8,
+	 * ref 2, kind 1, id 1 + L, body 2 + M; a seen id: 1 + L. */
+	w.cap = CMDQ_HDR_LEN + 4 * 2 + q->ncmds * (8 + 8 + 2 + 1 + 1 +
+	    CMDQ_ID_MAX + 2 + CMDQ_BODY_MAX) + q->nseen * (1 + CMDQ_ID_MAX);
 	for (i = 0; i < q->nres; i++)
 		w.cap += 2 + q->res[i].len;
 	if ((w.buf = malloc(w.cap)) == NULL)
