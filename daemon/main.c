@@ -102,7 +102,7 @@ main_run(struct loop_opts *o, enum sandbox_mode mode)
 		fatalx("out of memory");
 	if (conf_load(o->conf_path, c, err, CONF_ERR_MAX) != 0) {
 		log_errx_lines(err);
-		return PRIVSEP_EXIT_FATAL;
+		goto fatal;
 	}
 	if (!o->debug)
 		log_setlevel(c->log_level);
@@ -113,13 +113,13 @@ main_run(struct loop_opts *o, enum sandbox_mode mode)
 	(void)mosquitto_lib_init();
 	if (registry_load(c->registry, c->keys, &reg, err, CONF_ERR_MAX) != 0) {
 		log_errx("%s", err);
-		return PRIVSEP_EXIT_FATAL;
+		goto fatal;
 	}
 	registry_free(reg);
 	/* Before the parent copies them for the worker: named as configured. */
 	if (check_files(o->conf_path, c, stderr) != 0) {
 		log_errx("TLS files missing, see above");
-		return PRIVSEP_EXIT_FATAL;
+		goto fatal;
 	}
 	if ((r = notify_open()) != 0)
 		log_warnx("cannot connect to $NOTIFY_SOCKET: %s, not notifying "
@@ -127,12 +127,14 @@ main_run(struct loop_opts *o, enum sandbox_mode mode)
 	o->conf = c;
 	if (o->no_sandbox) {
 		free(err);
-		return loop_run(o);
+		r = loop_run(o);
+		free(c);
+		return r;
 	}
 	if (confine_prepare(c, o->conf_path, o->debug, mode, &cf, err,
 	    CONF_ERR_MAX) != 0) {
 		log_errx("%s", err);
-		return PRIVSEP_EXIT_FATAL;
+		goto fatal;
 	}
 	free(err);
 #ifdef MAIN_ASAN
@@ -142,6 +144,11 @@ main_run(struct loop_opts *o, enum sandbox_mode mode)
 	confine_free(cf);
 	free(c);
 	return r;
+fatal:
+	/* A configuration no restart mends: EX_CONFIG, nothing left held. */
+	free(err);
+	free(c);
+	return PRIVSEP_EXIT_FATAL;
 }
 
 int
