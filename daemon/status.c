@@ -377,6 +377,17 @@ struct status_line {
 	size_t		 kl, vl;
 };
 
+int
+status_key_ok(const char *k, size_t kl)
+{
+	size_t i;
+
+	for (i = 0; i < kl; i++)
+		if ((unsigned char)k[i] < 0x20 || k[i] == 0x7f)
+			return 0;
+	return kl > 0;
+}
+
 /* The next key=value line from *p on, skipping any other: 1, or 0 at the
  * end.  The same rule as `fieldbridge status` (cli_status_parse). */
 static int
@@ -391,7 +402,7 @@ status_line_next(const char **p, const char *end, struct status_line *ln)
 		eq = memchr(*p, '=', (size_t)(nl - *p));
 		ln->k = *p;
 		*p = nl < end ? nl + 1 : end;
-		if (eq == NULL || eq == ln->k)
+		if (eq == NULL || !status_key_ok(ln->k, (size_t)(eq - ln->k)))
 			continue;
 		ln->kl = (size_t)(eq - ln->k);
 		ln->v = eq + 1;

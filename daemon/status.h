@@ -247,6 +247,11 @@ void	status_render(FILE *f, const struct status_loop *l,
  * most refused first (ties: the text's order), after every other key.
  * Returns 0, or -EIO when out cannot be written.
  */
+/* A key a reader takes: not empty, no control byte.  The daemon writes
+ * [a-z0-9_A-F]; a damaged file may hold anything, and a NUL in a key would
+ * cut it short in C, or make JSON that Jansson refuses. */
+int	status_key_ok(const char *k, size_t kl);
+
 enum status_json_filter {
 	STATUS_JSON_ALL,
 	STATUS_JSON_HEALTH,

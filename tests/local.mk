@@ -452,6 +452,15 @@ tests_test_cli_SOURCES = tests/test_cli.c tools/cli_status.c tools/cli_json.c
 tests_test_cli_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_cli_LDADD = $(FB_LIBS) $(CMOCKA_LIBS)
 
+# The status file, damaged, as `fieldbridge status` and status_json read it.
+check_PROGRAMS += tests/fuzz/fuzz_status
+TESTS += tests/fuzz/fuzz_status
+tests_fuzz_fuzz_status_SOURCES = tests/fuzz/fuzz_status.c tests/fuzz/standalone.c \
+	tools/cli_status.c
+tests_fuzz_fuzz_status_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/status"'
+tests_fuzz_fuzz_status_CFLAGS = $(AM_CFLAGS) $(FB_CFLAGS)
+tests_fuzz_fuzz_status_LDADD = $(FB_LIBS)
+
 # The registry files edited as text (`fieldbridge device`).
 check_PROGRAMS += tests/test_regedit
 TESTS += tests/test_regedit

@@ -98,6 +98,10 @@ test_parse_garbage(void **state)
 		junk[i] = (char)(i * 7 + 1);
 	(void)cli_status_parse(junk, sizeof(junk), &kv);
 	assert_true(kv.n <= CLI_STATUS_KEYS_MAX);
+	/* A key with a control byte is skipped, not cut at a NUL. */
+	assert_int_equal(cli_status_parse("st\0ate=x\npid=7\n", 15, &kv), 0);
+	assert_int_equal(kv.n, 1);
+	assert_string_equal(kv.key[0], "pid");
 	/* A value too long for the table is skipped, not cut. */
 	memset(junk, 'v', sizeof(junk));
 	memcpy(junk, "k=", 2);

@@ -30,7 +30,7 @@ cli_status_parse(const char *text, size_t len, struct cli_kv *kv)
 		if (nl == NULL)
 			nl = end;
 		eq = memchr(p, '=', (size_t)(nl - p));
-		if (eq != NULL && eq > p) {
+		if (eq != NULL && status_key_ok(p, (size_t)(eq - p))) {
 			kl = (size_t)(eq - p);
 			vl = (size_t)(nl - eq - 1);
 			if (kl < CLI_STATUS_KEY_MAX && vl < CLI_STATUS_VAL_MAX) {
