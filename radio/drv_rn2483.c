@@ -620,36 +620,26 @@ rn_tick(void *st, struct radio_out *out, uint64_t now_ms)
 	return 0;
 }
 
-const struct radio_driver drv_rn2483 = {
-	.name = "rn2483",
-	.help = "Microchip RN2483 (EU868/433) LoRa/FSK module, 57600 baud",
-	.state_size = sizeof(struct rn2483),
-	.start = rn2483_start,
-	.input = rn_input,
-	.transmit = rn_transmit,
-	.tick = rn_tick,
-	.drain = rn_drain,
-	.drop_names = rn_verdict_names,
-	.ndrops = RN_VERDICT_COUNT,
-	.check = rn2483_check,
-	.baud = RN_BAUD,
-	.probe_cmd = "sys get ver\r\n",
-	.probe_reply = "RN2483 ",
-};
+/* One table per model: the same driver but for its start, its ranges
+ * and the name its banner gives. */
+#define RN_DRIVER(model, region)					\
+	{								\
+		.name = "rn" #model,					\
+		.help = "Microchip RN" #model " (" region ") LoRa/FSK "	\
+		    "module, 57600 baud",				\
+		.state_size = sizeof(struct rn2483),			\
+		.start = rn##model##_start,				\
+		.input = rn_input,					\
+		.transmit = rn_transmit,				\
+		.tick = rn_tick,					\
+		.drain = rn_drain,					\
+		.drop_names = rn_verdict_names,				\
+		.ndrops = RN_VERDICT_COUNT,				\
+		.check = rn##model##_check,				\
+		.baud = RN_BAUD,					\
+		.probe_cmd = "sys get ver\r\n",			\
+		.probe_reply = "RN" #model " ",				\
+	}
 
-const struct radio_driver drv_rn2903 = {
-	.name = "rn2903",
-	.help = "Microchip RN2903 (US915) LoRa/FSK module, 57600 baud",
-	.state_size = sizeof(struct rn2483),
-	.start = rn2903_start,
-	.input = rn_input,
-	.transmit = rn_transmit,
-	.tick = rn_tick,
-	.drain = rn_drain,
-	.drop_names = rn_verdict_names,
-	.ndrops = RN_VERDICT_COUNT,
-	.check = rn2903_check,
-	.baud = RN_BAUD,
-	.probe_cmd = "sys get ver\r\n",
-	.probe_reply = "RN2903 ",
-};
+const struct radio_driver drv_rn2483 = RN_DRIVER(2483, "EU868/433");
+const struct radio_driver drv_rn2903 = RN_DRIVER(2903, "US915");
